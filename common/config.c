@@ -1,0 +1,413 @@
+/*
+ * config.c - settings table and parsers for environment values and env
+ * files.  No I/O but reading the one env file it is asked to read.
+ */
+#include "config.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#include "decimal.h"
+#include "filters.h"
+#include "log.h"
+
+enum kind { K_NAME, K_INT, K_BOOL, K_LIST, K_SYMLIST, K_DEC, K_BACKEND,
+	K_FILTERS, K_URL };
+
+struct setting {
+	const char *name;
+	enum kind kind;
+	size_t off, size;
+	const char *def;
+	long min, max;
+};
+
+#define S(f) offsetof(struct settings, f), sizeof(((struct settings *)0)->f)
+static const struct setting table[] = {
+	{ "REDIS_HOST", K_NAME, S(redis_host), "127.0.0.1", 0, 0 },
+	{ "REDIS_PORT", K_INT, S(redis_port), "6379", 1, 65535 },
+	{ "REDIS_DB", K_INT, S(redis_db), "0", 0, 65535 },
+	{ "INTENT_EXECUTOR_MAIN_STREAM", K_NAME, S(main_stream),
+	  "quantum:stream:apply.plan", 0, 0 },
+	{ "INTENT_EXECUTOR_MAIN_GROUP", K_NAME, S(main_group),
+	  "intent_executor", 0, 0 },
+	{ "INTENT_EXECUTOR_MANUAL_STREAM", K_NAME, S(manual_stream),
+	  "quantum:stream:apply.plan.manual", 0, 0 },
+	{ "INTENT_EXECUTOR_MANUAL_GROUP", K_NAME, S(manual_group),
+	  "intent_executor_manual", 0, 0 },
+	{ "INTENT_EXECUTOR_RESULT_STREAM", K_NAME, S(result_stream),
+	  "quantum:stream:apply.result", 0, 0 },
+	{ "INTENT_EXECUTOR_SOURCE_ALLOWLIST", K_LIST, S(sources),
+	  "intent_bridge", 0, 0 },
+	{ "INTENT_EXECUTOR_ALLOWLIST", K_SYMLIST, S(symbols),
+	  "BTCUSDT,ETHUSDT,TRXUSDT", 0, 0 },
+	{ "INTENT_EXECUTOR_ALLOW_UPSIZE", K_BOOL, S(allow_upsize), "false", 0, 0 },
+	{ "INTENT_EXECUTOR_MIN_NOTIONAL_USDT", K_DEC, S(min_notional), "0", 0, 0 },
+	{ "INTENT_EXECUTOR_BACKEND", K_BACKEND, S(backend), "paper", 0, 0 },
+	{ "INTENT_EXECUTOR_PERMIT_TIMEOUT_MS", K_INT, S(permit_timeout_ms),
+	  "8000", 1, 600000 },
+	{ "INTENT_EXECUTOR_HEARTBEAT_SEC", K_INT, S(heartbeat_sec), "60", 1, 86400 },
+	{ "INTENT_EXECUTOR_CLAIM_MIN_IDLE_MS", K_INT, S(claim_min_idle_ms),
+	  "60000", 1000, 86400000 },
+	{ "INTENT_EXECUTOR_PAPER_FILTERS", K_FILTERS, S(paper_filters), "", 0, 0 },
+	{ "INTENT_EXECUTOR_BINANCE_BASE_URL", K_URL, S(binance_base_url),
+	  "https://testnet.binancefuture.com", 0, 0 },
+};
+#define NSETTINGS (sizeof(table) / sizeof(table[0]))
+
+const char *const config_names[] = {
+	"REDIS_HOST", "REDIS_PORT", "REDIS_DB",
+	"INTENT_EXECUTOR_MAIN_STREAM", "INTENT_EXECUTOR_MAIN_GROUP",
+	"INTENT_EXECUTOR_MANUAL_STREAM", "INTENT_EXECUTOR_MANUAL_GROUP",
+	"INTENT_EXECUTOR_RESULT_STREAM", "INTENT_EXECUTOR_SOURCE_ALLOWLIST",
+	"INTENT_EXECUTOR_ALLOWLIST", "INTENT_EXECUTOR_ALLOW_UPSIZE",
+	"INTENT_EXECUTOR_MIN_NOTIONAL_USDT", "INTENT_EXECUTOR_BACKEND",
+	"INTENT_EXECUTOR_PERMIT_TIMEOUT_MS", "INTENT_EXECUTOR_HEARTBEAT_SEC",
+	"INTENT_EXECUTOR_CLAIM_MIN_IDLE_MS", "INTENT_EXECUTOR_PAPER_FILTERS",
+	"INTENT_EXECUTOR_BINANCE_BASE_URL", NULL,
+};
+
+static int fail(char *err, size_t errlen, const char *name, const char *why,
+    const char *val)
+{
+	char shown[80];
+	log_sanitize(shown, sizeof(shown), val, strlen(val));
+	snprintf(err, errlen, "%s: %s (got \"%s\")", name, why, shown);
+	return -1;
+}
+
+static int parse_int(const char *v, long min, long max, long *out)
+{
+	char *end;
+	if (!isdigit((unsigned char)v[0]))
+		return -1;
+	errno = 0;
+	long x = strtol(v, &end, 10);
+	if (errno || *end || x < min || x > max)
+		return -1;
+	*out = x;
+	return 0;
+}
+
+static int parse_bool(const char *v, int *out)
+{
+	static const char *const yes[] = { "true", "1", "yes", "on", NULL };
+	static const char *const no[] = { "false", "0", "no", "off", NULL };
+	for (int i = 0; yes[i]; i++) {
+		if (strcasecmp(v, yes[i]) == 0)
+			return *out = 1, 0;
+		if (strcasecmp(v, no[i]) == 0)
+			return *out = 0, 0;
+	}
+	return -1;
+}
+
+/* A stream, group or host name: 1..size-1 printable bytes, no spaces. */
+static int valid_name(const char *v, size_t size)
+{
+	size_t n = strlen(v);
+	if (n == 0 || n >= size)
+		return 0;
+	for (size_t i = 0; i < n; i++)
+		if (v[i] <= 0x20 || v[i] >= 0x7f)
+			return 0;
+	return 1;
+}
+
+static int parse_list(const char *v, struct strlist *l, int symbols,
+    const char **why)
+{
+	memset(l, 0, sizeof(*l));
+	while (*v) {
+		const char *comma = strchr(v, ',');
+		size_t n = comma ? (size_t)(comma - v) : strlen(v);
+		while (n > 0 && isspace((unsigned char)*v))
+			v++, n--;
+		while (n > 0 && isspace((unsigned char)v[n - 1]))
+			n--;
+		if (n > 0) {
+			if (l->n == LIST_MAX)
+				return *why = "too many items", -1;
+			if (n >= LIST_ITEM_MAX)
+				return *why = "an item is too long", -1;
+			char *it = l->item[l->n++];
+			for (size_t i = 0; i < n; i++) {
+				unsigned char c = (unsigned char)v[i];
+				if (symbols && !isalnum(c))
+					return *why = "a symbol may hold only A-Z and 0-9", -1;
+				if (c <= 0x20 || c >= 0x7f)
+					return *why = "an item holds a space or a non-ASCII byte", -1;
+				it[i] = symbols ? (char)toupper(c) : (char)c;
+			}
+			it[n] = '\0';
+		}
+		if (!comma)
+			break;
+		v = comma + 1;
+	}
+	if (symbols && l->n == 0)
+		return *why = "empty: no symbol could ever trade", -1;
+	return 0;
+}
+
+static int parse_url(const char *v, size_t size)
+{
+	if (!valid_name(v, size))
+		return -1;
+	if (strncmp(v, "https://", 8) != 0 && strncmp(v, "http://", 7) != 0)
+		return -1;
+	return 0;
+}
+
+static int parse_one(struct settings *s, const struct setting *t,
+    const char *v, char *err, size_t errlen)
+{
+	char *field = (char *)s + t->off;
+	const char *why = NULL;
+	long x;
+
+	switch (t->kind) {
+	case K_NAME:
+		if (!valid_name(v, t->size))
+			return fail(err, errlen, t->name,
+			    "must be 1 to 127 printable characters without spaces", v);
+		memcpy(field, v, strlen(v) + 1);
+		return 0;
+	case K_URL:
+		if (parse_url(v, t->size) < 0)
+			return fail(err, errlen, t->name,
+			    "must be an http:// or https:// URL", v);
+		memcpy(field, v, strlen(v) + 1);
+		return 0;
+	case K_INT:
+		if (parse_int(v, t->min, t->max, &x) < 0) {
+			char why2[96];
+			snprintf(why2, sizeof(why2), "must be a whole number from %ld to %ld",
+			    t->min, t->max);
+			return fail(err, errlen, t->name, why2, v);
+		}
+		*(int *)field = (int)x;
+		return 0;
+	case K_BOOL:
+		if (parse_bool(v, (int *)field) < 0)
+			return fail(err, errlen, t->name,
+			    "must be true or false (also 1/0, yes/no, on/off)", v);
+		return 0;
+	case K_LIST:
+	case K_SYMLIST:
+		if (parse_list(v, (struct strlist *)field, t->kind == K_SYMLIST,
+			&why) < 0)
+			return fail(err, errlen, t->name, why, v);
+		return 0;
+	case K_DEC:
+		if (dec_parse(v, strlen(v), (int64_t *)field, &why) < 0)
+			return fail(err, errlen, t->name, why, v);
+		return 0;
+	case K_BACKEND:
+		if (strcmp(v, "paper") == 0)
+			*(int *)field = BACKEND_PAPER;
+		else if (strcmp(v, "binance") == 0)
+			*(int *)field = BACKEND_BINANCE;
+		else
+			return fail(err, errlen, t->name, "must be paper or binance", v);
+		return 0;
+	case K_FILTERS: {
+		struct filter_table ft;
+		char ferr[160];
+		if (strlen(v) >= t->size)
+			return fail(err, errlen, t->name, "too long", v);
+		if (filters_parse(&ft, v, ferr, sizeof(ferr)) < 0)
+			return fail(err, errlen, t->name, ferr, v);
+		memcpy(field, v, strlen(v) + 1);
+		return 0;
+	}
+	}
+	return -1;
+}
+
+static void warn_unknown(void)
+{
+	extern char **environ;
+	for (char **e = environ; e && *e; e++) {
+		if (strncmp(*e, "INTENT_EXECUTOR_", 16) != 0)
+			continue;
+		size_t n = strcspn(*e, "=");
+		int known = 0;
+		for (size_t i = 0; i < NSETTINGS && !known; i++)
+			known = strlen(table[i].name) == n &&
+			    strncmp(table[i].name, *e, n) == 0;
+		if (!known)
+			log_warn("unknown setting %.*s ignored",
+			    (int)(n > 64 ? 64 : n), *e);
+	}
+}
+
+int config_load(struct settings *s, char *err, size_t errlen)
+{
+	memset(s, 0, sizeof(*s));
+	for (size_t i = 0; i < NSETTINGS; i++) {
+		const char *v = getenv(table[i].name);
+		if (v && strcmp(table[i].name, "INTENT_EXECUTOR_BACKEND") == 0)
+			s->backend_given = 1;
+		if (parse_one(s, &table[i], v ? v : table[i].def, err, errlen) < 0)
+			return -1;
+	}
+	warn_unknown();
+	return 0;
+}
+
+void strlist_format(const struct strlist *l, char *buf, size_t sz)
+{
+	size_t n = (size_t)snprintf(buf, sz, "[");
+	for (int i = 0; i < l->n && n < sz; i++)
+		n += (size_t)snprintf(buf + n, sz - n, "%s'%s'", i ? ", " : "",
+		    l->item[i]);
+	if (n < sz)
+		snprintf(buf + n, sz - n, "]");
+}
+
+int strlist_has(const struct strlist *l, const char *s, size_t len)
+{
+	for (int i = 0; i < l->n; i++)
+		if (strlen(l->item[i]) == len && memcmp(l->item[i], s, len) == 0)
+			return 1;
+	return 0;
+}
+
+static int valid_key(const char *k, size_t n)
+{
+	if (n == 0 || !(isalpha((unsigned char)k[0]) || k[0] == '_'))
+		return 0;
+	for (size_t i = 1; i < n; i++)
+		if (!(isalnum((unsigned char)k[i]) || k[i] == '_'))
+			return 0;
+	return 1;
+}
+
+/* Unquotes v[0..n) into out; -1 on an unterminated quote or junk after it. */
+static int unquote(const char *v, size_t n, char *out, size_t outsz)
+{
+	size_t o = 0;
+	if (n >= outsz)
+		return -1;
+	if (n == 0 || (v[0] != '"' && v[0] != '\'')) {
+		memcpy(out, v, n);
+		out[n] = '\0';
+		return 0;
+	}
+	char q = v[0];
+	size_t i = 1;
+	for (; i < n && v[i] != q; i++) {
+		if (q == '"' && v[i] == '\\' && i + 1 < n &&
+		    (v[i + 1] == '"' || v[i + 1] == '\\'))
+			i++;
+		out[o++] = v[i];
+	}
+	if (i != n - 1)
+		return -1;
+	out[o] = '\0';
+	return 0;
+}
+
+int envfile_parse(const char *text, size_t len,
+    int (*fn)(const char *key, const char *val, void *ctx), void *ctx,
+    char *err, size_t errlen)
+{
+	char key[128], val[4096];
+	size_t pos = 0;
+	int lineno = 0;
+
+	while (pos < len) {
+		const char *line = text + pos;
+		const char *nl = memchr(line, '\n', len - pos);
+		size_t n = nl ? (size_t)(nl - line) : len - pos;
+		pos += n + (nl ? 1 : 0);
+		lineno++;
+		if (memchr(line, '\0', n)) {
+			snprintf(err, errlen, "line %d: NUL byte", lineno);
+			return -1;
+		}
+		while (n > 0 && isspace((unsigned char)line[0]))
+			line++, n--;
+		while (n > 0 && isspace((unsigned char)line[n - 1]))
+			n--;
+		if (n == 0 || line[0] == '#' || line[0] == ';')
+			continue;
+		const char *eq = memchr(line, '=', n);
+		if (!eq) {
+			snprintf(err, errlen, "line %d: not KEY=VALUE", lineno);
+			return -1;
+		}
+		size_t kn = (size_t)(eq - line);
+		while (kn > 0 && isspace((unsigned char)line[kn - 1]))
+			kn--;
+		if (!valid_key(line, kn) || kn >= sizeof(key)) {
+			snprintf(err, errlen, "line %d: invalid variable name", lineno);
+			return -1;
+		}
+		memcpy(key, line, kn);
+		key[kn] = '\0';
+		const char *v = eq + 1;
+		size_t vn = n - (size_t)(v - line);
+		while (vn > 0 && isspace((unsigned char)v[0]))
+			v++, vn--;
+		if (unquote(v, vn, val, sizeof(val)) < 0) {
+			snprintf(err, errlen, "line %d: %s: bad quoting or value too long",
+			    lineno, key);
+			return -1;
+		}
+		if (fn(key, val, ctx) < 0) {
+			snprintf(err, errlen, "line %d: %s: cannot be set", lineno, key);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+static int set_env(const char *key, const char *val, void *ctx)
+{
+	(void)ctx;
+	return setenv(key, val, 1);
+}
+
+int envfile_load(const char *path, char *err, size_t errlen)
+{
+	char buf[65536];
+	size_t len = 0;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		return -1;
+	}
+	for (;;) {
+		ssize_t n = read(fd, buf + len, sizeof(buf) - len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			snprintf(err, errlen, "%s: %s", path, strerror(errno));
+			close(fd);
+			return -1;
+		}
+		if (n == 0)
+			break;
+		len += (size_t)n;
+		if (len == sizeof(buf)) {
+			snprintf(err, errlen, "%s: larger than 64 KiB", path);
+			close(fd);
+			return -1;
+		}
+	}
+	close(fd);
+	char perr[200];
+	if (envfile_parse(buf, len, set_env, NULL, perr, sizeof(perr)) < 0) {
+		snprintf(err, errlen, "%s: %s", path, perr);
+		return -1;
+	}
+	return 0;
+}

@@ -1,0 +1,71 @@
+/*
+ * config.h - the daemon's settings, read from the environment (which
+ * systemd fills from /etc/quantum/intent-executor.env) and, for the
+ * supervisor, from --env-file.  A bad value is an error naming the variable;
+ * there are no silent defaults for values that were given.
+ *
+ * Every process parses the same settings with the same code; the
+ * supervisor validates them all before it starts any child, and hands each
+ * child only the variables its role needs.
+ */
+#ifndef QIE_CONFIG_H
+#define QIE_CONFIG_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define LIST_MAX 32
+#define LIST_ITEM_MAX 64
+
+struct strlist {
+	int n;
+	char item[LIST_MAX][LIST_ITEM_MAX];
+};
+
+enum backend_kind { BACKEND_PAPER = 0, BACKEND_BINANCE = 1 };
+
+struct settings {
+	char redis_host[256];
+	int redis_port;
+	int redis_db;
+	char main_stream[128];
+	char main_group[128];
+	char manual_stream[128];
+	char manual_group[128];
+	char result_stream[128];
+	struct strlist sources;         /* main-lane source allowlist */
+	struct strlist symbols;         /* symbol allowlist, upper case */
+	int allow_upsize;
+	int64_t min_notional;           /* 1e-8 USDT; 0 = the exchange's */
+	int backend;
+	int backend_given;              /* INTENT_EXECUTOR_BACKEND was set */
+	int permit_timeout_ms;
+	int heartbeat_sec;
+	int claim_min_idle_ms;
+	char paper_filters[1024];
+	char binance_base_url[256];
+};
+
+/* Fills s from the environment; -1 with a message naming the variable. */
+int config_load(struct settings *s, char *err, size_t errlen);
+
+/*
+ * Parses KEY=VALUE text as systemd's EnvironmentFile= does: blank lines and
+ * lines starting with # or ; are skipped, whitespace around the key and the
+ * value is trimmed, a value may be wrapped in "..." (with \" \\ escapes) or
+ * '...'.  Calls fn for each pair; -1 with "line N: why" on anything else.
+ */
+int envfile_parse(const char *text, size_t len,
+    int (*fn)(const char *key, const char *val, void *ctx), void *ctx,
+    char *err, size_t errlen);
+/* Reads PATH with envfile_parse() and setenv()s each pair over the env. */
+int envfile_load(const char *path, char *err, size_t errlen);
+
+/* "['a', 'b']", as the original printed its lists. */
+void strlist_format(const struct strlist *l, char *buf, size_t sz);
+int strlist_has(const struct strlist *l, const char *s, size_t len);
+
+/* Names of every setting, NULL-terminated (for child environments). */
+extern const char *const config_names[];
+
+#endif

@@ -1,0 +1,78 @@
+/*
+ * msg.c - encode and decode EXEC_REQ / EXEC_RES frames.
+ */
+#include "msg.h"
+
+#include <string.h>
+
+const char *lane_name(enum lane l)
+{
+	return l == LANE_MAIN ? "main" : l == LANE_MANUAL ? "manual" : "?";
+}
+
+const char *side_name(uint8_t side)
+{
+	return side == SIDE_BUY ? "BUY" : side == SIDE_SELL ? "SELL" : "?";
+}
+
+int msg_encode_req(struct mbuf *m, const struct exec_req *q)
+{
+	m_init(m, MSG_EXEC_REQ);
+	m_add_u32(m, q->seq);
+	m_add_str(m, q->plan_id);
+	m_add_str(m, q->symbol);
+	m_add_u8(m, q->side);
+	m_add_u8(m, q->reduce_only);
+	m_add_i64(m, q->qty);
+	m_add_i64(m, q->safe_qty);
+	return m_close(m);
+}
+
+int msg_decode_req(struct mreader *r, struct exec_req *q)
+{
+	memset(q, 0, sizeof(*q));
+	q->seq = m_get_u32(r);
+	m_get_str(r, q->plan_id, sizeof(q->plan_id));
+	m_get_str(r, q->symbol, sizeof(q->symbol));
+	q->side = m_get_u8(r);
+	q->reduce_only = m_get_u8(r);
+	q->qty = m_get_i64(r);
+	q->safe_qty = m_get_i64(r);
+	return m_end(r);
+}
+
+int msg_encode_res(struct mbuf *m, const struct exec_res *s)
+{
+	m_init(m, MSG_EXEC_RES);
+	m_add_u32(m, s->seq);
+	m_add_u8(m, s->executed);
+	m_add_str(m, s->error);
+	m_add_str(m, s->order_id);
+	m_add_str(m, s->client_order_id);
+	m_add_str(m, s->status);
+	m_add_i64(m, s->qty);
+	m_add_i64(m, s->filled_qty);
+	m_add_i64(m, s->avg_price);
+	return m_close(m);
+}
+
+int msg_decode_res(struct mreader *r, struct exec_res *s)
+{
+	memset(s, 0, sizeof(*s));
+	s->seq = m_get_u32(r);
+	s->executed = m_get_u8(r);
+	m_get_str(r, s->error, sizeof(s->error));
+	m_get_str(r, s->order_id, sizeof(s->order_id));
+	m_get_str(r, s->client_order_id, sizeof(s->client_order_id));
+	m_get_str(r, s->status, sizeof(s->status));
+	s->qty = m_get_i64(r);
+	s->filled_qty = m_get_i64(r);
+	s->avg_price = m_get_i64(r);
+	if (m_end(r) < 0)
+		return -1;
+	if (s->executed > 1) {
+		r->err = "executed flag is not 0 or 1";
+		return -1;
+	}
+	return 0;
+}

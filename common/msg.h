@@ -1,0 +1,52 @@
+/*
+ * msg.h - the messages between lane workers and the executor, encoded as
+ * frames (frame.h).  Decoders check structure only (field order, lengths,
+ * no trailing bytes); the executor re-checks the meaning of every request
+ * against its own settings (executor/checks.c).
+ */
+#ifndef QIE_MSG_H
+#define QIE_MSG_H
+
+#include <stdint.h>
+
+#include "frame.h"
+
+#define PLAN_ID_MAX 128
+#define SYMBOL_MAX 20
+#define CLIENT_ORDER_ID_MAX 36
+#define ERROR_MAX 256
+
+enum lane { LANE_MAIN = 0, LANE_MANUAL = 1, LANE_COUNT = 2 };
+enum side { SIDE_BUY = 1, SIDE_SELL = 2 };
+
+const char *lane_name(enum lane l);
+const char *side_name(uint8_t side);
+
+struct exec_req {
+	uint32_t seq;
+	char plan_id[PLAN_ID_MAX + 1];
+	char symbol[SYMBOL_MAX + 1];
+	uint8_t side;
+	uint8_t reduce_only;
+	int64_t qty;            /* 1e-8 units, as the plan asked */
+	int64_t safe_qty;       /* from the permit; 0 = none */
+};
+
+struct exec_res {
+	uint32_t seq;
+	uint8_t executed;
+	char error[ERROR_MAX];
+	char order_id[64];
+	char client_order_id[CLIENT_ORDER_ID_MAX + 1];
+	char status[32];
+	int64_t qty;            /* quantity sent after sizing */
+	int64_t filled_qty;
+	int64_t avg_price;
+};
+
+int msg_encode_req(struct mbuf *m, const struct exec_req *q);
+int msg_decode_req(struct mreader *r, struct exec_req *q);
+int msg_encode_res(struct mbuf *m, const struct exec_res *s);
+int msg_decode_res(struct mreader *r, struct exec_res *s);
+
+#endif

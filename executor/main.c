@@ -1,0 +1,211 @@
+/*
+ * executor/main.c - the executor process: the only process that places
+ * orders (and, with the binance backend, the only one holding credentials).
+ *
+ * May: read requests from each lane's link, answer on the same link, talk
+ * to its backend.  May not: open Redis, read plans, trust a request's
+ * content.  It learns which lane a request belongs to from the link it
+ * arrived on: the supervisor hands over each lane's link on the control
+ * socket (fd 3) with a MSG_ATTACH frame naming the lane.  A malformed frame
+ * closes that lane's link only; the supervisor then restarts the worker.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/signalfd.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "executor.h"
+#include "fdpass.h"
+#include "log.h"
+
+#define CTL_FD 3
+
+struct link {
+	enum lane lane;
+	int fd;
+	struct frame_in in;
+	struct frame_out out;
+};
+
+struct exec_ctx {
+	struct settings s;
+	struct backend b;
+	struct link links[LANE_COUNT];
+	struct link *cur;
+	unsigned long long served[LANE_COUNT];
+};
+
+static struct exec_ctx X;
+
+static void link_close(struct link *l, const char *why)
+{
+	if (l->fd < 0)
+		return;
+	log_warn("lane %s: link closed: %s", lane_name(l->lane), why);
+	close(l->fd);
+	l->fd = -1;
+}
+
+static int on_exec_req(void *ctx, struct mreader *r)
+{
+	struct exec_ctx *x = ctx;
+	struct exec_req q;
+	struct exec_res res;
+	struct mbuf m;
+
+	if (msg_decode_req(r, &q) < 0)
+		return -1;
+	executor_handle(&x->s, &x->b, x->cur->lane, &q, &res);
+	x->served[x->cur->lane]++;
+	if (msg_encode_res(&m, &res) < 0 || frame_out_push(&x->cur->out, &m) < 0) {
+		r->err = "reply queue full: worker is not reading";
+		return -1;
+	}
+	return 0;
+}
+
+static const struct dispatch lane_dispatch[] = {
+	{ MSG_EXEC_REQ, "EXEC_REQ", on_exec_req },
+	{ 0, NULL, NULL },
+};
+
+static void link_read(struct link *l)
+{
+	long n = frame_in_read(l->fd, &l->in);
+	if (n == 0) {
+		link_close(l, "worker closed it");
+		return;
+	}
+	if (n < 0) {
+		if (errno != EAGAIN)
+			link_close(l, strerror(errno));
+		return;
+	}
+	for (;;) {
+		uint16_t type;
+		struct mreader r;
+		const char *why = NULL;
+		int k = frame_next(&l->in, &type, &r, &why);
+		if (k == 0)
+			break;
+		X.cur = l;
+		if (k < 0 || dispatch_frame(lane_dispatch, &X, type, &r, &why) < 0) {
+			char msg[128];
+			snprintf(msg, sizeof(msg), "malformed frame (type %u): %s", type, why);
+			link_close(l, msg);
+			return;
+		}
+	}
+	if (frame_out_flush(l->fd, &l->out) < 0)
+		link_close(l, "write failed");
+}
+
+static void on_attach(int ctl)
+{
+	uint8_t buf[FRAME_MAX];
+	size_t len = 0;
+	int fd = -1;
+	int k = fd_recv(ctl, buf, sizeof(buf), &len, &fd);
+	if (k == 0)
+		fatalx("control socket closed by the supervisor");
+	if (k < 0)
+		fatal("control socket");
+	struct frame_in in = { .len = 0 };
+	memcpy(in.buf, buf, len);
+	in.len = len;
+	uint16_t type = 0;
+	struct mreader r;
+	const char *why = "incomplete frame";
+	if (frame_next(&in, &type, &r, &why) != 1 || type != MSG_ATTACH)
+		fatalx("control socket: bad message: %s", why);
+	uint8_t lane = m_get_u8(&r);
+	if (m_end(&r) < 0 || lane >= LANE_COUNT || fd < 0)
+		fatalx("control socket: bad ATTACH message");
+	struct link *l = &X.links[lane];
+	if (l->fd >= 0)
+		link_close(l, "replaced by a new worker");
+	memset(&l->in, 0, sizeof(l->in));
+	l->out.len = 0;
+	l->fd = fd;
+	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
+	log_info("lane %s: link attached", lane_name(l->lane));
+}
+
+static int setup_signals(void)
+{
+	sigset_t set;
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	sigprocmask(SIG_BLOCK, &set, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	int fd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
+	if (fd < 0)
+		fatal("signalfd");
+	return fd;
+}
+
+static void serve(int sigfd)
+{
+	for (;;) {
+		struct pollfd p[2 + LANE_COUNT];
+		p[0] = (struct pollfd){ .fd = CTL_FD, .events = POLLIN };
+		p[1] = (struct pollfd){ .fd = sigfd, .events = POLLIN };
+		for (int i = 0; i < LANE_COUNT; i++) {
+			struct link *l = &X.links[i];
+			p[2 + i] = (struct pollfd){ .fd = l->fd, .events = POLLIN |
+				(l->out.len ? POLLOUT : 0) };
+		}
+		if (poll(p, 2 + LANE_COUNT, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			fatal("poll");
+		}
+		if (p[1].revents) {
+			log_info("stopping: served main=%llu manual=%llu",
+			    X.served[LANE_MAIN], X.served[LANE_MANUAL]);
+			exit(0);
+		}
+		if (p[0].revents)
+			on_attach(CTL_FD);
+		for (int i = 0; i < LANE_COUNT; i++) {
+			struct link *l = &X.links[i];
+			if (l->fd < 0 || p[2 + i].fd != l->fd)
+				continue;
+			if (p[2 + i].revents & POLLOUT &&
+			    frame_out_flush(l->fd, &l->out) < 0)
+				link_close(l, "write failed");
+			if (l->fd >= 0 && p[2 + i].revents & (POLLIN | POLLHUP | POLLERR))
+				link_read(l);
+		}
+	}
+}
+
+int main(int argc, char **argv)
+{
+	char err[512];
+	(void)argv;
+
+	log_init("executor");
+	if (argc != 1)
+		fatalx("usage: qie-executor (started by quantum-intent-executor)");
+	if (fcntl(CTL_FD, F_GETFD) < 0)
+		fatalx("no control socket on fd 3: start me through quantum-intent-executor");
+	if (config_load(&X.s, err, sizeof(err)) < 0)
+		fatalx("invalid setting: %s", err);
+	if (X.s.backend != BACKEND_PAPER)
+		fatalx("INTENT_EXECUTOR_BACKEND=binance: this build has no binance backend yet");
+	if (paper_backend_init(&X.b, X.s.paper_filters, err, sizeof(err)) < 0)
+		fatalx("INTENT_EXECUTOR_PAPER_FILTERS: %s", err);
+	for (int i = 0; i < LANE_COUNT; i++)
+		X.links[i] = (struct link){ .lane = (enum lane)i, .fd = -1 };
+	int sigfd = setup_signals();
+	log_info("ready: backend=%s", X.b.name);
+	serve(sigfd);
+}

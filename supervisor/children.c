@@ -1,0 +1,230 @@
+/*
+ * children.c - spawn, reap and restart the executor and the two lane
+ * workers.  The executor is started first; a worker is started only while
+ * an executor runs, and its link's other end is handed to the executor
+ * (MSG_ATTACH over the control socket) before the worker runs.
+ */
+#include "children.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "clock.h"
+#include "fdpass.h"
+#include "log.h"
+#include "msg.h"
+#include "spawn.h"
+
+#define BACKOFF_MIN_MS 100
+#define BACKOFF_MAX_MS 30000
+#define SERVED_MS 2000          /* alive this long: it did some work */
+#define STOP_WORKERS_MS 15000
+#define STOP_EXECUTOR_MS 5000
+
+static const char *const role_names[ROLE_COUNT] = { "executor", "main",
+	"manual" };
+
+void children_init(struct supervisor *sv)
+{
+	for (int i = 0; i < ROLE_COUNT; i++) {
+		sv->c[i] = (struct child){ .role = (enum role)i,
+			.name = role_names[i], .backoff_ms = BACKOFF_MIN_MS };
+	}
+	sv->ctl = -1;
+}
+
+int64_t restart_backoff(int64_t prev_ms, int64_t uptime_ms)
+{
+	if (uptime_ms >= SERVED_MS)
+		return BACKOFF_MIN_MS;
+	int64_t b = prev_ms * 2;
+	return b > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : b < BACKOFF_MIN_MS ?
+	    BACKOFF_MIN_MS : b;
+}
+
+void describe_status(int status, char *buf, size_t sz)
+{
+	if (WIFEXITED(status)) {
+		snprintf(buf, sz, "exited with status %d", WEXITSTATUS(status));
+	} else if (WIFSIGNALED(status)) {
+		int sig = WTERMSIG(status);
+		const char *abbrev = sigabbrev_np(sig);
+		snprintf(buf, sz, "killed by signal %d (SIG%s)%s", sig,
+		    abbrev ? abbrev : "?",
+		    sig == SIGSYS ? ": sandbox violation" : "");
+	} else {
+		snprintf(buf, sz, "stopped with wait status 0x%x", status);
+	}
+}
+
+static pid_t start_executor(struct supervisor *sv)
+{
+	int sp[2];
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp) < 0) {
+		log_error("socketpair for the executor: %s", strerror(errno));
+		return -1;
+	}
+	char *argv[] = { sv->executor_path, NULL };
+	pid_t pid = spawn_child(sv->executor_path, argv, sv->env, &sp[1], 1);
+	close(sp[1]);
+	if (pid < 0) {
+		close(sp[0]);
+		return -1;
+	}
+	if (sv->ctl >= 0)
+		close(sv->ctl);
+	sv->ctl = sp[0];
+	return pid;
+}
+
+static pid_t start_worker(struct supervisor *sv, enum role role)
+{
+	enum lane lane = role == ROLE_MAIN ? LANE_MAIN : LANE_MANUAL;
+	char consumer[192];
+	int sp[2];
+	struct mbuf m;
+
+	if (sv->ctl < 0)
+		return -1;
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp) < 0) {
+		log_error("socketpair for lane %s: %s", lane_name(lane),
+		    strerror(errno));
+		return -1;
+	}
+	m_init(&m, MSG_ATTACH);
+	m_add_u8(&m, (uint8_t)lane);
+	if (m_close(&m) < 0 || fd_send(sv->ctl, &m, sp[0]) < 0) {
+		log_error("handing lane %s to the executor: %s", lane_name(lane),
+		    strerror(errno));
+		close(sp[0]);
+		close(sp[1]);
+		return -1;
+	}
+	close(sp[0]);
+	snprintf(consumer, sizeof(consumer), "%s%s", sv->consumer,
+	    lane == LANE_MANUAL ? "-manual" : "");
+	char *argv[] = { sv->worker_path, "--lane", (char *)lane_name(lane),
+		"--consumer", consumer, NULL };
+	pid_t pid = spawn_child(sv->worker_path, argv, sv->env, &sp[1], 1);
+	close(sp[1]);
+	return pid;
+}
+
+int64_t children_start_due(struct supervisor *sv, int64_t now)
+{
+	int64_t next = INT64_MAX;
+	for (int i = 0; i < ROLE_COUNT && !sv->stopping; i++) {
+		struct child *c = &sv->c[i];
+		if (c->pid > 0)
+			continue;
+		if (i != ROLE_EXECUTOR && sv->c[ROLE_EXECUTOR].pid <= 0)
+			continue;       /* started once the executor runs */
+		if (c->restart_at > now) {
+			if (c->restart_at - now < next)
+				next = c->restart_at - now;
+			continue;
+		}
+		pid_t pid = i == ROLE_EXECUTOR ? start_executor(sv) :
+		    start_worker(sv, (enum role)i);
+		if (pid < 0) {
+			c->restart_at = now + c->backoff_ms;
+			continue;
+		}
+		c->pid = pid;
+		c->started_at = now;
+		log_info("started %s (pid %d)%s", c->name, (int)pid,
+		    c->restarts ? " after a restart" : "");
+	}
+	return next;
+}
+
+static struct child *by_pid(struct supervisor *sv, pid_t pid)
+{
+	for (int i = 0; i < ROLE_COUNT; i++)
+		if (sv->c[i].pid == pid)
+			return &sv->c[i];
+	return NULL;
+}
+
+void children_reap(struct supervisor *sv, int64_t now)
+{
+	int status;
+	pid_t pid;
+
+	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
+		struct child *c = by_pid(sv, pid);
+		if (!c)
+			continue;
+		int64_t up = now - c->started_at;
+		describe_status(status, c->last_death, sizeof(c->last_death));
+		c->pid = 0;
+		if (c->role == ROLE_EXECUTOR && sv->ctl >= 0) {
+			close(sv->ctl);
+			sv->ctl = -1;
+		}
+		if (sv->stopping) {
+			log_info("%s (pid %d) %s", c->name, (int)pid, c->last_death);
+			continue;
+		}
+		c->backoff_ms = restart_backoff(c->backoff_ms, up);
+		c->restart_at = now + c->backoff_ms;
+		c->restarts++;
+		log_error("%s (pid %d) %s after %lld ms; restarting in %lld ms%s",
+		    c->name, (int)pid, c->last_death, (long long)up,
+		    (long long)c->backoff_ms,
+		    up < SERVED_MS ? " (died at start: throttled)" : "");
+	}
+}
+
+int children_running(const struct supervisor *sv)
+{
+	int n = 0;
+	for (int i = 0; i < ROLE_COUNT; i++)
+		n += sv->c[i].pid > 0;
+	return n;
+}
+
+static void signal_child(struct child *c, int sig)
+{
+	if (c->pid > 0)
+		kill(c->pid, sig);
+}
+
+void children_stop(struct supervisor *sv, int64_t now)
+{
+	sv->stopping = 1;
+	sv->stop_deadline = now + STOP_WORKERS_MS;
+	log_info("stopping: asking the lane workers to finish");
+	signal_child(&sv->c[ROLE_MAIN], SIGTERM);
+	signal_child(&sv->c[ROLE_MANUAL], SIGTERM);
+}
+
+int children_stop_step(struct supervisor *sv, int64_t now)
+{
+	int workers = (sv->c[ROLE_MAIN].pid > 0) + (sv->c[ROLE_MANUAL].pid > 0);
+	struct child *x = &sv->c[ROLE_EXECUTOR];
+
+	if (workers && now >= sv->stop_deadline) {
+		log_error("workers did not stop in time: killing them");
+		signal_child(&sv->c[ROLE_MAIN], SIGKILL);
+		signal_child(&sv->c[ROLE_MANUAL], SIGKILL);
+		sv->stop_deadline = now + STOP_EXECUTOR_MS;
+		return 0;
+	}
+	if (workers)
+		return 0;
+	if (x->pid > 0 && sv->stopping == 1) {
+		sv->stopping = 2;
+		sv->stop_deadline = now + STOP_EXECUTOR_MS;
+		signal_child(x, SIGTERM);
+		return 0;
+	}
+	if (x->pid > 0 && now >= sv->stop_deadline)
+		signal_child(x, SIGKILL);
+	return x->pid <= 0;
+}

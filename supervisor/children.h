@@ -1,0 +1,54 @@
+/*
+ * children.h - the supervisor's three children and their restart policy.
+ */
+#ifndef QIE_CHILDREN_H
+#define QIE_CHILDREN_H
+
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "config.h"
+
+enum role { ROLE_EXECUTOR = 0, ROLE_MAIN = 1, ROLE_MANUAL = 2, ROLE_COUNT = 3 };
+
+struct child {
+	enum role role;
+	const char *name;
+	pid_t pid;              /* 0: not running */
+	int64_t started_at;     /* mono ms */
+	int64_t restart_at;     /* mono ms, when not running */
+	int64_t backoff_ms;
+	unsigned restarts;
+	char last_death[128];
+};
+
+struct supervisor {
+	struct settings s;
+	char worker_path[4096];
+	char executor_path[4096];
+	char consumer[160];
+	char **env;                     /* environment handed to children */
+	int ctl;                        /* executor control socket, -1 if none */
+	struct child c[ROLE_COUNT];
+	int stopping;
+	int64_t stop_deadline;
+	int ready_sent;
+};
+
+void children_init(struct supervisor *sv);
+/* Starts every child that is due; returns ms until the next is due. */
+int64_t children_start_due(struct supervisor *sv, int64_t now);
+/* Reaps dead children, logs why they died, schedules restarts. */
+void children_reap(struct supervisor *sv, int64_t now);
+/* Starts the stop: SIGTERM to workers first, the executor after them. */
+void children_stop(struct supervisor *sv, int64_t now);
+/* Advances the stop; 1 when every child is gone. */
+int children_stop_step(struct supervisor *sv, int64_t now);
+int children_running(const struct supervisor *sv);
+
+/* Backoff after a death: fast if it served a while, doubling if not. */
+int64_t restart_backoff(int64_t prev_ms, int64_t uptime_ms);
+/* "exited with status 3", "killed by signal 9 (SIGKILL)", ... */
+void describe_status(int status, char *buf, size_t sz);
+
+#endif

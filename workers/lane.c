@@ -1,0 +1,479 @@
+/*
+ * lane.c - what a lane worker does with each plan: lane guard, checks,
+ * per-symbol queue, permit wait, request to the executor, one result.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "clock.h"
+#include "decimal.h"
+#include "log.h"
+#include "worker.h"
+
+#define MANUAL_KEY "quantum:manual_lane:enabled"
+#define POLL_MAX_MS 20
+
+/* One round trip for either permit encoding, never a WRONGTYPE error. */
+static const char permit_script[] =
+    "local t = redis.call('TYPE', KEYS[1]).ok "
+    "if t == 'string' then return {t, redis.call('GET', KEYS[1])} end "
+    "if t == 'hash' then return {t, redis.call('HGETALL', KEYS[1])} end "
+    "return {t}";
+
+static void id8(char out[9], const char *plan_id)
+{
+	snprintf(out, 9, "%.8s", plan_id);
+}
+
+static void ack(struct worker *w, const char *id)
+{
+	redisReply *r = wr_cmd(w, "XACK %s %s %s", w->stream, w->group, id);
+	if (r)
+		freeReplyObject(r);
+}
+
+static void count(struct worker *w, const char *counter)
+{
+	redisReply *r = wr_cmd(w, "HINCRBY quantum:metrics:intent_executor %s 1",
+	    counter);
+	if (r)
+		freeReplyObject(r);
+}
+
+int lane_manual_enabled(struct worker *w, long long *ttl)
+{
+	redisReply *v = NULL, *t = NULL;
+	*ttl = 0;
+	if (!w->rc)
+		return -1;
+	redisAppendCommand(w->rc, "GET " MANUAL_KEY);
+	redisAppendCommand(w->rc, "TTL " MANUAL_KEY);
+	if (redisGetReply(w->rc, (void **)&v) != REDIS_OK ||
+	    redisGetReply(w->rc, (void **)&t) != REDIS_OK) {
+		if (v)
+			freeReplyObject(v);
+		wr_lost(w, w->rc->errstr);
+		return -1;
+	}
+	int on = v->type == REDIS_REPLY_STRING && v->len == 1 && v->str[0] == '1' &&
+	    t->type == REDIS_REPLY_INTEGER && t->integer > 0;
+	if (t->type == REDIS_REPLY_INTEGER && t->integer > 0)
+		*ttl = t->integer;
+	freeReplyObject(v);
+	freeReplyObject(t);
+	return on;
+}
+
+void lane_log_manual_state(struct worker *w, int enabled, long long ttl,
+    int always)
+{
+	if (!always && enabled == w->manual_state)
+		return;
+	w->manual_state = enabled;
+	if (enabled)
+		log_info("🔓 MANUAL_LANE_ACTIVE ttl_remaining=%llds", ttl);
+	else
+		log_info("🔒 MANUAL_LANE_OFF");
+}
+
+static void result_base(struct worker *w, struct result *r, const char *id,
+    const struct plan *p)
+{
+	memset(r, 0, sizeof(*r));
+	r->lane = w->lane;
+	r->stream_id = id;
+	plan_field(r->plan_id, sizeof(r->plan_id), p->plan_id);
+	plan_field(r->symbol, sizeof(r->symbol), p->symbol);
+	for (char *c = r->symbol; *c; c++)
+		if (*c >= 'a' && *c <= 'z')
+			*c = (char)(*c - 'a' + 'A');
+	plan_field(r->side, sizeof(r->side), p->side);
+	plan_field(r->qty, sizeof(r->qty), p->qty);
+	plan_field(r->source, sizeof(r->source), p->source);
+	plan_field(r->decision, sizeof(r->decision), p->decision);
+}
+
+/* Writes r; on a Redis failure the entry stays pending and is read again. */
+static int commit(struct worker *w, const struct result *r)
+{
+	if (!w->rc)
+		return -1;
+	if (result_commit(w->rc, &w->s, w->stream, w->group, r) < 0) {
+		wr_lost(w, w->rc->errstr[0] ? w->rc->errstr : "MULTI failed");
+		return -1;
+	}
+	return 0;
+}
+
+static int main_guard(struct worker *w, const char *id, const struct plan *p)
+{
+	char src[68], list[512], pid[9], plan_id[PLAN_ID_MAX + 4];
+	struct result r;
+
+	if (p->source.p && strlist_has(&w->s.sources, p->source.p, p->source.n))
+		return 0;
+	plan_field(src, sizeof(src), p->source);
+	plan_field(plan_id, sizeof(plan_id), p->plan_id);
+	id8(pid, plan_id);
+	strlist_format(&w->s.sources, list, sizeof(list));
+	log_info("🚫 [lane=main] Skip plan (source_not_allowed): plan_id=%s "
+	    "source=%s allowlist=%s", pid, src, list);
+	result_base(w, &r, id, p);
+	snprintf(r.error, sizeof(r.error), "source_not_allowed:%s", src);
+	result_count(&r, "blocked_source");
+	commit(w, &r);
+	return -1;
+}
+
+/* 1: consumed, 0: skipped, -1: Redis failed. */
+static int manual_guard(struct worker *w, const char *id, const struct plan *p)
+{
+	char pid[9], plan_id[PLAN_ID_MAX + 4];
+	long long ttl;
+	struct result r;
+	int on = lane_manual_enabled(w, &ttl);
+
+	if (on < 0)
+		return -1;
+	plan_field(plan_id, sizeof(plan_id), p->plan_id);
+	id8(pid, plan_id);
+	if (on) {
+		lane_log_manual_state(w, 1, ttl, 0);
+		log_info("🔓 [lane=manual] Consuming manual plan: %s", pid);
+		count(w, "manual_consumed");
+		return 1;
+	}
+	log_info("🚫 [lane=manual] Skip plan (manual_lane_disabled): plan_id=%s "
+	    "ttl=%lld", pid, ttl);
+	result_base(w, &r, id, p);
+	snprintf(r.error, sizeof(r.error), "manual_lane_disabled");
+	result_count(&r, "manual_blocked_disabled");
+	commit(w, &r);
+	lane_log_manual_state(w, 0, 0, 0);
+	return 0;
+}
+
+static void reject(struct worker *w, const char *id, const struct plan *p,
+    enum plan_verdict v, const char *err, int consumed)
+{
+	char pid[9], plan_id[PLAN_ID_MAX + 4];
+	struct result r;
+
+	plan_field(plan_id, sizeof(plan_id), p->plan_id);
+	id8(pid, plan_id);
+	log_info("🚫 [lane=%s] Skip plan (%s): plan_id=%s", lane_name(w->lane),
+	    err, pid);
+	result_base(w, &r, id, p);
+	snprintf(r.error, sizeof(r.error), "%s", err);
+	result_count(&r, "processed");
+	result_count(&r, "executed_false");
+	if (v == PLAN_DECISION)
+		result_count(&r, "p35_guard_blocked");
+	if (consumed)
+		result_count(&r, "manual_processed");
+	commit(w, &r);
+}
+
+static int is_duplicate(struct worker *w, const char *id, const char *plan_id)
+{
+	char pid[9];
+	const char *where = NULL;
+
+	if (jobs_by_plan_id(&w->jobs, plan_id)) {
+		where = "already in progress";
+	} else {
+		redisReply *r = wr_cmd(w, "EXISTS quantum:intent_executor:done:%s",
+		    plan_id);
+		if (!r)
+			return 1;       /* Redis lost: entry stays pending */
+		if (r->type == REDIS_REPLY_INTEGER && r->integer > 0)
+			where = "already done";
+		freeReplyObject(r);
+	}
+	if (!where)
+		return 0;
+	id8(pid, plan_id);
+	log_info("🔁 [lane=%s] Skip duplicate plan (%s): plan_id=%s",
+	    lane_name(w->lane), where, pid);
+	ack(w, id);
+	count(w, "duplicate_skipped");
+	return 1;
+}
+
+static int symbol_index(const struct settings *s, const char *sym)
+{
+	for (int i = 0; i < s->symbols.n; i++)
+		if (strcmp(s->symbols.item[i], sym) == 0)
+			return i;
+	return 0;
+}
+
+static void start_wait(struct worker *w, struct job *j)
+{
+	char pid[9];
+	(void)w;
+	id8(pid, j->ok.plan_id);
+	log_info("⏳ Waiting for P3.3 permit: %s", pid);
+	j->state = JOB_WAITING;
+	j->wait_start = j->next_poll = mono_ms();
+	j->polls = 0;
+}
+
+static void queue(struct worker *w, const char *id, const struct plan *p,
+    const struct plan_ok *ok, int consumed)
+{
+	char pid[9], q4[40];
+	struct job *j = jobs_new(&w->jobs);
+
+	if (!j)
+		return;         /* cannot happen: reads ask for room only */
+	snprintf(j->stream_id, sizeof(j->stream_id), "%s", id);
+	j->ok = *ok;
+	plan_field(j->source, sizeof(j->source), p->source);
+	plan_field(j->decision, sizeof(j->decision), p->decision);
+	j->consumed_manual = consumed;
+	j->sym = symbol_index(&w->s, ok->symbol);
+	count(w, "processed");
+	id8(pid, ok->plan_id);
+	dec_format_fixed(q4, sizeof(q4), ok->qty, 4);
+	log_info("▶️  Processing plan: %s | %s %s qty=%s", pid, ok->symbol,
+	    side_name(ok->side), q4);
+	if (jobs_enqueue(&w->jobs, j))
+		start_wait(w, j);
+}
+
+void lane_entry(struct worker *w, const char *id, const redisReply *fields)
+{
+	struct plan p;
+	struct plan_ok ok;
+	char err[ERROR_MAX];
+	int consumed = 0;
+
+	if (jobs_by_stream_id(&w->jobs, id))
+		return;
+	if (!fields || fields->type != REDIS_REPLY_ARRAY) {
+		ack(w, id);     /* deleted from the stream while pending */
+		return;
+	}
+	struct bytes *f = calloc(fields->elements + 1, sizeof(*f));
+	if (!f)
+		fatalx("out of memory");
+	for (size_t i = 0; i < fields->elements; i++)
+		if (fields->element[i]->type == REDIS_REPLY_STRING)
+			f[i] = (struct bytes){ fields->element[i]->str,
+				fields->element[i]->len };
+	plan_from_fields(&p, f, fields->elements);
+	if (!p.plan_id.p && p.payload.p) {
+		log_info("[lane=%s] Skip entry %s: obsolete nested payload format",
+		    lane_name(w->lane), id);
+		ack(w, id);
+		count(w, "skipped_obsolete");
+	} else if (w->lane == LANE_MAIN ? main_guard(w, id, &p) == 0 :
+		   (consumed = manual_guard(w, id, &p)) == 1) {
+		enum plan_verdict v = plan_check(&w->s, &p, &ok, err, sizeof(err));
+		if (v != PLAN_OK)
+			reject(w, id, &p, v, err, consumed);
+		else if (!is_duplicate(w, id, ok.plan_id))
+			queue(w, id, &p, &ok, consumed);
+	}
+	free(f);
+}
+
+/* Decides a head job: result written, next plan of its symbol started. */
+static void finish(struct worker *w, struct job *j)
+{
+	char pid[9], q[40];
+	struct result r;
+
+	j->state = JOB_UNWRITTEN;
+	memset(&r, 0, sizeof(r));
+	r.lane = w->lane;
+	r.stream_id = j->stream_id;
+	snprintf(r.plan_id, sizeof(r.plan_id), "%s", j->ok.plan_id);
+	snprintf(r.symbol, sizeof(r.symbol), "%s", j->ok.symbol);
+	snprintf(r.side, sizeof(r.side), "%s", side_name(j->ok.side));
+	dec_format(r.qty, sizeof(r.qty), j->ok.qty);
+	snprintf(r.source, sizeof(r.source), "%s", j->source);
+	snprintf(r.decision, sizeof(r.decision), "%s", j->decision);
+	r.executed = j->executed;
+	snprintf(r.error, sizeof(r.error), "%s", j->error);
+	r.res = j->res.seq == j->seq && j->seq ? &j->res : NULL;
+	r.permit = j->permit_read ? &j->permit : NULL;
+	result_count(&r, j->executed ? "executed_true" : "executed_false");
+	if (j->consumed_manual)
+		result_count(&r, "manual_processed");
+	if (commit(w, &r) < 0)
+		return;         /* retried after reconnecting */
+	id8(pid, j->ok.plan_id);
+	if (j->executed) {
+		dec_format(q, sizeof(q), j->res.filled_qty);
+		log_info("✅ [lane=%s] Executed plan: %s | %s %s filled=%s order_id=%s",
+		    lane_name(w->lane), pid, j->ok.symbol, side_name(j->ok.side), q,
+		    j->res.order_id);
+	} else {
+		log_info("❌ [lane=%s] Plan not executed: %s | error=%s",
+		    lane_name(w->lane), pid, j->error);
+	}
+	struct job *next = jobs_pop(&w->jobs, j);
+	if (next && !w->stopping)
+		start_wait(w, next);
+}
+
+void lane_retry_unwritten(struct worker *w)
+{
+	for (int i = 0; i < JOBS_MAX && w->rc; i++) {
+		struct job *j = &w->jobs.pool[i];
+		if (j->state != JOB_UNWRITTEN)
+			continue;
+		redisReply *r = wr_cmd(w, "EXISTS quantum:intent_executor:done:%s",
+		    j->ok.plan_id);
+		if (!r)
+			return;
+		int written = r->type == REDIS_REPLY_INTEGER && r->integer > 0;
+		freeReplyObject(r);
+		if (!written) {
+			finish(w, j);
+		} else {
+			struct job *next = jobs_pop(&w->jobs, j);
+			if (next && !w->stopping)
+				start_wait(w, next);
+		}
+	}
+}
+
+/* Decides j as not executed with the error "word" or "word:detail". */
+static void fail(struct worker *w, struct job *j, const char *word,
+    const char *detail)
+{
+	j->executed = 0;
+	snprintf(j->error, sizeof(j->error), "%s%s%s", word,
+	    detail ? ":" : "", detail ? detail : "");
+	finish(w, j);
+}
+
+static void send_request(struct worker *w, struct job *j)
+{
+	struct exec_req q = { 0 };
+	struct mbuf m;
+
+	redisReply *r = wr_cmd(w, "SET quantum:inflight:%s %s EX 30",
+	    j->ok.symbol, j->ok.plan_id);
+	if (!r)
+		return;
+	freeReplyObject(r);
+	j->seq = ++w->next_seq ? w->next_seq : ++w->next_seq;
+	q.seq = j->seq;
+	snprintf(q.plan_id, sizeof(q.plan_id), "%s", j->ok.plan_id);
+	snprintf(q.symbol, sizeof(q.symbol), "%s", j->ok.symbol);
+	q.side = j->ok.side;
+	q.reduce_only = (uint8_t)j->ok.reduce_only;
+	q.qty = j->ok.qty;
+	q.safe_qty = j->permit.safe_qty;
+	if (msg_encode_req(&m, &q) < 0 || frame_out_push(&w->out, &m) < 0) {
+		fail(w, j, "executor_unavailable", "request queue full");
+		return;
+	}
+	j->state = JOB_SENT;
+	frame_out_flush(LINK_FD, &w->out);
+}
+
+/* Acts on one EVAL reply for job j. */
+static void on_permit(struct worker *w, struct job *j, const redisReply *r,
+    int64_t now)
+{
+	const char *why = "permit key has an unexpected type";
+	int rc = -1;
+
+	if (r->type != REDIS_REPLY_ARRAY || r->elements < 1 ||
+	    (r->element[0]->type != REDIS_REPLY_STATUS &&
+		r->element[0]->type != REDIS_REPLY_STRING)) {
+		why = r->type == REDIS_REPLY_ERROR ? "permit read failed" : why;
+	} else if (strcmp(r->element[0]->str, "none") == 0) {
+		if (now - j->wait_start >= w->s.permit_timeout_ms) {
+			fail(w, j, "p33_permit_missing_or_denied", NULL);
+			return;
+		}
+		int step = 1 << (j->polls < 5 ? j->polls : 5);
+		j->next_poll = now + (step > POLL_MAX_MS ? POLL_MAX_MS : step);
+		j->polls++;
+		return;
+	} else if (strcmp(r->element[0]->str, "string") == 0 && r->elements == 2) {
+		rc = permit_from_json(r->element[1]->str, r->element[1]->len,
+		    &j->permit, &why);
+	} else if (strcmp(r->element[0]->str, "hash") == 0 && r->elements == 2) {
+		const redisReply *h = r->element[1];
+		struct bytes *b = calloc(h->elements + 1, sizeof(*b));
+		if (!b)
+			fatalx("out of memory");
+		for (size_t i = 0; i < h->elements; i++)
+			b[i] = (struct bytes){ h->element[i]->str, h->element[i]->len };
+		rc = permit_from_hash(b, h->elements, &j->permit, &why);
+		free(b);
+	}
+	if (rc < 0) {
+		fail(w, j, "p33_permit_invalid", why);
+		return;
+	}
+	j->permit_read = 1;
+	if (!j->permit.allow) {
+		fail(w, j, "p33_permit_denied",
+		    j->permit.reason[0] ? j->permit.reason : "no reason given");
+		return;
+	}
+	send_request(w, j);
+}
+
+void lane_poll_permits(struct worker *w)
+{
+	struct job *due[JOBS_MAX];
+	redisReply *rep[JOBS_MAX];
+	int n = 0, got = 0;
+	int64_t now = mono_ms();
+
+	for (int i = 0; i < JOBS_MAX && w->rc; i++) {
+		struct job *j = &w->jobs.pool[i];
+		if (j->state != JOB_WAITING || j->next_poll > now)
+			continue;
+		redisAppendCommand(w->rc, "EVAL %s 1 quantum:permit:p33:%s",
+		    permit_script, j->ok.plan_id);
+		due[n++] = j;
+	}
+	/* all replies first: deciding a job sends commands of its own */
+	for (; got < n; got++) {
+		rep[got] = NULL;
+		if (redisGetReply(w->rc, (void **)&rep[got]) != REDIS_OK)
+			break;
+	}
+	if (got < n)
+		wr_lost(w, w->rc->errstr);
+	for (int i = 0; i < got; i++) {
+		if (w->rc && due[i]->state == JOB_WAITING)
+			on_permit(w, due[i], rep[i], now);
+		freeReplyObject(rep[i]);
+	}
+}
+
+int64_t lane_next_poll(struct worker *w)
+{
+	int64_t next = INT64_MAX;
+	for (int i = 0; i < JOBS_MAX; i++)
+		if (w->jobs.pool[i].state == JOB_WAITING &&
+		    w->jobs.pool[i].next_poll < next)
+			next = w->jobs.pool[i].next_poll;
+	return next;
+}
+
+void lane_on_result(struct worker *w, const struct exec_res *res)
+{
+	struct job *j = jobs_by_seq(&w->jobs, res->seq);
+	if (!j) {
+		log_error("executor answered request %u, which is not outstanding",
+		    res->seq);
+		return;
+	}
+	j->res = *res;
+	j->executed = res->executed;
+	snprintf(j->error, sizeof(j->error), "%s", res->error);
+	finish(w, j);
+}

@@ -1,0 +1,267 @@
+/*
+ * workers/main.c - the lane worker process (qie-worker --lane main|manual
+ * --consumer NAME), started by the supervisor with its executor link on
+ * fd 3.  See worker.h for what it may and may not do.
+ *
+ * One poll(2) loop: the blocking XREADGROUP connection, the executor link,
+ * a signalfd, and timers for permit polls, the heartbeat and XAUTOCLAIM.
+ * SIGTERM: stop reading, leave plans not yet sent pending in Redis, wait
+ * for the executor's answers to the ones sent, write their results, exit.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/signalfd.h>
+#include <unistd.h>
+
+#include "clock.h"
+#include "log.h"
+#include "worker.h"
+
+#define STOP_GRACE_MS 10000
+
+static struct worker W;
+
+static void usage(void)
+{
+	fatalx("usage: qie-worker --lane main|manual --consumer NAME "
+	    "(started by quantum-intent-executor)");
+}
+
+static void parse_args(struct worker *w, int argc, char **argv)
+{
+	const char *lane = NULL, *consumer = NULL;
+	for (int i = 1; i + 1 < argc; i += 2) {
+		if (strcmp(argv[i], "--lane") == 0)
+			lane = argv[i + 1];
+		else if (strcmp(argv[i], "--consumer") == 0)
+			consumer = argv[i + 1];
+		else
+			usage();
+	}
+	if (argc % 2 == 0 || !lane || !consumer)
+		usage();
+	if (strcmp(lane, "main") == 0)
+		w->lane = LANE_MAIN;
+	else if (strcmp(lane, "manual") == 0)
+		w->lane = LANE_MANUAL;
+	else
+		usage();
+	size_t n = strlen(consumer);
+	if (n == 0 || n >= sizeof(w->consumer))
+		usage();
+	for (size_t i = 0; i < n; i++)
+		if (consumer[i] <= 0x20 || consumer[i] >= 0x7f)
+			usage();
+	memcpy(w->consumer, consumer, n + 1);
+}
+
+static void heartbeat(struct worker *w)
+{
+	if (w->lane == LANE_MANUAL) {
+		long long ttl;
+		int on = lane_manual_enabled(w, &ttl);
+		if (on >= 0)
+			lane_log_manual_state(w, on, ttl, 1);
+		return;
+	}
+	redisReply *r = wr_cmd(w, "HMGET quantum:metrics:intent_executor "
+	    "processed executed_true executed_false blocked_source");
+	if (!r)
+		return;
+	if (r->type == REDIS_REPLY_ARRAY && r->elements == 4) {
+		const char *v[4];
+		for (int i = 0; i < 4; i++)
+			v[i] = r->element[i]->type == REDIS_REPLY_STRING ?
+			    r->element[i]->str : "0";
+		log_info("📊 Metrics: processed=%s executed_true=%s "
+		    "executed_false=%s blocked_source=%s", v[0], v[1], v[2], v[3]);
+	}
+	freeReplyObject(r);
+}
+
+static void announce(struct worker *w)
+{
+	if (w->lane == LANE_MAIN) {
+		log_info("📨 Consuming MAIN: %s", w->stream);
+		return;
+	}
+	long long ttl;
+	int on = lane_manual_enabled(w, &ttl);
+	if (on >= 0)
+		lane_log_manual_state(w, on, ttl, 1);
+	log_info("📨 Consuming MANUAL: %s", w->stream);
+}
+
+static void link_read(struct worker *w)
+{
+	long n = frame_in_read(LINK_FD, &w->in);
+	if (n == 0)
+		fatalx("executor link closed: plans at the executor stay pending "
+		    "and are read again after restart");
+	if (n < 0) {
+		if (errno == EAGAIN)
+			return;
+		fatal("executor link");
+	}
+	for (;;) {
+		uint16_t type;
+		struct mreader r;
+		struct exec_res res;
+		const char *why = NULL;
+		int k = frame_next(&w->in, &type, &r, &why);
+		if (k == 0)
+			return;
+		if (k < 0)
+			fatalx("executor link: %s", why);
+		if (type != MSG_EXEC_RES)
+			fatalx("executor link: unexpected message type %u", type);
+		if (msg_decode_res(&r, &res) < 0)
+			fatalx("executor link: bad EXEC_RES: %s", r.err);
+		lane_on_result(w, &res);
+	}
+}
+
+static int setup_signals(void)
+{
+	sigset_t set;
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	sigprocmask(SIG_BLOCK, &set, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	int fd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
+	if (fd < 0)
+		fatal("signalfd");
+	return fd;
+}
+
+static void begin_stop(struct worker *w)
+{
+	w->stopping = 1;
+	w->stop_deadline = mono_ms() + STOP_GRACE_MS;
+	jobs_drop_unsent(&w->jobs);
+	if (w->rs) {
+		redisFree(w->rs);
+		w->rs = NULL;
+		w->rs_waiting = 0;
+	}
+	log_info("stopping: %d plan(s) at the executor to finish; "
+	    "plans not yet sent stay pending",
+	    jobs_count(&w->jobs, JOB_SENT) + jobs_count(&w->jobs, JOB_UNWRITTEN));
+}
+
+static int stop_done(struct worker *w)
+{
+	return w->stopping && (w->jobs.used == 0 || mono_ms() >= w->stop_deadline);
+}
+
+static int64_t next_timer(struct worker *w, int64_t now)
+{
+	int64_t t = w->next_heartbeat;
+	int64_t p = lane_next_poll(w);
+	if (p < t)
+		t = p;
+	if (!w->stopping && w->next_autoclaim < t)
+		t = w->next_autoclaim;
+	if (!w->rc && w->reconnect_at < t)
+		t = w->reconnect_at;
+	if (w->stopping && w->stop_deadline < t)
+		t = w->stop_deadline;
+	return t < now ? 0 : t - now;
+}
+
+static void redis_work(struct worker *w, int64_t now)
+{
+	if (!w->rc) {
+		if (now < w->reconnect_at || wr_connect(w) < 0)
+			return;
+		log_info("Redis connected: %s:%d consumer=%s", w->s.redis_host,
+		    w->s.redis_port, w->consumer);
+		lane_retry_unwritten(w);
+	}
+	if (w->rc && now >= w->next_autoclaim && !w->stopping) {
+		w->next_autoclaim = now + w->s.claim_min_idle_ms / 2;
+		wr_autoclaim(w);
+	}
+	while (w->rc && w->pending_mode && !w->stopping &&
+	    jobs_room(&w->jobs) > 0)
+		wr_read_pending(w);
+	if (w->rc && lane_next_poll(w) <= now)
+		lane_poll_permits(w);
+	if (w->rc && !w->pending_mode && !w->stopping)
+		wr_start_blocking_read(w);
+}
+
+static void run(struct worker *w, int sigfd)
+{
+	while (!stop_done(w)) {
+		int64_t now = mono_ms();
+		redis_work(w, now);
+		if (now >= w->next_heartbeat) {
+			w->next_heartbeat = now + (int64_t)w->s.heartbeat_sec * 1000;
+			heartbeat(w);
+		}
+		struct pollfd p[3] = {
+			{ .fd = sigfd, .events = POLLIN },
+			{ .fd = LINK_FD, .events = POLLIN | (w->out.len ? POLLOUT : 0) },
+			{ .fd = w->rs_waiting ? w->rs->fd : -1, .events = POLLIN },
+		};
+		int k = poll(p, 3, (int)next_timer(w, mono_ms()));
+		if (k < 0 && errno != EINTR)
+			fatal("poll");
+		if (k <= 0)
+			continue;
+		if (p[0].revents && !w->stopping) {
+			struct signalfd_siginfo si;
+			if (read(sigfd, &si, sizeof(si)) > 0)
+				begin_stop(w);
+		}
+		if (p[1].revents & POLLOUT && frame_out_flush(LINK_FD, &w->out) < 0)
+			fatal("executor link");
+		if (p[1].revents & (POLLIN | POLLHUP | POLLERR))
+			link_read(w);
+		if (w->rs_waiting && w->rs && p[2].revents)
+			wr_finish_blocking_read(w);
+	}
+}
+
+int main(int argc, char **argv)
+{
+	char err[512];
+	struct worker *w = &W;
+
+	parse_args(w, argc, argv);
+	snprintf(w->lane_tag, sizeof(w->lane_tag), "lane=%s", lane_name(w->lane));
+	log_init(w->lane_tag);
+	if (fcntl(LINK_FD, F_GETFD) < 0)
+		fatalx("no executor link on fd 3: start me through quantum-intent-executor");
+	fcntl(LINK_FD, F_SETFL, fcntl(LINK_FD, F_GETFL) | O_NONBLOCK);
+	if (config_load(&w->s, err, sizeof(err)) < 0)
+		fatalx("invalid setting: %s", err);
+	w->stream = w->lane == LANE_MAIN ? w->s.main_stream : w->s.manual_stream;
+	w->group = w->lane == LANE_MAIN ? w->s.main_group : w->s.manual_group;
+	w->manual_state = -1;
+	w->reconnect_delay = 100;
+	jobs_init(&w->jobs);
+	int sigfd = setup_signals();
+	while (wr_connect(w) < 0) {
+		int64_t wait = w->reconnect_at - mono_ms();
+		struct pollfd p = { .fd = sigfd, .events = POLLIN };
+		if (poll(&p, 1, wait > 0 ? (int)wait : 0) > 0) {
+			log_info("stopped before Redis answered");
+			return 0;
+		}
+	}
+	announce(w);
+	int64_t now = mono_ms();
+	w->next_heartbeat = now + (int64_t)w->s.heartbeat_sec * 1000;
+	w->next_autoclaim = now;
+	run(w, sigfd);
+	log_info("stopped");
+	return 0;
+}

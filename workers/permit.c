@@ -1,0 +1,143 @@
+/*
+ * permit.c - parse permits (jansson for the JSON encoding).
+ */
+#include "permit.h"
+
+#include <jansson.h>
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+#include "decimal.h"
+#include "log.h"
+
+enum { T_ABSENT = -1, T_FALSE = 0, T_TRUE = 1 };
+
+static int truthy_text(const char *s, size_t n)
+{
+	static const char *const yes[] = { "true", "1", "yes" };
+	for (size_t i = 0; i < 3; i++)
+		if (n == strlen(yes[i]) && strncasecmp(s, yes[i], n) == 0)
+			return T_TRUE;
+	return T_FALSE;
+}
+
+static int combine(int a, int b)
+{
+	if (a == T_ABSENT && b == T_ABSENT)
+		return 0;
+	return a != T_FALSE && b != T_FALSE;
+}
+
+/* |text| as a decimal; -1 if not one. */
+static int abs_qty(const char *s, size_t n, int64_t *out, const char **why)
+{
+	if (n > 0 && (s[0] == '-' || s[0] == '+'))
+		s++, n--;
+	return dec_parse(s, n, out, why);
+}
+
+static void cap(struct permit *pm, int64_t v)
+{
+	if (v > 0 && (pm->safe_qty == 0 || v < pm->safe_qty))
+		pm->safe_qty = v;
+}
+
+static int json_flag(json_t *v)
+{
+	if (!v)
+		return T_ABSENT;
+	if (json_is_true(v))
+		return T_TRUE;
+	if (json_is_string(v))
+		return truthy_text(json_string_value(v), json_string_length(v));
+	if (json_is_integer(v))
+		return json_integer_value(v) == 1 ? T_TRUE : T_FALSE;
+	return T_FALSE;
+}
+
+static int json_qty(json_t *v, struct permit *pm, const char **why)
+{
+	char buf[64];
+	int64_t q;
+
+	if (!v || json_is_null(v))
+		return 0;
+	if (json_is_string(v)) {
+		if (abs_qty(json_string_value(v), json_string_length(v), &q, why) < 0)
+			return -1;
+	} else if (json_is_number(v)) {
+		double d = json_number_value(v);
+		if (!(d > -1e10 && d < 1e10))
+			return *why = "safe quantity out of range", -1;
+		snprintf(buf, sizeof(buf), "%.8f", d < 0 ? -d : d);
+		if (dec_parse(buf, strlen(buf), &q, why) < 0)
+			return -1;
+	} else {
+		return *why = "safe quantity is not a number", -1;
+	}
+	cap(pm, q);
+	return 0;
+}
+
+int permit_from_json(const char *s, size_t n, struct permit *pm,
+    const char **why)
+{
+	json_error_t e;
+	memset(pm, 0, sizeof(*pm));
+	json_t *o = json_loadb(s, n, JSON_REJECT_DUPLICATES, &e);
+	if (!o)
+		return *why = "permit is not valid JSON", -1;
+	int rc = -1;
+	if (!json_is_object(o)) {
+		*why = "permit JSON is not an object";
+		goto out;
+	}
+	pm->allow = combine(json_flag(json_object_get(o, "allow")),
+	    json_flag(json_object_get(o, "granted")));
+	json_t *r = json_object_get(o, "reason");
+	if (json_is_string(r))
+		log_sanitize(pm->reason, sizeof(pm->reason), json_string_value(r),
+		    json_string_length(r));
+	if (json_qty(json_object_get(o, "safe_qty"), pm, why) < 0 ||
+	    json_qty(json_object_get(o, "safe_close_qty"), pm, why) < 0)
+		goto out;
+	rc = 0;
+out:
+	json_decref(o);
+	return rc;
+}
+
+static int is(struct bytes b, const char *name)
+{
+	return b.n == strlen(name) && memcmp(b.p, name, b.n) == 0;
+}
+
+int permit_from_hash(const struct bytes *pairs, size_t n, struct permit *pm,
+    const char **why)
+{
+	int allow = T_ABSENT, granted = T_ABSENT;
+	int64_t q;
+
+	memset(pm, 0, sizeof(*pm));
+	if (n % 2)
+		return *why = "permit hash has an odd field count", -1;
+	for (size_t i = 0; i < n; i += 2) {
+		struct bytes k = pairs[i], v = pairs[i + 1];
+		if (is(k, "allow"))
+			allow = truthy_text(v.p, v.n);
+		else if (is(k, "granted"))
+			granted = truthy_text(v.p, v.n);
+		else if (is(k, "reason"))
+			log_sanitize(pm->reason, sizeof(pm->reason), v.p, v.n);
+		else if (is(k, "safe_qty") || is(k, "safe_close_qty")) {
+			if (v.n == 0)
+				continue;
+			if (abs_qty(v.p, v.n, &q, why) < 0)
+				return -1;
+			cap(pm, q);
+		}
+	}
+	pm->allow = combine(allow, granted);
+	return 0;
+}

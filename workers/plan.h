@@ -1,0 +1,60 @@
+/*
+ * plan.h - a plan entry as read from a lane's stream, and the checks that
+ * need no Redis: field checks, decision guard, symbol allowlist, side, qty.
+ * Pure functions over the entry's (field, value) byte strings.
+ */
+#ifndef QIE_PLAN_H
+#define QIE_PLAN_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "config.h"
+#include "msg.h"
+
+#define FIELD_MAX 256   /* longest value accepted in a known field */
+
+struct bytes {
+	const char *p;
+	size_t n;               /* p == NULL: field absent */
+};
+
+struct plan {
+	struct bytes plan_id, source, symbol, side, type, qty, reduce_only,
+	    decision, error, reason, reason_codes, payload, timestamp, action;
+	const char *dup;        /* name of a known field given twice */
+};
+
+/* Collects the known fields of an entry: nf (field, value) pairs. */
+void plan_from_fields(struct plan *p, const struct bytes *fields, size_t nf);
+
+/* A plan that passed every check below, in the executor's terms. */
+struct plan_ok {
+	char plan_id[PLAN_ID_MAX + 1];
+	char symbol[SYMBOL_MAX + 1];
+	uint8_t side;
+	int reduce_only;
+	int64_t qty;
+};
+
+enum plan_verdict {
+	PLAN_OK = 0,            /* queue it for its permit */
+	PLAN_REJECT = 1,        /* result executed=false with err */
+	PLAN_DECISION = 2,      /* same, and it counts as p35_guard_blocked */
+};
+
+/*
+ * Runs, in order: field presence and bounds, decision guard, symbol
+ * allowlist, side, type, quantity.  Fills ok on PLAN_OK; otherwise err
+ * holds the result error ("word:detail", printable ASCII).
+ */
+enum plan_verdict plan_check(const struct settings *s, const struct plan *p,
+    struct plan_ok *ok, char *err, size_t errlen);
+
+/* reduceOnly: absent means true; true/1/yes (any case) true; else false. */
+int plan_reduce_only(const struct plan *p);
+
+/* Sanitized copy of a field for logs and results ("" when absent). */
+void plan_field(char *dst, size_t sz, struct bytes b);
+
+#endif

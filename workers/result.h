@@ -1,0 +1,48 @@
+/*
+ * result.h - the one result entry of a decided plan, written together with
+ * its counters, its done key and the XACK of its entry in one MULTI/EXEC,
+ * so that a plan is either wholly decided in Redis or still pending.
+ */
+#ifndef QIE_RESULT_H
+#define QIE_RESULT_H
+
+#include <hiredis/hiredis.h>
+#include <stdint.h>
+
+#include "config.h"
+#include "msg.h"
+#include "permit.h"
+
+#define RESULT_COUNTERS 6
+
+struct result {
+	enum lane lane;
+	const char *stream_id;          /* entry to acknowledge */
+	char plan_id[PLAN_ID_MAX + 4];  /* sanitized */
+	char symbol[SYMBOL_MAX + 8];
+	char side[16];
+	char qty[40];
+	char source[68];
+	char decision[20];
+	int executed;
+	char error[ERROR_MAX];
+	const struct exec_res *res;     /* the executor's answer, if any */
+	const struct permit *permit;    /* the permit, if one was read */
+	const char *counters[RESULT_COUNTERS];  /* HINCRBY 1 each, NULL-ended */
+};
+
+/* Adds a counter to r (ignored beyond RESULT_COUNTERS-1). */
+void result_count(struct result *r, const char *counter);
+
+/*
+ * Writes the result entry, counters, done key (when the plan has an id),
+ * the cooldown and inflight keys (when executed), and the XACK.
+ * Returns 0, or -1 when Redis failed (the caller reconnects and retries).
+ */
+int result_commit(redisContext *c, const struct settings *s,
+    const char *stream, const char *group, const struct result *r);
+
+/* The details JSON alone (for tests); caller frees. */
+char *result_details(const struct result *r, long long ts);
+
+#endif
