@@ -1,0 +1,42 @@
+#!/bin/bash
+# tests/run-all.sh - every test of `make check`: the Criterion unit tests,
+# then each integration test script, then a one-line summary
+# ("N passed, N failed") that CI reads.
+set -u
+TOP=$(cd "$(dirname "$0")/.." && pwd)
+BUILD=${BUILD:-build}
+export BUILD
+RESULTS=$(mktemp)
+export RESULTS
+failed_scripts=0
+
+echo "== unit tests (Criterion)"
+out=$(mktemp)
+"$TOP/$BUILD/unit-tests" --jobs 2 2>&1 | tee "$out"
+synth=$(grep -E "Synthesis: Tested" "$out" | tail -n 1)
+ut=$(echo "$synth" | sed -n 's/.*Tested: \([0-9]*\).*/\1/p')
+up=$(echo "$synth" | sed -n 's/.*Passing: \([0-9]*\).*/\1/p')
+[ -n "$ut" ] || { ut=1; up=0; }
+for i in $(seq "$up"); do echo "PASS unit" >>"$RESULTS"; done
+for i in $(seq $((ut - up))); do echo "FAIL unit" >>"$RESULTS"; done
+rm -f "$out"
+
+for t in "$TOP"/tests/*/t_*.sh; do
+	[ -f "$t" ] || continue
+	echo "== $(basename "$(dirname "$t")")/$(basename "$t")"
+	before=$(wc -l <"$RESULTS")
+	if ! timeout 600 bash "$t"; then
+		echo "FAIL $(basename "$t"): script exited non-zero" | tee -a "$RESULTS"
+		failed_scripts=$((failed_scripts + 1))
+	fi
+	[ "$(wc -l <"$RESULTS")" -gt "$before" ] ||
+		echo "FAIL $(basename "$t"): recorded no check" | tee -a "$RESULTS"
+done
+
+passed=$(grep -c '^PASS' "$RESULTS")
+failed=$(grep -c '^FAIL' "$RESULTS")
+echo
+grep '^FAIL' "$RESULTS" | sed 's/^/  /'
+rm -f "$RESULTS"
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]
