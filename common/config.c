@@ -58,6 +58,8 @@ static const struct setting table[] = {
 	{ "INTENT_EXECUTOR_PAPER_FILTERS", K_FILTERS, S(paper_filters), "", 0, 0 },
 	{ "INTENT_EXECUTOR_BINANCE_BASE_URL", K_URL, S(binance_base_url),
 	  "https://testnet.binancefuture.com", 0, 0 },
+	{ "INTENT_EXECUTOR_STATUS_FILE", K_NAME, S(status_file),
+	  "/run/quantum-intent-executor/status", 0, 0 },
 };
 #define NSETTINGS (sizeof(table) / sizeof(table[0]))
 
@@ -70,7 +72,7 @@ const char *const config_names[] = {
 	"INTENT_EXECUTOR_MIN_NOTIONAL_USDT", "INTENT_EXECUTOR_BACKEND",
 	"INTENT_EXECUTOR_PERMIT_TIMEOUT_MS", "INTENT_EXECUTOR_HEARTBEAT_SEC",
 	"INTENT_EXECUTOR_CLAIM_MIN_IDLE_MS", "INTENT_EXECUTOR_PAPER_FILTERS",
-	"INTENT_EXECUTOR_BINANCE_BASE_URL", NULL,
+	"INTENT_EXECUTOR_BINANCE_BASE_URL", "INTENT_EXECUTOR_STATUS_FILE", NULL,
 };
 
 static int fail(char *err, size_t errlen, const char *name, const char *why,

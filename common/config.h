@@ -44,6 +44,7 @@ struct settings {
 	int claim_min_idle_ms;
 	char paper_filters[1024];
 	char binance_base_url[256];
+	char status_file[256];          /* supervisor's status, for qiectl */
 };
 
 /* Fills s from the environment; -1 with a message naming the variable. */

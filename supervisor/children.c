@@ -136,7 +136,10 @@ int64_t children_start_due(struct supervisor *sv, int64_t now)
 			continue;
 		}
 		c->pid = pid;
+		c->uid = getuid();
 		c->started_at = now;
+		c->started_wall = wall_ms() / 1000;
+		status_write(sv);
 		log_info("started %s (pid %d)%s", c->name, (int)pid,
 		    c->restarts ? " after a restart" : "");
 	}
@@ -178,6 +181,7 @@ void children_reap(struct supervisor *sv, int64_t now)
 		    c->name, (int)pid, c->last_death, (long long)up,
 		    (long long)c->backoff_ms,
 		    up < SERVED_MS ? " (died at start: throttled)" : "");
+		status_write(sv);
 	}
 }
 
@@ -227,4 +231,33 @@ int children_stop_step(struct supervisor *sv, int64_t now)
 	if (x->pid > 0 && now >= sv->stop_deadline)
 		signal_child(x, SIGKILL);
 	return x->pid <= 0;
+}
+
+void status_write(struct supervisor *sv)
+{
+	char tmp[300];
+	const char *path = sv->s.status_file;
+	int k = snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+	FILE *f = k > 0 && (size_t)k < sizeof(tmp) ? fopen(tmp, "we") : NULL;
+
+	if (!f) {
+		if (!sv->status_warned++)
+			log_warn("status file %s cannot be written: %s", path,
+			    strerror(errno));
+		return;
+	}
+	fprintf(f, "supervisor pid=%d started=%lld consumer=%s\n", (int)getpid(),
+	    (long long)sv->started_wall, sv->consumer);
+	for (int i = 0; i < ROLE_COUNT; i++) {
+		const struct child *c = &sv->c[i];
+		fprintf(f, "%s pid=%d uid=%d started=%lld restarts=%u last_death=%s\n",
+		    c->name, (int)c->pid, c->pid > 0 ? (int)c->uid : -1,
+		    c->pid > 0 ? (long long)c->started_wall : 0LL, c->restarts,
+		    c->last_death[0] ? c->last_death : "-");
+	}
+	if (fclose(f) != 0 || rename(tmp, path) != 0) {
+		if (!sv->status_warned++)
+			log_warn("status file %s: %s", path, strerror(errno));
+		unlink(tmp);
+	}
 }

@@ -15,7 +15,9 @@ struct child {
 	enum role role;
 	const char *name;
 	pid_t pid;              /* 0: not running */
+	uid_t uid;              /* the uid it runs under */
 	int64_t started_at;     /* mono ms */
+	int64_t started_wall;   /* unix seconds */
 	int64_t restart_at;     /* mono ms, when not running */
 	int64_t backoff_ms;
 	unsigned restarts;
@@ -33,7 +35,18 @@ struct supervisor {
 	int stopping;
 	int64_t stop_deadline;
 	int ready_sent;
+	int64_t started_wall;           /* unix seconds */
+	int status_warned;
 };
+
+/*
+ * Writes the status file (settings: INTENT_EXECUTOR_STATUS_FILE), replaced
+ * atomically, one line per process, for qiectl status:
+ *   supervisor pid=P started=UNIX consumer=NAME
+ *   <role> pid=P uid=U started=UNIX restarts=N last_death=TEXT TO EOL
+ * pid=0 and started=0 for a child not running; last_death=- if none.
+ */
+void status_write(struct supervisor *sv);
 
 void children_init(struct supervisor *sv);
 /* Starts every child that is due; returns ms until the next is due. */

@@ -199,6 +199,7 @@ int main(int argc, char **argv)
 	host[sizeof(host) - 1] = '\0';
 	snprintf(sv->consumer, sizeof(sv->consumer), "%s_%d", host, (int)getpid());
 	sv->env = child_env();
+	sv->started_wall = wall_ms() / 1000;
 	announce(&sv->s);
 	children_init(sv);
 	int sigfd = setup_signals();

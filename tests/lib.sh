@@ -66,7 +66,7 @@ start_redis() {
 start_daemon() {
 	: >"$DLOG"
 	env REDIS_PORT="$RPORT" INTENT_EXECUTOR_PERMIT_TIMEOUT_MS=1000 \
-		INTENT_EXECUTOR_BACKEND=paper "$@" \
+		INTENT_EXECUTOR_BACKEND=paper INTENT_EXECUTOR_STATUS_FILE="$T/status" "$@" \
 		"$BUILD/quantum-intent-executor" >>"$DLOG" 2>&1 &
 	DAEMON_PID=$!
 	wait_log "Consuming MAIN" 10 && wait_log "Consuming MANUAL" 10
