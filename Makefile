@@ -17,18 +17,22 @@ VERSION    := 0.1.0
 
 WARN := -std=gnu11 -Wall -Wextra -Werror -Wshadow -Wformat=2 \
 	-Wstrict-prototypes -Wmissing-prototypes -Wno-missing-field-initializers
-INC  := -Icommon -Iworkers -Iexecutor -Isupervisor
+INC  := -Icommon -Iworkers -Iexecutor -Isupervisor -Isandbox
 DEFS := -D_GNU_SOURCE -DLIBEXECDIR='"$(LIBEXECDIR)"' -DVERSION='"$(VERSION)"'
 COMPILE = $(CC) $(DEFS) $(INC) $(CPPFLAGS) $(WARN) $(CFLAGS) -MMD -MP
 
 PKG_WORKER   := $(shell pkg-config --libs hiredis jansson 2>/dev/null)
 PKG_EXECUTOR := $(shell pkg-config --libs libcurl libcrypto jansson 2>/dev/null)
 PKG_SUPER    := $(shell pkg-config --libs libsystemd 2>/dev/null)
+PKG_SANDBOX  := $(shell pkg-config --libs libcap-ng 2>/dev/null)
+PKG_POLICYC  := $(shell pkg-config --libs libseccomp 2>/dev/null)
 PKG_TEST     := $(shell pkg-config --libs criterion 2>/dev/null)
 PKG_CTL      := $(shell pkg-config --libs hiredis jansson 2>/dev/null)
 PKG_FAKE     := $(shell pkg-config --libs libmicrohttpd libcrypto jansson 2>/dev/null)
 
 COMMON_SRC   := $(wildcard common/*.c)
+SANDBOX_SRC  := sandbox/sandbox.c sandbox/landlock.c
+POLICIES     := $(wildcard sandbox/policies/*.policy)
 WORKER_SRC   := $(wildcard workers/*.c)
 EXECUTOR_SRC := $(wildcard executor/*.c)
 SUPER_SRC    := $(wildcard supervisor/*.c)
@@ -38,6 +42,8 @@ FAKE_SRC     := $(wildcard tests/fake-exchange/*.c)
 
 obj = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
 COMMON_OBJ   := $(call obj,$(COMMON_SRC))
+SANDBOX_OBJ  := $(call obj,$(SANDBOX_SRC))
+POLICY_OBJ   := $(patsubst sandbox/policies/%.policy,$(BUILD)/obj/gen/policy_%.o,$(POLICIES))
 WORKER_OBJ   := $(call obj,$(WORKER_SRC))
 EXECUTOR_OBJ := $(call obj,$(EXECUTOR_SRC))
 SUPER_OBJ    := $(call obj,$(SUPER_SRC))
@@ -45,12 +51,14 @@ UNIT_OBJ     := $(call obj,$(UNIT_SRC))
 CTL_OBJ      := $(call obj,$(CTL_SRC))
 FAKE_OBJ     := $(call obj,$(FAKE_SRC))
 # everything but the mains, for the unit tests
-LIB_OBJ := $(COMMON_OBJ) $(filter-out %/main.o,$(WORKER_OBJ) $(EXECUTOR_OBJ) $(SUPER_OBJ))
+LIB_OBJ := $(COMMON_OBJ) $(SANDBOX_OBJ) $(POLICY_OBJ) $(BUILD)/obj/sandbox/policy.o \
+	$(filter-out %/main.o,$(WORKER_OBJ) $(EXECUTOR_OBJ) $(SUPER_OBJ))
 
 BINS := $(BUILD)/quantum-intent-executor $(BUILD)/qie-worker $(BUILD)/qie-executor
 ifneq ($(CTL_SRC),)
 BINS += $(BUILD)/qiectl
 endif
+BINS += $(BUILD)/try-syscall
 ifneq ($(FAKE_SRC),)
 BINS += $(BUILD)/fake-exchange
 endif
@@ -61,11 +69,25 @@ $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(COMPILE) -c -o $@ $<
 
-$(BUILD)/qie-worker: $(WORKER_OBJ) $(COMMON_OBJ)
-	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(PKG_WORKER)
+# The seccomp policies: text in sandbox/policies, compiled by libseccomp at
+# build time into BPF that the binaries embed (they never link libseccomp).
+$(BUILD)/qie-policyc: $(BUILD)/obj/sandbox/policyc.o $(BUILD)/obj/sandbox/policy.o
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(PKG_POLICYC)
 
-$(BUILD)/qie-executor: $(EXECUTOR_OBJ) $(COMMON_OBJ)
-	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(PKG_EXECUTOR)
+$(BUILD)/gen/policy_%.c: sandbox/policies/%.policy $(BUILD)/qie-policyc
+	@mkdir -p $(dir $@)
+	$(BUILD)/qie-policyc $* $< $@
+
+.PRECIOUS: $(BUILD)/gen/policy_%.c
+$(BUILD)/obj/gen/policy_%.o: $(BUILD)/gen/policy_%.c
+	@mkdir -p $(dir $@)
+	$(COMPILE) -c -o $@ $<
+
+$(BUILD)/qie-worker: $(WORKER_OBJ) $(COMMON_OBJ) $(SANDBOX_OBJ) $(BUILD)/obj/gen/policy_worker.o
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(PKG_WORKER) $(PKG_SANDBOX)
+
+$(BUILD)/qie-executor: $(EXECUTOR_OBJ) $(COMMON_OBJ) $(SANDBOX_OBJ) $(BUILD)/obj/gen/policy_executor.o
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(PKG_EXECUTOR) $(PKG_SANDBOX)
 
 $(BUILD)/quantum-intent-executor: $(SUPER_OBJ) $(COMMON_OBJ)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(PKG_SUPER)
@@ -77,9 +99,14 @@ $(BUILD)/qiectl: $(CTL_OBJ) $(COMMON_OBJ)
 $(BUILD)/fake-exchange: $(FAKE_OBJ) $(COMMON_OBJ)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(PKG_FAKE)
 
+# a test tool, not installed: makes one system call inside a role's sandbox
+$(BUILD)/try-syscall: $(BUILD)/obj/tests/sandbox/try-syscall.o $(COMMON_OBJ) \
+		$(SANDBOX_OBJ) $(POLICY_OBJ)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(PKG_SANDBOX)
+
 $(BUILD)/unit-tests: $(UNIT_OBJ) $(LIB_OBJ)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(PKG_TEST) $(PKG_WORKER) \
-		$(PKG_EXECUTOR) $(PKG_SUPER)
+		$(PKG_EXECUTOR) $(PKG_SUPER) $(PKG_SANDBOX) $(PKG_POLICYC)
 
 deps:
 	@scripts/deps.sh
@@ -98,20 +125,167 @@ demo: deps
 	@$(MAKE) --no-print-directory all
 	@BUILD=$(BUILD) scripts/demo.sh
 
+# --- install and the Debian package (packaging/, docs/man/) ---
+MANDIR  ?= $(PREFIX)/share/man
+DOCDIR  ?= $(PREFIX)/share/doc/quantum-intent-executor
+DATADIR ?= $(PREFIX)/share/quantum-intent-executor
+MANPAGES = $(wildcard docs/man/*.[1-8])
+# the auditable seccomp text, and compiled forms if the build writes any
+SECCOMP_FILES = $(wildcard sandbox/policies/*.policy $(BUILD)/seccomp/*.bpf)
+
 install: all
 	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(LIBEXECDIR) $(DESTDIR)$(PREFIX)/bin
 	install -m 0755 $(BUILD)/quantum-intent-executor $(DESTDIR)$(SBINDIR)/
 	install -m 0755 $(BUILD)/qie-worker $(BUILD)/qie-executor $(DESTDIR)$(LIBEXECDIR)/
 	if [ -x $(BUILD)/qiectl ]; then install -m 0755 $(BUILD)/qiectl $(DESTDIR)$(PREFIX)/bin/; fi
+	for m in $(MANPAGES); do \
+		install -d $(DESTDIR)$(MANDIR)/man$${m##*.} && \
+		install -m 0644 $$m $(DESTDIR)$(MANDIR)/man$${m##*.}/ || exit 1; done
+	install -d $(DESTDIR)$(DOCDIR)/examples
+	install -m 0644 docs/redis-acl.conf $(DESTDIR)$(DOCDIR)/examples/
+	for f in SECURITY.md README.md; do \
+		if [ -f $$f ]; then install -m 0644 $$f $(DESTDIR)$(DOCDIR)/ || exit 1; fi; done
+	if [ -n "$(strip $(SECCOMP_FILES))" ]; then \
+		install -d $(DESTDIR)$(DATADIR)/seccomp && \
+		install -m 0644 $(SECCOMP_FILES) $(DESTDIR)$(DATADIR)/seccomp/; fi
+
+# The .deb: dpkg-buildpackage through ./debian (-> packaging/debian), which
+# builds in build-deb/; the .deb, .buildinfo and .changes land in $(BUILD)/.
+DEB_OUT = $(abspath $(BUILD))
+deb:
+	@mkdir -p $(DEB_OUT)
+	QIE_DEB_DESTDIR=$(DEB_OUT) dpkg-buildpackage -us -uc -b \
+		--buildinfo-option=-u$(DEB_OUT) --changes-option=-u$(DEB_OUT) \
+		--changes-file=$(DEB_OUT)/quantum-intent-executor_$(VERSION)_$$(dpkg-architecture -qDEB_HOST_ARCH).changes
+	@ls $(DEB_OUT)/quantum-intent-executor_$(VERSION)_*.deb
 
 clean:
 	rm -rf build build-*
 
-.PHONY: all deps unit integration check demo install clean
+.PHONY: all deps unit integration check demo install clean deb
 
 # --- fuzz targets, linters, sanitizer build (tests/fuzz, .clang-tidy) ---
 # (this section belongs to the hardening work: fuzz, fuzz-short, lint,
 #  check-asan)
+#
+#   make fuzz             each libFuzzer target for FUZZ_SECONDS (60) s
+#   make fuzz-short       the same for 10 s each (and the regression inputs)
+#   make fuzz-build       only build them (clang) into $(BUILD)/fuzz/
+#   make check-asan       the whole suite built with ASan+UBSan in build-asan
+#   make lint             cppcheck and clang-tidy (.clang-tidy), no findings
+#   make check-valgrind   the unit tests under valgrind memcheck
+# See tests/fuzz/README.md.
+
+FUZZ_CC      ?= clang
+FUZZ_SECONDS ?= 60
+FUZZ_DIR     := $(BUILD)/fuzz
+FUZZ_SAN     := -fsanitize=address,undefined -fno-sanitize-recover=all \
+	-fno-omit-frame-pointer
+FUZZ_CFLAGS  := -g -O1 $(FUZZ_SAN) -fsanitize=fuzzer-no-link
+# the parsers of outside input and what they call, compiled again with
+# clang and coverage; an archive, so a target links only what it uses
+FUZZ_LIB_SRC := common/config.c common/decimal.c common/filters.c \
+	common/frame.c common/log.c common/msg.c workers/plan.c workers/permit.c \
+	$(wildcard executor/binance_parse.c)
+FUZZ_LIB_OBJ := $(patsubst %.c,$(FUZZ_DIR)/obj/%.o,$(FUZZ_LIB_SRC))
+# fuzz_bn_* need executor/binance_parse.c
+FUZZ_ALL_SRC := $(wildcard tests/fuzz/fuzz_*.c)
+FUZZ_SRC     := $(if $(wildcard executor/binance_parse.c),$(FUZZ_ALL_SRC),\
+	$(filter-out tests/fuzz/fuzz_bn_%,$(FUZZ_ALL_SRC)))
+FUZZ_BINS    := $(patsubst tests/fuzz/%.c,$(FUZZ_DIR)/%,$(FUZZ_SRC))
+FUZZ_LIBS    := $(shell pkg-config --libs jansson 2>/dev/null)
+
+$(FUZZ_DIR)/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(DEFS) $(INC) $(WARN) $(FUZZ_CFLAGS) -MMD -MP -c -o $@ $<
+
+$(FUZZ_DIR)/libqie-fuzz.a: $(FUZZ_LIB_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(FUZZ_DIR)/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz.h $(FUZZ_DIR)/libqie-fuzz.a
+	$(FUZZ_CC) $(DEFS) $(INC) $(WARN) -g -O1 $(FUZZ_SAN) -fsanitize=fuzzer \
+		-MMD -MP -o $@ $< $(FUZZ_DIR)/libqie-fuzz.a $(FUZZ_LIBS)
+
+fuzz-build: $(FUZZ_BINS)
+
+fuzz: fuzz-build
+	@scripts/fuzz-run.sh $(FUZZ_SECONDS) $(FUZZ_BINS)
+
+fuzz-short: fuzz-build
+	@scripts/fuzz-run.sh 10 $(FUZZ_BINS)
+
+# AddressSanitizer + UndefinedBehaviorSanitizer build of everything, and
+# the whole suite on it.  Any report fails: UBSan is made fatal at compile
+# time, and every report of every process (the supervisor's children get
+# no ASAN_OPTIONS from it) is written under $(ASAN_BUILD)/sanitizer/ by the
+# defaults in tests/fuzz/sanitizer-options.c; a file there fails the run.
+ASAN_BUILD ?= build-asan
+ASAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer \
+	-fno-sanitize-recover=all
+ASAN_LOG   := $(abspath $(ASAN_BUILD))/sanitizer/report
+ASAN_OPTS  := halt_on_error=1:abort_on_error=0:detect_leaks=1:log_path=$(ASAN_LOG)
+
+$(ASAN_BUILD)/sanitizer-options.o: tests/fuzz/sanitizer-options.c
+	@mkdir -p $(dir $@)
+	$(CC) $(WARN) $(CFLAGS) $(ASAN_FLAGS) -DSAN_LOG_PATH='"$(ASAN_LOG)"' \
+		-c -o $@ $<
+
+check-asan: $(ASAN_BUILD)/sanitizer-options.o
+	@rm -rf $(ASAN_BUILD)/sanitizer && mkdir -p $(ASAN_BUILD)/sanitizer
+	@$(MAKE) --no-print-directory BUILD=$(ASAN_BUILD) \
+		CFLAGS="$(CFLAGS) $(ASAN_FLAGS)" \
+		LDFLAGS="$(LDFLAGS) $(ASAN_FLAGS) $(abspath $(ASAN_BUILD))/sanitizer-options.o" \
+		all $(ASAN_BUILD)/unit-tests && \
+	ASAN_OPTIONS=$(ASAN_OPTS) LSAN_OPTIONS=log_path=$(ASAN_LOG) \
+		UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1:log_path=$(ASAN_LOG) \
+		BUILD=$(ASAN_BUILD) tests/run-all.sh; rc=$$?; \
+	reports=$$(find $(ASAN_BUILD)/sanitizer -type f | sort); \
+	for r in $$reports; do echo "==== sanitizer report $$r"; cat "$$r"; done; \
+	if [ -n "$$reports" ]; then \
+		echo "check-asan: $$(echo "$$reports" | wc -l) sanitizer report(s)"; exit 1; fi; \
+	exit $$rc
+
+# Static analysis: cppcheck, then clang-tidy with .clang-tidy, over the
+# daemon's sources.  Findings are errors; suppress narrowly, with a reason.
+LINT_BUILD := build-lint
+LINT_DIRS  := $(wildcard common workers executor supervisor ctl sandbox)
+LINT_SRC   := $(wildcard $(addsuffix /*.c,$(LINT_DIRS)))
+LINT_HDR   := $(wildcard $(addsuffix /*.h,$(LINT_DIRS)))
+LINT_INC   := $(addprefix -I,$(LINT_DIRS))
+LINT_TIDY  := $(patsubst %.c,$(LINT_BUILD)/tidy/%.ok,$(LINT_SRC))
+CLANG_TIDY ?= clang-tidy
+CPPCHECK   ?= cppcheck
+
+$(LINT_BUILD)/tidy/%.ok: %.c .clang-tidy $(LINT_HDR)
+	@mkdir -p $(dir $@)
+	@echo "clang-tidy $<"
+	@$(CLANG_TIDY) --quiet $< -- -std=gnu11 $(DEFS) $(LINT_INC) 2>&1 | \
+		grep -v '^[0-9]* warnings\? generated\.$$' >$@.log; \
+	if [ -s $@.log ]; then cat $@.log; exit 1; fi; mv $@.log $@
+
+lint-tidy: $(LINT_TIDY)
+
+lint-cppcheck:
+	@mkdir -p $(LINT_BUILD)/cppcheck
+	$(CPPCHECK) --quiet --error-exitcode=1 --inline-suppr \
+		--std=c11 --platform=unix64 --library=gnu \
+		--enable=warning,performance,portability \
+		--suppressions-list=scripts/cppcheck-suppressions.txt \
+		--cppcheck-build-dir=$(LINT_BUILD)/cppcheck \
+		-D_GNU_SOURCE -D__GNUC__ -DLIBEXECDIR='"/x"' -DVERSION='"0"' \
+		$(LINT_INC) $(LINT_DIRS)
+
+lint: lint-cppcheck lint-tidy
+
+check-valgrind: $(BUILD)/unit-tests
+	valgrind --quiet --error-exitcode=1 --leak-check=full \
+		--errors-for-leak-kinds=definite,indirect --track-origins=yes \
+		--trace-children=yes $(BUILD)/unit-tests --jobs 1
+
+.PHONY: fuzz fuzz-build fuzz-short check-asan lint lint-tidy lint-cppcheck \
+	check-valgrind
+-include $(shell find $(FUZZ_DIR) -name '*.d' 2>/dev/null)
 # --- end of the hardening section ---
 
 -include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)

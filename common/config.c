@@ -18,7 +18,7 @@
 #include "log.h"
 
 enum kind { K_NAME, K_INT, K_BOOL, K_LIST, K_SYMLIST, K_DEC, K_BACKEND,
-	K_FILTERS, K_URL };
+	K_FILTERS, K_URL, K_DIR };
 
 struct setting {
 	const char *name;
@@ -60,6 +60,22 @@ static const struct setting table[] = {
 	  "https://testnet.binancefuture.com", 0, 0 },
 	{ "INTENT_EXECUTOR_STATUS_FILE", K_NAME, S(status_file),
 	  "/run/quantum-intent-executor/status", 0, 0 },
+	{ "INTENT_EXECUTOR_MANUAL_MAX_TTL_SEC", K_INT, S(manual_max_ttl_sec),
+	  "3600", 1, 86400 },
+	{ "INTENT_EXECUTOR_CREDENTIALS_DIR", K_DIR, S(credentials_dir), "", 0, 0 },
+	{ "INTENT_EXECUTOR_USER_MAIN", K_NAME, S(user[0]), "qie-main", 0, 0 },
+	{ "INTENT_EXECUTOR_USER_MANUAL", K_NAME, S(user[1]), "qie-manual", 0, 0 },
+	{ "INTENT_EXECUTOR_USER_EXECUTOR", K_NAME, S(user[2]), "qie-executor", 0, 0 },
+	{ "INTENT_EXECUTOR_MAX_NOTIONAL_USDT_MAIN", K_DEC, S(max_notional[0]),
+	  "10000", 0, 0 },
+	{ "INTENT_EXECUTOR_MAX_NOTIONAL_USDT_MANUAL", K_DEC, S(max_notional[1]),
+	  "1000", 0, 0 },
+	{ "INTENT_EXECUTOR_MANUAL_ALLOW_OPEN", K_BOOL, S(manual_allow_open),
+	  "false", 0, 0 },
+	{ "INTENT_EXECUTOR_MAX_ORDERS_PER_MIN_MAIN", K_INT, S(max_orders_per_min[0]),
+	  "600", 1, 1000000 },
+	{ "INTENT_EXECUTOR_MAX_ORDERS_PER_MIN_MANUAL", K_INT,
+	  S(max_orders_per_min[1]), "30", 1, 1000000 },
 };
 #define NSETTINGS (sizeof(table) / sizeof(table[0]))
 
@@ -72,7 +88,15 @@ const char *const config_names[] = {
 	"INTENT_EXECUTOR_MIN_NOTIONAL_USDT", "INTENT_EXECUTOR_BACKEND",
 	"INTENT_EXECUTOR_PERMIT_TIMEOUT_MS", "INTENT_EXECUTOR_HEARTBEAT_SEC",
 	"INTENT_EXECUTOR_CLAIM_MIN_IDLE_MS", "INTENT_EXECUTOR_PAPER_FILTERS",
-	"INTENT_EXECUTOR_BINANCE_BASE_URL", "INTENT_EXECUTOR_STATUS_FILE", NULL,
+	"INTENT_EXECUTOR_BINANCE_BASE_URL", "INTENT_EXECUTOR_STATUS_FILE",
+	"INTENT_EXECUTOR_MANUAL_MAX_TTL_SEC",
+	"INTENT_EXECUTOR_CREDENTIALS_DIR", "INTENT_EXECUTOR_USER_MAIN",
+	"INTENT_EXECUTOR_USER_MANUAL", "INTENT_EXECUTOR_USER_EXECUTOR",
+	"INTENT_EXECUTOR_MAX_NOTIONAL_USDT_MAIN",
+	"INTENT_EXECUTOR_MAX_NOTIONAL_USDT_MANUAL",
+	"INTENT_EXECUTOR_MANUAL_ALLOW_OPEN",
+	"INTENT_EXECUTOR_MAX_ORDERS_PER_MIN_MAIN",
+	"INTENT_EXECUTOR_MAX_ORDERS_PER_MIN_MANUAL", NULL,
 };
 
 static int fail(char *err, size_t errlen, const char *name, const char *why,
@@ -167,6 +191,14 @@ static int parse_url(const char *v, size_t size)
 	return 0;
 }
 
+/* A directory: empty (not set), or an absolute path without spaces. */
+static int parse_dir(const char *v, size_t size)
+{
+	if (v[0] == '\0')
+		return 0;
+	return valid_name(v, size) && v[0] == '/' ? 0 : -1;
+}
+
 static int parse_one(struct settings *s, const struct setting *t,
     const char *v, char *err, size_t errlen)
 {
@@ -185,6 +217,12 @@ static int parse_one(struct settings *s, const struct setting *t,
 		if (parse_url(v, t->size) < 0)
 			return fail(err, errlen, t->name,
 			    "must be an http:// or https:// URL", v);
+		memcpy(field, v, strlen(v) + 1);
+		return 0;
+	case K_DIR:
+		if (parse_dir(v, t->size) < 0)
+			return fail(err, errlen, t->name,
+			    "must be an absolute path without spaces", v);
 		memcpy(field, v, strlen(v) + 1);
 		return 0;
 	case K_INT:

@@ -45,6 +45,12 @@ struct settings {
 	char paper_filters[1024];
 	char binance_base_url[256];
 	char status_file[256];          /* supervisor's status, for qiectl */
+	int manual_max_ttl_sec;         /* longest manual-lane TTL allowed */
+	char credentials_dir[256];      /* binance-api-key/-secret; "" = unset */
+	char user[3][64];               /* role users: main, manual, executor */
+	int64_t max_notional[2];        /* per order, per lane; 1e-8 USDT */
+	int manual_allow_open;          /* manual lane may open positions */
+	int max_orders_per_min[2];      /* per lane */
 };
 
 /* Fills s from the environment; -1 with a message naming the variable. */

@@ -18,9 +18,12 @@ static int log_stamp = 1;
 void log_init(const char *tag)
 {
 	snprintf(log_tag, sizeof(log_tag), "%s", tag);
+	tzset();        /* reads /etc/localtime now, not inside a sandbox */
 	log_stamp = getenv("JOURNAL_STREAM") == NULL;
 }
 
+static void log_line(const char *level, const char *fmt, va_list ap, int err)
+    __attribute__((format(printf, 2, 0)));
 static void log_line(const char *level, const char *fmt, va_list ap, int err)
 {
 	char line[2048];

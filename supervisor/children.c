@@ -7,6 +7,7 @@
 #include "children.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -16,6 +17,7 @@
 
 #include "clock.h"
 #include "fdpass.h"
+#include "identity.h"
 #include "log.h"
 #include "msg.h"
 #include "spawn.h"
@@ -36,6 +38,24 @@ void children_init(struct supervisor *sv)
 			.name = role_names[i], .backoff_ms = BACKOFF_MIN_MS };
 	}
 	sv->ctl = -1;
+	sv->notice_fd = -1;
+}
+
+/*
+ * Tells the main worker of sandbox violations (one byte per violation:
+ * the role's number), which it counts in the metrics hash; the
+ * supervisor itself never talks to Redis.
+ */
+static void report_violations(struct supervisor *sv)
+{
+	for (int r = 0; r < ROLE_COUNT && sv->notice_fd >= 0; r++) {
+		while (sv->unreported[r] > 0) {
+			uint8_t b = (uint8_t)r;
+			if (write(sv->notice_fd, &b, 1) != 1)
+				return;
+			sv->unreported[r]--;
+		}
+	}
 }
 
 int64_t restart_backoff(int64_t prev_ms, int64_t uptime_ms)
@@ -62,6 +82,22 @@ void describe_status(int status, char *buf, size_t sz)
 	}
 }
 
+/* "--uid N --gid N" when children change uid; argv stays NULL-ended. */
+static void id_args(const struct supervisor *sv, enum role role, char **argv,
+    char uid[16], char gid[16])
+{
+	argv[0] = NULL;
+	if (!sv->id.demote)
+		return;
+	snprintf(uid, 16, "%u", (unsigned)sv->id.uid[role]);
+	snprintf(gid, 16, "%u", (unsigned)sv->id.gid[role]);
+	argv[0] = "--uid";
+	argv[1] = uid;
+	argv[2] = "--gid";
+	argv[3] = gid;
+	argv[4] = NULL;
+}
+
 static pid_t start_executor(struct supervisor *sv)
 {
 	int sp[2];
@@ -69,8 +105,11 @@ static pid_t start_executor(struct supervisor *sv)
 		log_error("socketpair for the executor: %s", strerror(errno));
 		return -1;
 	}
-	char *argv[] = { sv->executor_path, NULL };
-	pid_t pid = spawn_child(sv->executor_path, argv, sv->env, &sp[1], 1);
+	char uid[16], gid[16];
+	char *argv[6] = { sv->executor_path, NULL };
+	id_args(sv, ROLE_EXECUTOR, argv + 1, uid, gid);
+	pid_t pid = spawn_child(sv->executor_path, argv, role_env(ROLE_EXECUTOR),
+	    &sp[1], 1);
 	close(sp[1]);
 	if (pid < 0) {
 		close(sp[0]);
@@ -86,7 +125,7 @@ static pid_t start_worker(struct supervisor *sv, enum role role)
 {
 	enum lane lane = role == ROLE_MAIN ? LANE_MAIN : LANE_MANUAL;
 	char consumer[192];
-	int sp[2];
+	int sp[2], notice[2] = { -1, -1 };
 	struct mbuf m;
 
 	if (sv->ctl < 0)
@@ -108,10 +147,24 @@ static pid_t start_worker(struct supervisor *sv, enum role role)
 	close(sp[0]);
 	snprintf(consumer, sizeof(consumer), "%s%s", sv->consumer,
 	    lane == LANE_MANUAL ? "-manual" : "");
-	char *argv[] = { sv->worker_path, "--lane", (char *)lane_name(lane),
+	char uid[16], gid[16];
+	char *argv[10] = { sv->worker_path, "--lane", (char *)lane_name(lane),
 		"--consumer", consumer, NULL };
-	pid_t pid = spawn_child(sv->worker_path, argv, sv->env, &sp[1], 1);
+	id_args(sv, role, argv + 5, uid, gid);
+	if (role == ROLE_MAIN && pipe2(notice, O_CLOEXEC) < 0)
+		log_error("notice pipe for the main worker: %s", strerror(errno));
+	int fds[2] = { sp[1], notice[0] };
+	pid_t pid = spawn_child(sv->worker_path, argv, role_env(role), fds,
+	    notice[0] >= 0 ? 2 : 1);
 	close(sp[1]);
+	if (notice[0] >= 0) {
+		close(notice[0]);
+		if (sv->notice_fd >= 0)
+			close(sv->notice_fd);
+		sv->notice_fd = notice[1];
+		fcntl(sv->notice_fd, F_SETFL, O_NONBLOCK);
+		report_violations(sv);
+	}
 	return pid;
 }
 
@@ -136,7 +189,7 @@ int64_t children_start_due(struct supervisor *sv, int64_t now)
 			continue;
 		}
 		c->pid = pid;
-		c->uid = getuid();
+		c->uid = sv->id.demote ? sv->id.uid[i] : getuid();
 		c->started_at = now;
 		c->started_wall = wall_ms() / 1000;
 		status_write(sv);
@@ -169,6 +222,11 @@ void children_reap(struct supervisor *sv, int64_t now)
 		if (c->role == ROLE_EXECUTOR && sv->ctl >= 0) {
 			close(sv->ctl);
 			sv->ctl = -1;
+		}
+		if (WIFSIGNALED(status) && WTERMSIG(status) == SIGSYS) {
+			sv->violations[c->role]++;
+			sv->unreported[c->role]++;
+			report_violations(sv);
 		}
 		if (sv->stopping) {
 			log_info("%s (pid %d) %s", c->name, (int)pid, c->last_death);
@@ -250,10 +308,11 @@ void status_write(struct supervisor *sv)
 	    (long long)sv->started_wall, sv->consumer);
 	for (int i = 0; i < ROLE_COUNT; i++) {
 		const struct child *c = &sv->c[i];
-		fprintf(f, "%s pid=%d uid=%d started=%lld restarts=%u last_death=%s\n",
-		    c->name, (int)c->pid, c->pid > 0 ? (int)c->uid : -1,
+		fprintf(f, "%s pid=%d uid=%d started=%lld restarts=%u violations=%u "
+		    "last_death=%s\n", c->name, (int)c->pid,
+		    c->pid > 0 ? (int)c->uid : -1,
 		    c->pid > 0 ? (long long)c->started_wall : 0LL, c->restarts,
-		    c->last_death[0] ? c->last_death : "-");
+		    sv->violations[i], c->last_death[0] ? c->last_death : "-");
 	}
 	if (fclose(f) != 0 || rename(tmp, path) != 0) {
 		if (!sv->status_warned++)

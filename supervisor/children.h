@@ -24,12 +24,18 @@ struct child {
 	char last_death[128];
 };
 
+struct identity {
+	int demote;             /* 1 when running as root: children change uid */
+	uid_t uid[ROLE_COUNT];
+	gid_t gid[ROLE_COUNT];
+};
+
 struct supervisor {
 	struct settings s;
 	char worker_path[4096];
 	char executor_path[4096];
 	char consumer[160];
-	char **env;                     /* environment handed to children */
+	struct identity id;
 	int ctl;                        /* executor control socket, -1 if none */
 	struct child c[ROLE_COUNT];
 	int stopping;
@@ -37,13 +43,16 @@ struct supervisor {
 	int ready_sent;
 	int64_t started_wall;           /* unix seconds */
 	int status_warned;
+	int notice_fd;                  /* write end to the main worker, or -1 */
+	unsigned violations[ROLE_COUNT];        /* seccomp kills seen */
+	unsigned unreported[ROLE_COUNT];        /* not yet told to the worker */
 };
 
 /*
  * Writes the status file (settings: INTENT_EXECUTOR_STATUS_FILE), replaced
  * atomically, one line per process, for qiectl status:
  *   supervisor pid=P started=UNIX consumer=NAME
- *   <role> pid=P uid=U started=UNIX restarts=N last_death=TEXT TO EOL
+ *   <role> pid=P uid=U started=UNIX restarts=N violations=N last_death=TEXT TO EOL
  * pid=0 and started=0 for a child not running; last_death=- if none.
  */
 void status_write(struct supervisor *sv);

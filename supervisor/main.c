@@ -21,6 +21,7 @@
 #include "children.h"
 #include "clock.h"
 #include "config.h"
+#include "identity.h"
 #include "log.h"
 
 #ifndef LIBEXECDIR
@@ -79,35 +80,6 @@ static void find_helper(const char *name, char *out, size_t sz)
 	if (access(out, X_OK) != 0)
 		fatalx("helper %s not found next to this binary nor in %s", name,
 		    LIBEXECDIR);
-}
-
-/* The children's environment: our settings and the journal's marker. */
-static char **child_env(void)
-{
-	static char *env[64];
-	int n = 0;
-	for (int i = 0; config_names[i] && n < 60; i++) {
-		const char *v = getenv(config_names[i]);
-		if (!v)
-			continue;
-		size_t len = strlen(config_names[i]) + strlen(v) + 2;
-		char *e = malloc(len);
-		if (!e)
-			fatalx("out of memory");
-		snprintf(e, len, "%s=%s", config_names[i], v);
-		env[n++] = e;
-	}
-	const char *j = getenv("JOURNAL_STREAM");
-	if (j) {
-		size_t len = strlen(j) + 16;
-		char *e = malloc(len);
-		if (!e)
-			fatalx("out of memory");
-		snprintf(e, len, "JOURNAL_STREAM=%s", j);
-		env[n++] = e;
-	}
-	env[n] = NULL;
-	return env;
 }
 
 static void announce(const struct settings *s)
@@ -198,7 +170,7 @@ int main(int argc, char **argv)
 		fatal("gethostname");
 	host[sizeof(host) - 1] = '\0';
 	snprintf(sv->consumer, sizeof(sv->consumer), "%s_%d", host, (int)getpid());
-	sv->env = child_env();
+	identity_resolve(&sv->s, &sv->id);
 	sv->started_wall = wall_ms() / 1000;
 	announce(&sv->s);
 	children_init(sv);

@@ -272,9 +272,13 @@ void lane_entry(struct worker *w, const char *id, const redisReply *fields)
 	} else if (w->lane == LANE_MAIN ? main_guard(w, id, &p) == 0 :
 		   (consumed = manual_guard(w, id, &p)) == 1) {
 		enum plan_verdict v = plan_check(&w->s, &p, &ok, err, sizeof(err));
-		if (v != PLAN_OK)
+		/* a copy of a plan in progress or done is skipped, whatever it
+		 * holds: its plan_id already has (or will have) its one result */
+		if (ok.plan_id[0] && is_duplicate(w, id, ok.plan_id))
+			;
+		else if (v != PLAN_OK)
 			reject(w, id, &p, v, err, consumed);
-		else if (!is_duplicate(w, id, ok.plan_id))
+		else
 			queue(w, id, &p, &ok, consumed);
 	}
 	free(f);

@@ -18,8 +18,13 @@
 #include <sys/signalfd.h>
 #include <unistd.h>
 
+#include <arpa/inet.h>
+#include <jansson.h>
+#include <netdb.h>
+
 #include "clock.h"
 #include "log.h"
+#include "sandbox.h"
 #include "worker.h"
 
 #define STOP_GRACE_MS 10000
@@ -32,17 +37,24 @@ static void usage(void)
 	    "(started by quantum-intent-executor)");
 }
 
-static void parse_args(struct worker *w, int argc, char **argv)
+static void parse_args(struct worker *w, int argc, char **argv,
+    struct sandbox_spec *sb)
 {
-	const char *lane = NULL, *consumer = NULL;
+	const char *lane = NULL, *consumer = NULL, *uid = NULL, *gid = NULL;
 	for (int i = 1; i + 1 < argc; i += 2) {
 		if (strcmp(argv[i], "--lane") == 0)
 			lane = argv[i + 1];
 		else if (strcmp(argv[i], "--consumer") == 0)
 			consumer = argv[i + 1];
+		else if (strcmp(argv[i], "--uid") == 0)
+			uid = argv[i + 1];
+		else if (strcmp(argv[i], "--gid") == 0)
+			gid = argv[i + 1];
 		else
 			usage();
 	}
+	if (sandbox_parse_ids(uid, gid, sb) < 0)
+		usage();
 	if (argc % 2 == 0 || !lane || !consumer)
 		usage();
 	if (strcmp(lane, "main") == 0)
@@ -126,6 +138,74 @@ static void link_read(struct worker *w)
 	}
 }
 
+/*
+ * Resolves REDIS_HOST to an address before the sandbox closes the files
+ * name resolution reads; hiredis then connects to the number.
+ */
+static void resolve_redis(struct worker *w)
+{
+	struct addrinfo hints = { .ai_socktype = SOCK_STREAM }, *ai = NULL;
+	char addr[INET6_ADDRSTRLEN];
+	int rc = getaddrinfo(w->s.redis_host, NULL, &hints, &ai);
+	if (rc != 0)
+		fatalx("REDIS_HOST %s: %s", w->s.redis_host, gai_strerror(rc));
+	const void *a = ai->ai_family == AF_INET6 ?
+	    (const void *)&((struct sockaddr_in6 *)ai->ai_addr)->sin6_addr :
+	    (const void *)&((struct sockaddr_in *)ai->ai_addr)->sin_addr;
+	if (!inet_ntop(ai->ai_family, a, addr, sizeof(addr)))
+		fatal("REDIS_HOST %s", w->s.redis_host);
+	freeaddrinfo(ai);
+	snprintf(w->s.redis_host, sizeof(w->s.redis_host), "%s", addr);
+}
+
+static void lock_down(struct worker *w, struct sandbox_spec *sb, int sigfd)
+{
+	resolve_redis(w);
+	json_object_seed(0);    /* reads /dev/urandom now, not in the sandbox */
+	sb->role = lane_name(w->lane);
+	sb->policy = &policy_worker;
+	sb->keep_fds = sigfd + 1;
+	sb->nofile = 16;
+	sb->nproc = 0;
+	sb->ro_paths = NULL;    /* no file access at all */
+	sb->tcp_port = w->s.redis_port;
+	sandbox_apply(sb);
+}
+
+static void read_notices(struct worker *w)
+{
+	uint8_t b[64];
+	ssize_t n = read(w->notice_fd, b, sizeof(b));
+	if (n <= 0) {
+		if (n == 0 || errno != EAGAIN)
+			w->notice_fd = -1;      /* supervisor gone: stop polling it */
+		return;
+	}
+	for (ssize_t i = 0; i < n; i++)
+		if (b[i] < 3)
+			w->violations[b[i]]++;
+}
+
+/* Counts sandbox violations the supervisor reported in the metrics hash. */
+static void count_violations(struct worker *w)
+{
+	static const char *const role[3] = { "executor", "main", "manual" };
+	for (int r = 0; r < 3 && w->rc; r++) {
+		if (!w->violations[r])
+			continue;
+		redisReply *x = wr_cmd(w, "HINCRBY quantum:metrics:intent_executor "
+		    "sandbox_violations %u", w->violations[r]);
+		redisReply *y = x ? wr_cmd(w, "HINCRBY quantum:metrics:intent_executor "
+		    "sandbox_violations_%s %u", role[r], w->violations[r]) : NULL;
+		if (x && y)
+			w->violations[r] = 0;
+		if (x)
+			freeReplyObject(x);
+		if (y)
+			freeReplyObject(y);
+	}
+}
+
 static int setup_signals(void)
 {
 	sigset_t set;
@@ -206,12 +286,14 @@ static void run(struct worker *w, int sigfd)
 			w->next_heartbeat = now + (int64_t)w->s.heartbeat_sec * 1000;
 			heartbeat(w);
 		}
-		struct pollfd p[3] = {
+		count_violations(w);
+		struct pollfd p[4] = {
 			{ .fd = sigfd, .events = POLLIN },
 			{ .fd = LINK_FD, .events = POLLIN | (w->out.len ? POLLOUT : 0) },
 			{ .fd = w->rs_waiting ? w->rs->fd : -1, .events = POLLIN },
+			{ .fd = w->notice_fd, .events = POLLIN },
 		};
-		int k = poll(p, 3, (int)next_timer(w, mono_ms()));
+		int k = poll(p, 4, (int)next_timer(w, mono_ms()));
 		if (k < 0 && errno != EINTR)
 			fatal("poll");
 		if (k <= 0)
@@ -227,6 +309,8 @@ static void run(struct worker *w, int sigfd)
 			link_read(w);
 		if (w->rs_waiting && w->rs && p[2].revents)
 			wr_finish_blocking_read(w);
+		if (w->notice_fd >= 0 && p[3].revents)
+			read_notices(w);
 	}
 }
 
@@ -234,13 +318,19 @@ int main(int argc, char **argv)
 {
 	char err[512];
 	struct worker *w = &W;
+	struct sandbox_spec sb = { 0 };
 
-	parse_args(w, argc, argv);
+	parse_args(w, argc, argv, &sb);
 	snprintf(w->lane_tag, sizeof(w->lane_tag), "lane=%s", lane_name(w->lane));
 	log_init(w->lane_tag);
 	if (fcntl(LINK_FD, F_GETFD) < 0)
 		fatalx("no executor link on fd 3: start me through quantum-intent-executor");
 	fcntl(LINK_FD, F_SETFL, fcntl(LINK_FD, F_GETFL) | O_NONBLOCK);
+	w->notice_fd = -1;
+	if (w->lane == LANE_MAIN && fcntl(NOTICE_FD, F_GETFD) >= 0) {
+		w->notice_fd = NOTICE_FD;
+		fcntl(NOTICE_FD, F_SETFL, fcntl(NOTICE_FD, F_GETFL) | O_NONBLOCK);
+	}
 	if (config_load(&w->s, err, sizeof(err)) < 0)
 		fatalx("invalid setting: %s", err);
 	w->stream = w->lane == LANE_MAIN ? w->s.main_stream : w->s.manual_stream;
@@ -249,6 +339,7 @@ int main(int argc, char **argv)
 	w->reconnect_delay = 100;
 	jobs_init(&w->jobs);
 	int sigfd = setup_signals();
+	lock_down(w, &sb, sigfd);
 	while (wr_connect(w) < 0) {
 		int64_t wait = w->reconnect_at - mono_ms();
 		struct pollfd p = { .fd = sigfd, .events = POLLIN };

@@ -29,12 +29,20 @@ static int combine(int a, int b)
 	return a != T_FALSE && b != T_FALSE;
 }
 
-/* |text| as a decimal; -1 if not one. */
+/*
+ * |text| as a decimal; -1 if not one.  A value above 0 but below 1e-8 reads
+ * as 1e-8: it must still cap, not turn into 0 ("no cap").
+ */
 static int abs_qty(const char *s, size_t n, int64_t *out, const char **why)
 {
 	if (n > 0 && (s[0] == '-' || s[0] == '+'))
 		s++, n--;
-	return dec_parse(s, n, out, why);
+	if (dec_parse(s, n, out, why) < 0)
+		return -1;
+	for (size_t i = 0; i < n && *out == 0; i++)
+		if (s[i] >= '1' && s[i] <= '9')
+			*out = 1;
+	return 0;
 }
 
 static void cap(struct permit *pm, int64_t v)
@@ -70,9 +78,12 @@ static int json_qty(json_t *v, struct permit *pm, const char **why)
 		double d = json_number_value(v);
 		if (!(d > -1e10 && d < 1e10))
 			return *why = "safe quantity out of range", -1;
-		snprintf(buf, sizeof(buf), "%.8f", d < 0 ? -d : d);
+		/* two spare digits, then cut: never round up past the value */
+		snprintf(buf, sizeof(buf), "%.10f", d < 0 ? -d : d);
 		if (dec_parse(buf, strlen(buf), &q, why) < 0)
 			return -1;
+		if (q == 0 && d != 0)
+			q = 1;
 	} else {
 		return *why = "safe quantity is not a number", -1;
 	}

@@ -20,6 +20,7 @@
 #include "result.h"
 
 #define LINK_FD 3
+#define NOTICE_FD 4     /* main lane only: sandbox violations, one byte each */
 
 struct worker {
 	struct settings s;
@@ -44,6 +45,8 @@ struct worker {
 	int64_t next_heartbeat, next_autoclaim;
 	int stopping;
 	int64_t stop_deadline;
+	int notice_fd;                  /* NOTICE_FD on the main lane, else -1 */
+	unsigned violations[3];         /* to count: executor, main, manual */
 };
 
 /* redis.c */

@@ -1,0 +1,137 @@
+/*
+ * sandbox.c - sandbox_apply(): lock a child down (see sandbox.h).
+ * Runs as the first thing a child does after reading what it must read
+ * as root (the executor's credentials).  Never returns on failure.
+ */
+#include "sandbox.h"
+
+#include <cap-ng.h>
+#include <errno.h>
+#include <grp.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "log.h"
+
+static const struct sandbox_spec *active;
+
+int sandbox_parse_ids(const char *uid, const char *gid, struct sandbox_spec *s)
+{
+	char *e1, *e2;
+	if (!uid && !gid)
+		return 0;
+	if (!uid || !gid)
+		return -1;
+	unsigned long u = strtoul(uid, &e1, 10), g = strtoul(gid, &e2, 10);
+	if (*uid == '\0' || *gid == '\0' || *e1 || *e2 || u == 0 ||
+	    u > 0xfffffffeUL || g > 0xfffffffeUL)
+		return -1;
+	s->uid = (uid_t)u;
+	s->gid = (gid_t)g;
+	s->demote = 1;
+	return 1;
+}
+
+static void set_limit(const char *role, int what, const char *name,
+    rlim_t v)
+{
+	struct rlimit r = { v, v };
+	if (setrlimit(what, &r) < 0)
+		fatal("sandbox %s: setrlimit %s", role, name);
+}
+
+static void demote(const struct sandbox_spec *s)
+{
+	if (!s->demote) {
+		capng_clear(CAPNG_SELECT_BOTH);
+		if (capng_apply(CAPNG_SELECT_CAPS) < 0)
+			fatalx("sandbox %s: dropping capabilities failed", s->role);
+		return;
+	}
+	if (setgroups(0, NULL) < 0)
+		fatal("sandbox %s: setgroups", s->role);
+	capng_clear(CAPNG_SELECT_BOTH);
+	if (capng_change_id((int)s->uid, (int)s->gid,
+		CAPNG_DROP_SUPP_GRP | CAPNG_CLEAR_BOUNDING) < 0)
+		fatalx("sandbox %s: changing to uid %u gid %u failed", s->role,
+		    (unsigned)s->uid, (unsigned)s->gid);
+	if (getuid() != s->uid || geteuid() != s->uid || getgid() != s->gid)
+		fatalx("sandbox %s: uid change did not take", s->role);
+	if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) < 0)
+		fatal("sandbox %s: clearing ambient capabilities", s->role);
+}
+
+static const char *report_name(int nr)
+{
+	for (const struct sandbox_report *r = active->policy->report; r->name; r++)
+		if (r->nr == nr)
+			return r->name;
+	return "?";
+}
+
+/*
+ * SIGSYS from a "report" rule: name the call, then make it again.  SIGSYS
+ * is blocked inside the handler, so the kernel resets it to the default
+ * action and the process dies by SIGSYS.  rt_sigaction is in no policy:
+ * nothing can replace this handler once the filter is loaded.
+ */
+static void on_sigsys(int sig, siginfo_t *si, void *uc)
+{
+	char msg[160];
+	(void)sig;
+	(void)uc;
+	int n = snprintf(msg, sizeof(msg),
+	    "FATAL %s: sandbox violation: syscall %s (%d) is not allowed\n",
+	    active->role, report_name(si->si_syscall), si->si_syscall);
+	if (n > 0 && write(STDERR_FILENO, msg, (size_t)n) < 0)
+		n = 0;
+	syscall(si->si_syscall, 0, 0, 0, 0, 0, 0);
+	_exit(128 + SIGSYS);
+}
+
+static void load_filter(const struct sandbox_spec *s)
+{
+	struct sock_fprog prog = {
+		.len = (unsigned short)(s->policy->len / sizeof(struct sock_filter)),
+		.filter = (struct sock_filter *)(uintptr_t)s->policy->bpf,
+	};
+	struct sigaction sa;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_sigaction = on_sigsys;
+	sa.sa_flags = SA_SIGINFO;
+	if (sigaction(SIGSYS, &sa, NULL) < 0)
+		fatal("sandbox %s: sigaction SIGSYS", s->role);
+	if (s->policy->len == 0 || s->policy->len % sizeof(struct sock_filter))
+		fatalx("sandbox %s: embedded seccomp policy is malformed", s->role);
+	if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &prog) != 0)
+		fatal("sandbox %s: loading the seccomp filter failed "
+		    "(a parent filter refusing seccomp(2)?); refusing to run "
+		    "unfiltered", s->role);
+}
+
+void sandbox_apply(const struct sandbox_spec *s)
+{
+	active = s;
+	if (syscall(SYS_close_range, (unsigned)s->keep_fds, ~0U, 0) < 0)
+		fatal("sandbox %s: close_range", s->role);
+	set_limit(s->role, RLIMIT_CORE, "RLIMIT_CORE", 0);
+	set_limit(s->role, RLIMIT_NOFILE, "RLIMIT_NOFILE", s->nofile);
+	int rfd = landlock_prepare(s);
+	demote(s);
+	if (s->demote)
+		set_limit(s->role, RLIMIT_NPROC, "RLIMIT_NPROC", s->nproc);
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+		fatal("sandbox %s: no_new_privs", s->role);
+	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
+		fatal("sandbox %s: PR_SET_DUMPABLE", s->role);
+	landlock_enforce(rfd, s->role);
+	load_filter(s);
+}
