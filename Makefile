@@ -58,7 +58,7 @@ BINS := $(BUILD)/quantum-intent-executor $(BUILD)/qie-worker $(BUILD)/qie-execut
 ifneq ($(CTL_SRC),)
 BINS += $(BUILD)/qiectl
 endif
-BINS += $(BUILD)/try-syscall
+BINS += $(BUILD)/try-syscall $(BUILD)/deny-seccomp $(BUILD)/hostile-worker
 ifneq ($(FAKE_SRC),)
 BINS += $(BUILD)/fake-exchange
 endif
@@ -103,6 +103,13 @@ $(BUILD)/fake-exchange: $(FAKE_OBJ) $(COMMON_OBJ)
 $(BUILD)/try-syscall: $(BUILD)/obj/tests/sandbox/try-syscall.o $(COMMON_OBJ) \
 		$(SANDBOX_OBJ) $(POLICY_OBJ)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(PKG_SANDBOX)
+
+# test tools, not installed
+$(BUILD)/deny-seccomp: $(BUILD)/obj/tests/sandbox/deny-seccomp.o
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(PKG_POLICYC)
+
+$(BUILD)/hostile-worker: $(BUILD)/obj/tests/sandbox/hostile-worker.o $(COMMON_OBJ)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^
 
 $(BUILD)/unit-tests: $(UNIT_OBJ) $(LIB_OBJ)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(PKG_TEST) $(PKG_WORKER) \
@@ -154,9 +161,11 @@ install: all
 DEB_OUT = $(abspath $(BUILD))
 deb:
 	@mkdir -p $(DEB_OUT)
+	a=$$(dpkg-architecture -qDEB_HOST_ARCH) && \
 	QIE_DEB_DESTDIR=$(DEB_OUT) dpkg-buildpackage -us -uc -b \
 		--buildinfo-option=-u$(DEB_OUT) --changes-option=-u$(DEB_OUT) \
-		--changes-file=$(DEB_OUT)/quantum-intent-executor_$(VERSION)_$$(dpkg-architecture -qDEB_HOST_ARCH).changes
+		--buildinfo-file=$(DEB_OUT)/quantum-intent-executor_$(VERSION)_$$a.buildinfo \
+		--changes-file=$(DEB_OUT)/quantum-intent-executor_$(VERSION)_$$a.changes
 	@ls $(DEB_OUT)/quantum-intent-executor_$(VERSION)_*.deb
 
 clean:
@@ -269,11 +278,12 @@ lint-tidy: $(LINT_TIDY)
 lint-cppcheck:
 	@mkdir -p $(LINT_BUILD)/cppcheck
 	$(CPPCHECK) --quiet --error-exitcode=1 --inline-suppr \
-		--std=c11 --platform=unix64 --library=gnu \
-		--enable=warning,performance,portability \
+		--std=c11 --platform=unix64 --library=gnu,libcurl,openssl \
+		--library=scripts/cppcheck-jansson.cfg \
+		--enable=warning,style,performance,portability \
 		--suppressions-list=scripts/cppcheck-suppressions.txt \
 		--cppcheck-build-dir=$(LINT_BUILD)/cppcheck \
-		-D_GNU_SOURCE -D__GNUC__ -DLIBEXECDIR='"/x"' -DVERSION='"0"' \
+		-D_GNU_SOURCE -DLIBEXECDIR='"/x"' -DVERSION='"0"' \
 		$(LINT_INC) $(LINT_DIRS)
 
 lint: lint-cppcheck lint-tidy

@@ -8,7 +8,9 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "clock.h"
 #include "coid.h"
+#include "limits.h"
 #include "log.h"
 #include "sizing.h"
 
@@ -49,6 +51,8 @@ int executor_check(const struct settings *s, enum lane lane,
 	return 0;
 }
 
+static struct limits lane_limits;
+
 void executor_handle(const struct settings *s, struct backend *b,
     enum lane lane, const struct exec_req *q, struct exec_res *res)
 {
@@ -70,10 +74,14 @@ void executor_handle(const struct settings *s, struct backend *b,
 		.allow_upsize = s->allow_upsize,
 		.min_notional = s->min_notional,
 	};
-	if (!q->reduce_only && b->mark_price(b->state, q->symbol, &in.mark_price) < 0)
+	if ((!q->reduce_only || s->max_notional[lane] > 0) &&
+	    b->mark_price(b->state, q->symbol, &in.mark_price) < 0)
 		in.mark_price = 0;
 	int64_t qty;
 	if (size_order(f, &in, &qty, res->error, sizeof(res->error)) < 0)
+		return;
+	if (limits_check(&lane_limits, s, lane, q->reduce_only, qty, in.mark_price,
+		mono_ms(), res->error, sizeof(res->error)) < 0)
 		return;
 	struct order o = {
 		.symbol = q->symbol,

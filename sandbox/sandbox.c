@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/ptrace.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -78,22 +79,26 @@ static const char *report_name(int nr)
 }
 
 /*
- * SIGSYS from a "report" rule: name the call, then make it again.  SIGSYS
- * is blocked inside the handler, so the kernel resets it to the default
- * action and the process dies by SIGSYS.  rt_sigaction is in no policy:
- * nothing can replace this handler once the filter is loaded.
+ * SIGSYS from a "report" rule: name the call, then make a forbidden call
+ * (ptrace is a "report" rule in every policy).  SIGSYS is blocked inside
+ * the handler, so the kernel resets it to the default action and the
+ * process dies by SIGSYS.  rt_sigaction is in no policy: nothing can
+ * replace this handler once the filter is loaded.  A SIGSYS sent by
+ * kill(2) dies the same way, without a syscall to name.
  */
 static void on_sigsys(int sig, siginfo_t *si, void *uc)
 {
 	char msg[160];
 	(void)sig;
 	(void)uc;
-	int n = snprintf(msg, sizeof(msg),
-	    "FATAL %s: sandbox violation: syscall %s (%d) is not allowed\n",
-	    active->role, report_name(si->si_syscall), si->si_syscall);
-	if (n > 0 && write(STDERR_FILENO, msg, (size_t)n) < 0)
-		n = 0;
-	syscall(si->si_syscall, 0, 0, 0, 0, 0, 0);
+	if (si->si_code == 1) {  /* SYS_SECCOMP */
+		int n = snprintf(msg, sizeof(msg),
+		    "FATAL %s: sandbox violation: syscall %s (%d) is not allowed\n",
+		    active->role, report_name(si->si_syscall), si->si_syscall);
+		if (n > 0 && write(STDERR_FILENO, msg, (size_t)n) < 0)
+			n = 0;
+	}
+	syscall(SYS_ptrace, PTRACE_TRACEME, 0, 0, 0);
 	_exit(128 + SIGSYS);
 }
 

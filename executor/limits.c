@@ -1,0 +1,62 @@
+/*
+ * limits.c - per-lane policy, notional and rate caps (see limits.h).
+ */
+#include "limits.h"
+
+#include <stdio.h>
+
+#include "decimal.h"
+
+static int take_token(struct limits *l, int per_min, enum lane lane,
+    int64_t now)
+{
+	int64_t cap = (int64_t)per_min * 1000;
+	if (!l->started[lane]) {
+		l->started[lane] = 1;
+		l->tokens[lane] = cap;
+	} else if (now > l->last_ms[lane]) {
+		l->tokens[lane] += (now - l->last_ms[lane]) * per_min / 60;
+		if (l->tokens[lane] > cap)
+			l->tokens[lane] = cap;
+	}
+	l->last_ms[lane] = now;
+	if (l->tokens[lane] < 1000)
+		return -1;
+	l->tokens[lane] -= 1000;
+	return 0;
+}
+
+int limits_check(struct limits *l, const struct settings *s, enum lane lane,
+    int reduce_only, int64_t qty, int64_t price, int64_t now_ms, char *err,
+    size_t errlen)
+{
+	char a[40], b[40];
+	int64_t cap = s->max_notional[lane];
+
+	if (lane == LANE_MANUAL && !reduce_only && !s->manual_allow_open) {
+		snprintf(err, errlen, "lane_policy:manual lane orders must be "
+		    "reduce-only (INTENT_EXECUTOR_MANUAL_ALLOW_OPEN=false)");
+		return -1;
+	}
+	if (cap > 0) {
+		if (price <= 0) {
+			snprintf(err, errlen, "notional_cap_unverifiable:no mark price "
+			    "for lane %s", lane_name(lane));
+			return -1;
+		}
+		int64_t notional = dec_mul(qty, price);
+		if (notional > cap) {
+			dec_format(a, sizeof(a), notional);
+			dec_format(b, sizeof(b), cap);
+			snprintf(err, errlen, "notional_cap_exceeded:%s above %s USDT "
+			    "(lane %s)", a, b, lane_name(lane));
+			return -1;
+		}
+	}
+	if (take_token(l, s->max_orders_per_min[lane], lane, now_ms) < 0) {
+		snprintf(err, errlen, "rate_limited:lane %s above %d orders/min",
+		    lane_name(lane), s->max_orders_per_min[lane]);
+		return -1;
+	}
+	return 0;
+}
