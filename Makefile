@@ -89,8 +89,9 @@ $(BUILD)/qie-worker: $(WORKER_OBJ) $(COMMON_OBJ) $(SANDBOX_OBJ) $(BUILD)/obj/gen
 $(BUILD)/qie-executor: $(EXECUTOR_OBJ) $(COMMON_OBJ) $(SANDBOX_OBJ) $(BUILD)/obj/gen/policy_executor.o
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(PKG_EXECUTOR) $(PKG_SANDBOX)
 
-$(BUILD)/quantum-intent-executor: $(SUPER_OBJ) $(COMMON_OBJ)
-	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(PKG_SUPER)
+$(BUILD)/quantum-intent-executor: $(SUPER_OBJ) $(COMMON_OBJ) $(SANDBOX_OBJ) \
+		$(BUILD)/obj/gen/policy_supervisor.o
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(PKG_SUPER) $(PKG_SANDBOX)
 
 $(BUILD)/qiectl: $(CTL_OBJ) $(COMMON_OBJ)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(PKG_CTL)

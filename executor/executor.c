@@ -10,7 +10,7 @@
 
 #include "clock.h"
 #include "coid.h"
-#include "limits.h"
+#include "lane_limits.h"
 #include "log.h"
 #include "sizing.h"
 

@@ -22,7 +22,8 @@
 
 #include "log.h"
 
-static const struct sandbox_spec *active;
+static const char *active_role;
+static const struct sandbox_policy *active_policy;
 
 int sandbox_parse_ids(const char *uid, const char *gid, struct sandbox_spec *s)
 {
@@ -72,7 +73,7 @@ static void demote(const struct sandbox_spec *s)
 
 static const char *report_name(int nr)
 {
-	for (const struct sandbox_report *r = active->policy->report; r->name; r++)
+	for (const struct sandbox_report *r = active_policy->report; r->name; r++)
 		if (r->nr == nr)
 			return r->name;
 	return "?";
@@ -94,7 +95,7 @@ static void on_sigsys(int sig, siginfo_t *si, void *uc)
 	if (si->si_code == 1) {  /* SYS_SECCOMP */
 		int n = snprintf(msg, sizeof(msg),
 		    "FATAL %s: sandbox violation: syscall %s (%d) is not allowed\n",
-		    active->role, report_name(si->si_syscall), si->si_syscall);
+		    active_role, report_name(si->si_syscall), si->si_syscall);
 		if (n > 0 && write(STDERR_FILENO, msg, (size_t)n) < 0)
 			n = 0;
 	}
@@ -102,29 +103,32 @@ static void on_sigsys(int sig, siginfo_t *si, void *uc)
 	_exit(128 + SIGSYS);
 }
 
-static void load_filter(const struct sandbox_spec *s)
+void sandbox_load_policy(const char *role, const struct sandbox_policy *pol)
 {
 	struct sock_fprog prog = {
-		.len = (unsigned short)(s->policy->len / sizeof(struct sock_filter)),
-		.filter = (struct sock_filter *)(uintptr_t)s->policy->bpf,
+		.len = (unsigned short)(pol->len / sizeof(struct sock_filter)),
+		.filter = (struct sock_filter *)(uintptr_t)pol->bpf,
 	};
 	struct sigaction sa;
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_sigaction = on_sigsys;
 	sa.sa_flags = SA_SIGINFO;
+	active_role = role;
+	active_policy = pol;
 	if (sigaction(SIGSYS, &sa, NULL) < 0)
-		fatal("sandbox %s: sigaction SIGSYS", s->role);
-	if (s->policy->len == 0 || s->policy->len % sizeof(struct sock_filter))
-		fatalx("sandbox %s: embedded seccomp policy is malformed", s->role);
+		fatal("sandbox %s: sigaction SIGSYS", role);
+	if (pol->len == 0 || pol->len % sizeof(struct sock_filter))
+		fatalx("sandbox %s: embedded seccomp policy is malformed", role);
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+		fatal("sandbox %s: no_new_privs", role);
 	if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &prog) != 0)
 		fatal("sandbox %s: loading the seccomp filter failed "
 		    "(a parent filter refusing seccomp(2)?); refusing to run "
-		    "unfiltered", s->role);
+		    "unfiltered", role);
 }
 
 void sandbox_apply(const struct sandbox_spec *s)
 {
-	active = s;
 	if (syscall(SYS_close_range, (unsigned)s->keep_fds, ~0U, 0) < 0)
 		fatal("sandbox %s: close_range", s->role);
 	set_limit(s->role, RLIMIT_CORE, "RLIMIT_CORE", 0);
@@ -138,5 +142,5 @@ void sandbox_apply(const struct sandbox_spec *s)
 	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
 		fatal("sandbox %s: PR_SET_DUMPABLE", s->role);
 	landlock_enforce(rfd, s->role);
-	load_filter(s);
+	sandbox_load_policy(s->role, s->policy);
 }

@@ -30,6 +30,7 @@ struct sandbox_policy {
 
 extern const struct sandbox_policy policy_worker;
 extern const struct sandbox_policy policy_executor;
+extern const struct sandbox_policy policy_supervisor;
 
 struct sandbox_spec {
 	const char *role;               /* for messages: "main", "executor" */
@@ -45,6 +46,12 @@ struct sandbox_spec {
 };
 
 void sandbox_apply(const struct sandbox_spec *s);
+
+/*
+ * Sets no_new_privs, installs the SIGSYS reporter and loads pol; fatal on
+ * failure.  sandbox_apply() ends with it; the supervisor calls it alone.
+ */
+void sandbox_load_policy(const char *role, const struct sandbox_policy *pol);
 
 /*
  * Parses the "--uid N --gid N" pair the supervisor passes to a child;

@@ -23,6 +23,7 @@
 #include "config.h"
 #include "identity.h"
 #include "log.h"
+#include "sandbox.h"
 
 #ifndef LIBEXECDIR
 #define LIBEXECDIR "/usr/libexec/quantum-intent-executor"
@@ -171,6 +172,7 @@ int main(int argc, char **argv)
 	host[sizeof(host) - 1] = '\0';
 	snprintf(sv->consumer, sizeof(sv->consumer), "%s_%d", host, (int)getpid());
 	identity_resolve(&sv->s, &sv->id);
+	sandbox_load_policy("supervisor", &policy_supervisor);
 	sv->started_wall = wall_ms() / 1000;
 	announce(&sv->s);
 	children_init(sv);

@@ -57,6 +57,9 @@ for role in main manual executor; do
 	fi
 done
 
+check "supervisor: Seccomp 2 (its own filter)" test "$(status_field "$DAEMON_PID" Seccomp)" = 2
+check "supervisor: NoNewPrivs 1" test "$(status_field "$DAEMON_PID" NoNewPrivs)" = 1
+
 # workers cannot read the credential files, and hold no copy of the secret
 for role in main manual; do
 	check "$role's user cannot read the secret file" \

@@ -1,7 +1,7 @@
 /*
- * limits.c - per-lane policy, notional and rate caps (see limits.h).
+ * lane_limits.c - per-lane policy, notional and rate caps (see lane_limits.h).
  */
-#include "limits.h"
+#include "lane_limits.h"
 
 #include <stdio.h>
 

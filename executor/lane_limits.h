@@ -1,13 +1,13 @@
 /*
- * limits.h - the executor's own limits per lane, applied to every sized
+ * lane_limits.h - the executor's own limits per lane, applied to every sized
  * order whatever the worker that sent it claims: the manual lane only
  * reduces positions unless INTENT_EXECUTOR_MANUAL_ALLOW_OPEN=true; a
  * notional cap per order (INTENT_EXECUTOR_MAX_NOTIONAL_USDT_<LANE>, 0 =
  * none); a rate cap (INTENT_EXECUTOR_MAX_ORDERS_PER_MIN_<LANE>, a token
  * bucket refilled continuously).
  */
-#ifndef QIE_LIMITS_H
-#define QIE_LIMITS_H
+#ifndef QIE_LANE_LIMITS_H
+#define QIE_LANE_LIMITS_H
 
 #include <stddef.h>
 #include <stdint.h>
