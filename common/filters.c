@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "decimal.h"
+#include "log.h"
 
 static const char *const builtin[] = {
 	"BTCUSDT:0.001:0.001:100:60000",
@@ -43,8 +44,10 @@ static int parse_entry(struct filter_table *t, const char *e, size_t n,
 		p = c + 1;
 	}
 	if (k != 5 || part[4] + plen[4] != end) {
-		snprintf(err, errlen, "entry %.*s: want SYMBOL:STEP:MIN_QTY:MIN_NOTIONAL:MARK_PRICE",
-		    (int)(n > 40 ? 40 : n), e);
+		char shown[44];         /* the entry is outside input: printable only */
+		log_sanitize(shown, sizeof(shown), e, n);
+		snprintf(err, errlen, "entry %s: want SYMBOL:STEP:MIN_QTY:MIN_NOTIONAL:MARK_PRICE",
+		    shown);
 		return -1;
 	}
 	char sym[24];

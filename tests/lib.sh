@@ -64,6 +64,7 @@ start_redis() {
 # start_daemon [VAR=value ...]: the supervisor in the background, logging
 # to $DLOG; returns once both lanes consume.
 start_daemon() {
+	"$TOP/scripts/role-users.sh"
 	: >"$DLOG"
 	env REDIS_PORT="$RPORT" INTENT_EXECUTOR_PERMIT_TIMEOUT_MS=1000 \
 		INTENT_EXECUTOR_BACKEND=paper INTENT_EXECUTOR_STATUS_FILE="$T/status" "$@" \
@@ -136,4 +137,282 @@ grant() { redis-cli SET "quantum:permit:p33:$1" '{"allow": true}' EX 60 >/dev/nu
 
 pending_count() {
 	redis-cli XPENDING "$1" "$2" | head -n 1
+}
+
+# --- integration helpers
+
+# xadd_plan STREAM PLAN_ID [field value | -field]...: like add_plan, but
+# "-field" drops a default field (and an empty value stays empty); prints
+# the new entry's stream id.
+xadd_plan() {
+	local stream=$1 id=$2; shift 2
+	declare -A f=([plan_id]=$id [action]=FULL_CLOSE_PROPOSED [decision]=EXECUTE
+		[symbol]=ETHUSDT [side]=SELL [type]=MARKET [qty]=0.01
+		[reduceOnly]=true [source]=intent_bridge [timestamp]=$(date +%s))
+	while [ $# -ge 1 ]; do
+		case $1 in
+		-*) unset "f[${1#-}]"; shift ;;
+		*) f[$1]=$2; shift 2 ;;
+		esac
+	done
+	local args=() k
+	for k in "${!f[@]}"; do args+=("$k" "${f[$k]}"); done
+	redis-cli XADD "$stream" '*' "${args[@]}"
+}
+
+# xadd_lua STREAM 'LUA_ARGS': XADD through EVAL, for values redis-cli's
+# argv cannot carry (NUL bytes, 1 MB): LUA_ARGS is a Lua list of field and
+# value expressions, e.g. "'qty', string.rep('9', 1048576)".  Prints the id.
+xadd_lua() {
+	redis-cli EVAL "return redis.call('XADD', KEYS[1], '*', $2)" 1 "$1"
+}
+
+# results_all: every result entry, one JSON object a line: its top-level
+# fields (details parsed) and _id, its own stream id.
+results_all() {
+	redis-cli --json XRANGE quantum:stream:apply.result - + | jq -c '
+		.[] | .[0] as $id | .[1] as $f
+		| ([range(0; $f | length; 2) | {key: $f[.], value: $f[. + 1]}]
+		   | from_entries) + {_id: $id}
+		| .details = (.details | try fromjson catch null)'
+}
+# entry_results STREAM_ID: the results written for one plan entry.
+entry_results() { results_all | jq -c --arg s "$1" 'select(.details.stream_id == $s)'; }
+entry_result_count() { entry_results "$1" | wc -l; }
+# result_top PLAN_ID FIELD: a top-level field of the plan's first result.
+result_top() { results_all | jq -r --arg p "$1" "select(.plan_id == \$p) | .$2" | head -n 1; }
+# result_pos PLAN_ID: the stream id of the plan's first result entry.
+result_pos() { results_all | jq -r --arg p "$1" 'select(.plan_id == $p) | ._id' | head -n 1; }
+# id_before A B: stream id A sorts before stream id B.
+id_before() {
+	local a1=${1%-*} a2=${1#*-} b1=${2%-*} b2=${2#*-}
+	[ "$a1" -lt "$b1" ] || { [ "$a1" -eq "$b1" ] && [ "$a2" -lt "$b2" ]; }
+}
+
+# status_get ROLE FIELD: a field ("pid", "restarts", ...) of a role's line
+# in the supervisor's status file ($T/status).
+status_get() {
+	awk -v r="$1" -v k="$2=" '$1 == r {
+		for (i = 2; i <= NF; i++) if (index($i, k) == 1) print substr($i, length(k) + 1)
+	}' "$T/status" 2>/dev/null
+}
+# wait_new_pid ROLE OLD_PID SECONDS: until the role runs under another pid.
+wait_new_pid() {
+	local i p
+	for i in $(seq $(($3 * 50))); do
+		p=$(status_get "$1" pid)
+		[ -n "$p" ] && [ "$p" != 0 ] && [ "$p" != "$2" ] && kill -0 "$p" 2>/dev/null && return 0
+		sleep 0.02
+	done
+	echo "$1 not restarted (pid still ${p:-?})" >&2
+	return 1
+}
+
+# start_daemon_argv [VAR=value ...] -- [argument ...]: start_daemon with
+# command-line arguments for the daemon (keep in step with start_daemon).
+start_daemon_argv() {
+	local envs=()
+	while [ $# -gt 0 ] && [ "$1" != -- ]; do envs+=("$1"); shift; done
+	[ $# -gt 0 ] && shift
+	"$TOP/scripts/role-users.sh"
+	: >"$DLOG"
+	env REDIS_PORT="$RPORT" INTENT_EXECUTOR_PERMIT_TIMEOUT_MS=1000 \
+		INTENT_EXECUTOR_BACKEND=paper INTENT_EXECUTOR_STATUS_FILE="$T/status" "${envs[@]}" \
+		"$BUILD/quantum-intent-executor" "$@" >>"$DLOG" 2>&1 &
+	DAEMON_PID=$!
+	wait_log "Consuming MAIN" 10 && wait_log "Consuming MANUAL" 10
+}
+
+# run_daemon_once SECONDS [VAR=value ...] -- [argument ...]: runs the daemon
+# in the foreground for at most SECONDS (then SIGTERM, SIGKILL 2 s later);
+# sets ONCE_RC (124: still running at the deadline), ONCE_MS (how long it
+# ran) and ONCE_OUT (its output).
+run_daemon_once() {
+	local secs=$1 envs=() t0 t1; shift
+	while [ $# -gt 0 ] && [ "$1" != -- ]; do envs+=("$1"); shift; done
+	[ $# -gt 0 ] && shift
+	t0=$(date +%s%N)
+	ONCE_OUT=$(env REDIS_PORT="$RPORT" INTENT_EXECUTOR_BACKEND=paper \
+		INTENT_EXECUTOR_STATUS_FILE="$T/status-once" "${envs[@]}" \
+		timeout -k 2 "$secs" "$BUILD/quantum-intent-executor" "$@" 2>&1)
+	ONCE_RC=$?
+	[ $ONCE_RC = 137 ] && ONCE_RC=124
+	t1=$(date +%s%N)
+	ONCE_MS=$(((t1 - t0) / 1000000))
+}
+
+# stop_redis [save]: shuts the test's redis-server down.  With "save" its
+# data is written to $T/dump.rdb and read back by start_redis_again;
+# without, the data is gone (an older dump is removed too).
+stop_redis() {
+	if [ "${1:-}" = save ]; then redis-cli SHUTDOWN SAVE >/dev/null 2>&1
+	else redis-cli SHUTDOWN NOSAVE >/dev/null 2>&1; fi
+	wait "$REDIS_PID" 2>/dev/null
+	REDIS_PID=
+	[ "${1:-}" = save ] || rm -f "$T/dump.rdb"
+}
+# start_redis_again: a redis-server on the same port as before.
+start_redis_again() {
+	local i
+	redis-server --port "$RPORT" --bind 127.0.0.1 --save '' \
+		--appendonly no --dir "$T" --logfile "$T/redis.log" &
+	REDIS_PID=$!
+	for i in $(seq 100); do
+		redis-cli PING >/dev/null 2>&1 && return 0
+		sleep 0.05
+	done
+	echo "could not restart redis-server on port $RPORT" >&2
+	return 1
+}
+
+# --- fake exchange
+# start_fake [fake-exchange args]: the fake Binance exchange on a free
+# loopback port ($FX_PORT), checking signatures with $FX_KEY/$FX_SECRET,
+# which fake_creds writes into $CRED_DIR (mode 0600) for the daemon.
+FX_PID=
+FX_PORT=
+FX_KEY=qie-test-key-5d7c0a7e2b9f4e1d
+FX_SECRET=qie-test-secret-9a1f3c5e7b2d4f6a8c0e
+CRED_DIR=$T/creds
+FX=
+
+stop_fake() {
+	if [ -n "$FX_PID" ] && kill -0 "$FX_PID" 2>/dev/null; then
+		kill "$FX_PID"
+		wait "$FX_PID" 2>/dev/null
+	fi
+	FX_PID=
+}
+
+start_fake() {
+	: >"$T/fake.out"
+	"$BUILD/fake-exchange" --key "$FX_KEY" --secret "$FX_SECRET" "$@" \
+		>"$T/fake.out" 2>>"$T/fake.log" &
+	FX_PID=$!
+	trap 'stop_fake; cleanup' EXIT
+	local i
+	for i in $(seq 100); do
+		FX_PORT=$(awk '/^PORT /{print $2}' "$T/fake.out")
+		[ -n "$FX_PORT" ] && break
+		sleep 0.05
+	done
+	[ -n "$FX_PORT" ] || { echo "fake exchange did not start" >&2; exit 1; }
+	FX=http://127.0.0.1:$FX_PORT
+}
+
+fake_creds() {
+	mkdir -p "$CRED_DIR"
+	chmod 0700 "$CRED_DIR"
+	printf '%s\n' "$FX_KEY" >"$CRED_DIR/binance-api-key"
+	printf '%s\n' "$FX_SECRET" >"$CRED_DIR/binance-api-secret"
+	chmod 0600 "$CRED_DIR"/binance-api-*
+}
+
+# Role users when we run as root and the packaged ones do not exist.
+fake_role_users() {
+	[ "$(id -u)" = 0 ] || return 0
+	getent passwd qie-executor >/dev/null && return 0
+	echo INTENT_EXECUTOR_USER_EXECUTOR=daemon INTENT_EXECUTOR_USER_MAIN=bin \
+		INTENT_EXECUTOR_USER_MANUAL=sys
+}
+
+# start_daemon_binance [VAR=value ...]: the daemon on the binance backend,
+# talking to the fake exchange with the credentials of fake_creds.
+start_daemon_binance() {
+	# shellcheck disable=SC2046
+	start_daemon $(fake_role_users) INTENT_EXECUTOR_BACKEND=binance \
+		INTENT_EXECUTOR_BINANCE_BASE_URL="$FX" \
+		INTENT_EXECUTOR_CREDENTIALS_DIR="$CRED_DIR" "$@"
+}
+
+# fake_mode NAME [COUNT [ARG]]: the fake misbehaves (see fake.h).
+fake_mode() {
+	curl -fsS -X POST "$FX/_fake/mode?name=$1&count=${2:-1}&arg=${3:--1}" >/dev/null
+}
+fake_orders() { curl -fsS "$FX/_fake/orders"; }
+# fake_count COID: orders the fake accepted with that client order id.
+fake_count() { fake_orders | jq -r --arg c "$1" '[.orders[] | select(.clientOrderId == $c) | .count] | add // 0'; }
+# fake_posts COID: order requests that carried it (accepted or not).
+fake_posts() { fake_orders | jq -r --arg c "$1" '[.orders[] | select(.clientOrderId == $c) | .posts] | add // 0'; }
+fake_total_orders() { fake_orders | jq -r '[.orders[].count] | add // 0'; }
+fake_order_posts() { fake_orders | jq -r '.order_posts'; }
+# The client order id of a plan id made of 1..32 plain characters.
+coid_of() { echo "qie-$1"; }
+# fx_plan PLAN_ID [field value ...]: a granted main-lane plan; waits up to
+# 40 s for its result.
+fx_plan() {
+	local id=$1; shift
+	grant "$id"
+	add_plan "$MAIN" "$id" "$@"
+	wait_result "$id" 40
+}
+# start_daemon_bg [VAR=value ...]: like start_daemon_binance, but does not
+# wait for the lanes (for an executor that is expected to fail).
+start_daemon_bg() {
+	: >"$DLOG"
+	# shellcheck disable=SC2046
+	env REDIS_PORT="$RPORT" INTENT_EXECUTOR_PERMIT_TIMEOUT_MS=1000 \
+		INTENT_EXECUTOR_STATUS_FILE="$T/status" $(fake_role_users) \
+		INTENT_EXECUTOR_BACKEND=binance INTENT_EXECUTOR_BINANCE_BASE_URL="$FX" \
+		"$@" "$BUILD/quantum-intent-executor" >>"$DLOG" 2>&1 &
+	DAEMON_PID=$!
+}
+# The executor's pid, from the supervisor's status file.
+executor_pid() { awk '/^executor /{sub("pid=", "", $2); print $2}' "$T/status"; }
+
+# --- packaging helpers (tests/packaging)
+
+# ensure_role_users: the daemon's users (qie-main, qie-manual,
+# qie-executor), created from the package's sysusers.d file if missing.
+ensure_role_users() {
+	local u missing=0
+	for u in qie-main qie-manual qie-executor; do
+		getent passwd "$u" >/dev/null || missing=1
+	done
+	[ $missing = 0 ] && return 0
+	[ "$(id -u)" = 0 ] || { echo "role users missing and not root" >&2; return 1; }
+	systemd-sysusers "$TOP/packaging/debian/quantum-intent-executor.sysusers" >/dev/null
+}
+
+# qiectl_run ARG...: runs $BUILD/qiectl against the test's Redis and status
+# file, the environment only (--env-file /dev/null); sets Q_RC, Q_OUT (its
+# stdout) and Q_ERR (its stderr).  Extra settings: QENV=(VAR=value ...).
+qiectl_run() {
+	Q_OUT=$(env REDIS_PORT="$RPORT" INTENT_EXECUTOR_STATUS_FILE="$T/status" \
+		"${QENV[@]}" "$BUILD/qiectl" --env-file /dev/null "$@" 2>"$T/qiectl.err")
+	Q_RC=$?
+	Q_ERR=$(cat "$T/qiectl.err")
+}
+QENV=()
+# q_rc WANT ARG...: qiectl_run, true when it exits WANT (prints why not).
+q_rc() {
+	local want=$1; shift
+	qiectl_run "$@"
+	[ "$Q_RC" = "$want" ] && return 0
+	echo "qiectl $*: exit $Q_RC, wanted $want; stderr: $Q_ERR" >&2
+	return 1
+}
+
+# stage_root DIR: a staged install tree for systemd-analyze verify --root:
+# `make install` (PREFIX=/usr), the unit, and the host's own units (for
+# sysinit.target and friends).
+stage_root() {
+	local d=$1
+	make -C "$TOP" --no-print-directory -s BUILD="${BUILD#$TOP/}" PREFIX=/usr \
+		DESTDIR="$d" install >/dev/null || return 1
+	mkdir -p "$d/lib/systemd/system"
+	cp "$TOP/packaging/quantum-intent-executor.service" "$d/lib/systemd/system/"
+	cp -an /lib/systemd/system/. "$d/lib/systemd/system/"
+}
+
+# unit_exposure FILE: the exposure of `systemd-analyze security --offline`.
+unit_exposure() {
+	systemd-analyze security --offline=yes "$1" 2>/dev/null |
+		sed -n 's/.*Overall exposure level for .*: \([0-9.]*\) .*/\1/p'
+}
+
+# setting_names: every setting of the daemon, from common/config.c's table.
+setting_names() {
+	sed -n '/^static const struct setting table\[\]/,/^};/p' "$TOP/common/config.c" |
+		grep -o '{ "[A-Z_]*"' | tr -d '{" '
 }

@@ -175,6 +175,21 @@ static void reject(struct worker *w, const char *id, const struct plan *p,
 	commit(w, &r);
 }
 
+/*
+ * The claim: one stream entry owns a plan_id, atomically, before anything
+ * about it is decided.  Returns "done" (the plan has its result), "ours"
+ * (this entry owns it: first claim, or the same entry read again after a
+ * crash), or the owner's name (another entry, on this lane or the other,
+ * or another host, has it).
+ */
+static const char claim_script[] =
+    "if redis.call('EXISTS', KEYS[1]) == 1 then return 'done' end "
+    "local cur = redis.call('GET', KEYS[2]) "
+    "if not cur then redis.call('SET', KEYS[2], ARGV[1], 'EX', 86400) "
+    "return 'ours' end "
+    "if cur == ARGV[1] then return 'ours' end "
+    "return cur";
+
 static int is_duplicate(struct worker *w, const char *id, const char *plan_id)
 {
 	char pid[9];
@@ -183,12 +198,21 @@ static int is_duplicate(struct worker *w, const char *id, const char *plan_id)
 	if (jobs_by_plan_id(&w->jobs, plan_id)) {
 		where = "already in progress";
 	} else {
-		redisReply *r = wr_cmd(w, "EXISTS quantum:intent_executor:done:%s",
-		    plan_id);
+		redisReply *r = wr_cmd(w, "EVAL %s 2 quantum:intent_executor:done:%s "
+		    "quantum:intent_executor:claim:%s %s|%s", claim_script, plan_id,
+		    plan_id, w->stream, id);
 		if (!r)
 			return 1;       /* Redis lost: entry stays pending */
-		if (r->type == REDIS_REPLY_INTEGER && r->integer > 0)
+		if (r->type != REDIS_REPLY_STRING && r->type != REDIS_REPLY_STATUS) {
+			log_error("claim of %s failed: %s", plan_id,
+			    r->type == REDIS_REPLY_ERROR ? r->str : "bad reply");
+			freeReplyObject(r);
+			return 1;       /* left pending, tried again later */
+		}
+		if (strcmp(r->str, "done") == 0)
 			where = "already done";
+		else if (strcmp(r->str, "ours") != 0)
+			where = "claimed by another entry";
 		freeReplyObject(r);
 	}
 	if (!where)

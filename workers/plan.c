@@ -126,9 +126,18 @@ enum plan_verdict plan_check(const struct settings *s, const struct plan *p,
 	const char *why;
 
 	memset(ok, 0, sizeof(*ok));
+	/* known whatever the verdict, so a copy of a decided plan is seen */
+	if (present(p->plan_id) && valid_plan_id(p->plan_id) &&
+	    (!p->dup || strcmp(p->dup, "plan_id") != 0)) {
+		memcpy(ok->plan_id, p->plan_id.p, p->plan_id.n);
+		ok->plan_id[p->plan_id.n] = '\0';
+	}
 	if (p->dup)
 		return reject(err, errlen, "duplicate_field",
 		    (struct bytes){ p->dup, strlen(p->dup) });
+	/* not EXECUTE: never executed, whatever else it holds or lacks */
+	if (!equals_ci(p->decision, "EXECUTE"))
+		return decision_guard(p, err, errlen);
 	if (!present(p->plan_id) || !present(p->symbol) || !present(p->side) ||
 	    !present(p->qty))
 		return reject(err, errlen, "missing_required_fields",
@@ -136,10 +145,6 @@ enum plan_verdict plan_check(const struct settings *s, const struct plan *p,
 	if (!valid_plan_id(p->plan_id))
 		return reject(err, errlen, "invalid_plan_id",
 		    (struct bytes){ "not 1 to 128 printable characters", 33 });
-	memcpy(ok->plan_id, p->plan_id.p, p->plan_id.n);
-	ok->plan_id[p->plan_id.n] = '\0';
-	if (!equals_ci(p->decision, "EXECUTE"))
-		return decision_guard(p, err, errlen);
 	if (!upper_symbol(p->symbol, ok->symbol) ||
 	    !strlist_has(&s->symbols, ok->symbol, strlen(ok->symbol)))
 		return reject(err, errlen, "symbol_not_in_allowlist", p->symbol);

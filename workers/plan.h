@@ -44,9 +44,11 @@ enum plan_verdict {
 };
 
 /*
- * Runs, in order: field presence and bounds, decision guard, symbol
- * allowlist, side, type, quantity.  Fills ok on PLAN_OK; otherwise err
- * holds the result error ("word:detail", printable ASCII).
+ * Runs, in order: duplicate fields, decision guard, field presence and
+ * bounds, symbol allowlist, side, type, quantity.  Fills ok on PLAN_OK;
+ * otherwise err holds the result error ("word:detail", printable ASCII).
+ * ok->plan_id is set whenever the entry has one valid plan_id, whatever
+ * the verdict (so a copy of a decided plan is recognized), else "".
  */
 enum plan_verdict plan_check(const struct settings *s, const struct plan *p,
     struct plan_ok *ok, char *err, size_t errlen);
