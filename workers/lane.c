@@ -62,7 +62,14 @@ int lane_manual_enabled(struct worker *w, long long *ttl)
 		*ttl = t->integer;
 	freeReplyObject(v);
 	freeReplyObject(t);
-	return on;
+	/* raw redis-cli cannot open the lane for longer than the cap */
+	int too_long = on && *ttl > w->s.manual_max_ttl_sec;
+	if (too_long && !w->ttl_cap_logged)
+		log_warn("🔒 [lane=manual] key %s has TTL %llds, above "
+		    "INTENT_EXECUTOR_MANUAL_MAX_TTL_SEC=%d: manual lane treated as "
+		    "disabled", MANUAL_KEY, *ttl, w->s.manual_max_ttl_sec);
+	w->ttl_cap_logged = too_long;
+	return on && !too_long;
 }
 
 void lane_log_manual_state(struct worker *w, int enabled, long long ttl,

@@ -42,6 +42,7 @@ struct worker {
 	struct jobs jobs;
 
 	int manual_state;               /* -1 unknown, 0 off, 1 on */
+	int ttl_cap_logged;             /* TTL above the cap already said */
 	int64_t next_heartbeat, next_autoclaim;
 	int stopping;
 	int64_t stop_deadline;

@@ -89,3 +89,18 @@ check "unknown option: usage, exit 2 (got $ONCE_RC)" test "$ONCE_RC" = 2
 run_daemon_once 3 -- --version
 check "--version: exit 0 and a version" \
 	bash -c "[ $ONCE_RC = 0 ] && grep -q '^quantum-intent-executor [0-9]' <<<\"\$0\"" "$ONCE_OUT"
+
+# --- the manual lane's TTL cap holds against raw redis-cli
+stop_daemon
+start_daemon INTENT_EXECUTOR_MANUAL_MAX_TTL_SEC=600
+redis-cli SETEX quantum:manual_lane:enabled 3600 1 >/dev/null
+grant ttlcap_1
+add_plan "$MANUAL" ttlcap_1 source manual_test
+check "TTL above the cap: plan skipped" wait_result ttlcap_1 5
+check "TTL above the cap: manual_lane_disabled" test "$(result_field ttlcap_1 error)" = manual_lane_disabled
+check "TTL above the cap: said in the log" wait_log "above INTENT_EXECUTOR_MANUAL_MAX_TTL_SEC=600" 2
+redis-cli SETEX quantum:manual_lane:enabled 500 1 >/dev/null
+grant ttlcap_2
+add_plan "$MANUAL" ttlcap_2 source manual_test
+check "TTL within the cap: plan executes" wait_result ttlcap_2 5
+check "TTL within the cap: executed" test "$(result_field ttlcap_2 executed)" = true
