@@ -148,3 +148,11 @@ rc=$?
 check "under a parent filter refusing seccomp(2) the child exits 1" test $rc = 1
 check "... saying it refuses to run unfiltered" grep -q "refusing to run unfiltered" "$T/deny.out"
 check "... and never made its call" bash -c "! grep -q 'returned' '$T/deny.out'"
+
+# what each binary links: the worker no TLS, credential or HTTP code; the
+# executor no Redis client
+check "qie-worker links no libcurl, libssl or libcrypto" \
+	bash -c "! ldd '$BUILD/qie-worker' | grep -qE 'libcurl|libssl|libcrypto'"
+check "qie-executor links no hiredis" bash -c "! ldd '$BUILD/qie-executor' | grep -q hiredis"
+check "the supervisor links no hiredis, libcurl or jansson" \
+	bash -c "! ldd '$BUILD/quantum-intent-executor' | grep -qE 'hiredis|libcurl|jansson'"
