@@ -76,6 +76,14 @@ static const struct setting table[] = {
 	  "600", 1, 1000000 },
 	{ "INTENT_EXECUTOR_MAX_ORDERS_PER_MIN_MANUAL", K_INT,
 	  S(max_orders_per_min[1]), "30", 1, 1000000 },
+	{ "INTENT_EXECUTOR_MAX_PLAN_AGE_SEC", K_INT, S(max_plan_age_sec), "30",
+	  1, 86400 },
+	{ "INTENT_EXECUTOR_BREAKER_FAILURES", K_INT, S(breaker_failures), "5",
+	  1, 1000 },
+	{ "INTENT_EXECUTOR_HOURLY_NOTIONAL_USDT_MAIN", K_DEC,
+	  S(hourly_notional[0]), "100000", 0, 0 },
+	{ "INTENT_EXECUTOR_HOURLY_NOTIONAL_USDT_MANUAL", K_DEC,
+	  S(hourly_notional[1]), "5000", 0, 0 },
 };
 #define NSETTINGS (sizeof(table) / sizeof(table[0]))
 
@@ -96,7 +104,10 @@ const char *const config_names[] = {
 	"INTENT_EXECUTOR_MAX_NOTIONAL_USDT_MANUAL",
 	"INTENT_EXECUTOR_MANUAL_ALLOW_OPEN",
 	"INTENT_EXECUTOR_MAX_ORDERS_PER_MIN_MAIN",
-	"INTENT_EXECUTOR_MAX_ORDERS_PER_MIN_MANUAL", NULL,
+	"INTENT_EXECUTOR_MAX_ORDERS_PER_MIN_MANUAL",
+	"INTENT_EXECUTOR_MAX_PLAN_AGE_SEC", "INTENT_EXECUTOR_BREAKER_FAILURES",
+	"INTENT_EXECUTOR_HOURLY_NOTIONAL_USDT_MAIN",
+	"INTENT_EXECUTOR_HOURLY_NOTIONAL_USDT_MANUAL", NULL,
 };
 
 static int fail(char *err, size_t errlen, const char *name, const char *why,

@@ -54,6 +54,30 @@ int dec_parse(const char *s, size_t len, int64_t *out, const char **why)
 	return 0;
 }
 
+int dec_parse_time_ms(const char *s, size_t len, int64_t *ms, const char **why)
+{
+	int64_t ip = 0, frac = 0;
+	size_t i = 0, fd = 0;
+
+	for (; i < len && is_digit(s[i]); i++) {
+		if (i >= 16)
+			return *why = "too large for a time", -1;
+		ip = ip * 10 + (s[i] - '0');
+	}
+	if (i == 0)
+		return *why = "not a unix time", -1;
+	if (i < len && s[i] == '.')
+		for (i++; i < len && is_digit(s[i]); i++, fd++)
+			if (fd < 3)
+				frac = frac * 10 + (s[i] - '0');
+	if (i != len)
+		return *why = "not a unix time", -1;
+	for (; fd < 3; fd++)
+		frac *= 10;
+	*ms = ip > 1000000000000LL ? ip : ip * 1000 + frac;
+	return 0;
+}
+
 void dec_format_fixed(char *buf, size_t sz, int64_t v, int places)
 {
 	int64_t div = 1;

@@ -24,6 +24,12 @@
  */
 int dec_parse(const char *s, size_t len, int64_t *out, const char **why);
 
+/*
+ * A unix time in seconds ("1700000000", "1700000000.25") or, above 1e12,
+ * in milliseconds; into unix milliseconds.  -1 with *why otherwise.
+ */
+int dec_parse_time_ms(const char *s, size_t len, int64_t *ms, const char **why);
+
 /* Writes v with exactly `places` decimals (0..8), rounded down. */
 void dec_format_fixed(char *buf, size_t sz, int64_t v, int places);
 /* Writes v in its shortest exact form: "0.01", "1", "0.00000001". */

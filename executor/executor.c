@@ -74,7 +74,8 @@ void executor_handle(const struct settings *s, struct backend *b,
 		.allow_upsize = s->allow_upsize,
 		.min_notional = s->min_notional,
 	};
-	if ((!q->reduce_only || s->max_notional[lane] > 0) &&
+	if ((!q->reduce_only || s->max_notional[lane] > 0 ||
+		s->hourly_notional[lane] > 0) &&
 	    b->mark_price(b->state, q->symbol, &in.mark_price) < 0)
 		in.mark_price = 0;
 	int64_t qty;

@@ -3,8 +3,11 @@
  * order whatever the worker that sent it claims: the manual lane only
  * reduces positions unless INTENT_EXECUTOR_MANUAL_ALLOW_OPEN=true; a
  * notional cap per order (INTENT_EXECUTOR_MAX_NOTIONAL_USDT_<LANE>, 0 =
- * none); a rate cap (INTENT_EXECUTOR_MAX_ORDERS_PER_MIN_<LANE>, a token
- * bucket refilled continuously).
+ * none); a rolling notional budget per lane over the last hour
+ * (INTENT_EXECUTOR_HOURLY_NOTIONAL_USDT_<LANE>, 0 = none; kept in minute
+ * buckets, in memory: an executor restart starts a new hour); a rate cap
+ * (INTENT_EXECUTOR_MAX_ORDERS_PER_MIN_<LANE>, a token bucket refilled
+ * continuously).
  */
 #ifndef QIE_LANE_LIMITS_H
 #define QIE_LANE_LIMITS_H
@@ -15,7 +18,11 @@
 #include "config.h"
 #include "msg.h"
 
+#define LIMIT_MINUTES 60
+
 struct limits {
+	int64_t minute[LANE_COUNT][LIMIT_MINUTES];      /* which minute a bucket holds */
+	int64_t spent[LANE_COUNT][LIMIT_MINUTES];       /* notional in it, 1e-8 USDT */
 	int64_t tokens[LANE_COUNT];     /* milli-orders */
 	int64_t last_ms[LANE_COUNT];
 	int started[LANE_COUNT];

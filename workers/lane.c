@@ -9,6 +9,7 @@
 #include "clock.h"
 #include "decimal.h"
 #include "log.h"
+#include "safety.h"
 #include "worker.h"
 
 #define MANUAL_KEY "quantum:manual_lane:enabled"
@@ -274,12 +275,74 @@ static void queue(struct worker *w, const char *id, const struct plan *p,
 		start_wait(w, j);
 }
 
+/* What the gate looks at of a plan. */
+struct job_view {
+	int64_t plan_ms;
+	int reduce_only;
+};
+
+/* The trading state in a GET reply; an error reply or odd type: HALTED. */
+static enum trading_state state_of_reply(const redisReply *r)
+{
+	if (r->type == REDIS_REPLY_NIL)
+		return TS_ACTIVE;
+	if (r->type == REDIS_REPLY_STRING)
+		return trading_state_of(r->str, r->len, 1);
+	return TS_HALTED;
+}
+
+/*
+ * The gate a plan passes at read time and again just before it leaves:
+ * its age and the trading state.  0 to go on, else 1 with err set.
+ */
+static int gate(struct worker *w, const struct job_view *v,
+    enum trading_state st, char *err, size_t errlen)
+{
+	if (plan_age_check(v->plan_ms, wall_ms(), w->s.max_plan_age_sec, err,
+		errlen) < 0)
+		return 1;
+	if (st == TS_HALTED) {
+		snprintf(err, errlen, "trading_halted");
+		return 1;
+	}
+	if (st == TS_REDUCING && !v->reduce_only) {
+		snprintf(err, errlen, "trading_reducing:only reduce-only orders run");
+		return 1;
+	}
+	return 0;
+}
+
+/*
+ * At read time: the plan's time (an unreadable timestamp rejects it), its
+ * age and the trading state.  0 to queue, 1 rejected (err set), -1 Redis
+ * was lost (the entry stays pending).
+ */
+static int read_gate(struct worker *w, const char *id, const struct plan *p,
+    struct plan_ok *ok, char *err, size_t errlen)
+{
+	const char *why;
+	struct job_view v = { plan_time_ms(p->timestamp, id, &why),
+		ok->reduce_only };
+
+	if (v.plan_ms < 0) {
+		snprintf(err, errlen, "plan_invalid_timestamp:%s", why);
+		return 1;
+	}
+	ok->plan_ms = v.plan_ms;
+	redisReply *r = wr_cmd(w, "GET " TRADING_STATE_KEY);
+	if (!r)
+		return -1;
+	enum trading_state st = state_of_reply(r);
+	freeReplyObject(r);
+	return gate(w, &v, st, err, errlen);
+}
+
 void lane_entry(struct worker *w, const char *id, const redisReply *fields)
 {
 	struct plan p;
 	struct plan_ok ok;
 	char err[ERROR_MAX];
-	int consumed = 0;
+	int consumed = 0, g;
 
 	if (jobs_by_stream_id(&w->jobs, id))
 		return;
@@ -309,10 +372,47 @@ void lane_entry(struct worker *w, const char *id, const redisReply *fields)
 			;
 		else if (v != PLAN_OK)
 			reject(w, id, &p, v, err, consumed);
-		else
+		else if ((g = read_gate(w, id, &p, &ok, err, sizeof(err))) > 0)
+			reject(w, id, &p, PLAN_REJECT, err, consumed);
+		else if (g == 0)
 			queue(w, id, &p, &ok, consumed);
 	}
 	free(f);
+}
+
+/*
+ * An order that reached the exchange and failed, or whose outcome stayed
+ * unknown: one more in the run.  At INTENT_EXECUTOR_BREAKER_FAILURES in a
+ * row (over both lanes and every host) trading is HALTED until an operator
+ * resumes it, and the audit stream says why.
+ */
+static void breaker_count(struct worker *w, const struct job *j)
+{
+	redisReply *r = wr_cmd(w, "INCR " BREAKER_KEY);
+	if (!r)
+		return;
+	long long n = r->type == REDIS_REPLY_INTEGER ? r->integer : 0;
+	freeReplyObject(r);
+	if (n < w->s.breaker_failures)
+		return;
+	char why[ERROR_MAX + PLAN_ID_MAX + 96], ts[24];
+	snprintf(why, sizeof(why), "%lld consecutive orders failed or ended "
+	    "unknown; last: plan %s: %s", n, j->ok.plan_id, j->error);
+	snprintf(ts, sizeof(ts), "%lld", (long long)(wall_ms() / 1000));
+	redisAppendCommand(w->rc, "SET " TRADING_STATE_KEY " HALTED");
+	redisAppendCommand(w->rc, "XADD " AUDIT_STREAM " * action halt "
+	    "state HALTED operator intent_executor reason %s lane %s "
+	    "plan_id %s timestamp %s", why, lane_name(w->lane), j->ok.plan_id, ts);
+	for (int i = 0; i < 2; i++) {
+		redisReply *x = NULL;
+		if (redisGetReply(w->rc, (void **)&x) != REDIS_OK) {
+			wr_lost(w, w->rc->errstr);
+			return;
+		}
+		freeReplyObject(x);
+	}
+	log_error("⛔ [lane=%s] CIRCUIT BREAKER: %s: trading HALTED until an "
+	    "operator runs qiectl resume", lane_name(w->lane), why);
 }
 
 /* Decides a head job: result written, next plan of its symbol started. */
@@ -336,6 +436,8 @@ static void finish(struct worker *w, struct job *j)
 	r.res = j->res.seq == j->seq && j->seq ? &j->res : NULL;
 	r.permit = j->permit_read ? &j->permit : NULL;
 	result_count(&r, j->executed ? "executed_true" : "executed_false");
+	if (r.res && j->executed)
+		r.reset_key = BREAKER_KEY;      /* a success ends a run of failures */
 	if (j->consumed_manual)
 		result_count(&r, "manual_processed");
 	if (commit(w, &r) < 0)
@@ -350,6 +452,8 @@ static void finish(struct worker *w, struct job *j)
 		log_info("❌ [lane=%s] Plan not executed: %s | error=%s",
 		    lane_name(w->lane), pid, j->error);
 	}
+	if (r.res && !j->executed && strcmp(j->res.status, "REJECTED") != 0)
+		breaker_count(w, j);
 	struct job *next = jobs_pop(&w->jobs, j);
 	if (next && !w->stopping)
 		start_wait(w, next);
@@ -415,8 +519,9 @@ static void send_request(struct worker *w, struct job *j)
 
 /* Acts on one EVAL reply for job j. */
 static void on_permit(struct worker *w, struct job *j, const redisReply *r,
-    int64_t now)
+    int64_t now, enum trading_state st)
 {
+	char err[ERROR_MAX];
 	const char *why = "permit key has an unexpected type";
 	int rc = -1;
 
@@ -456,13 +561,20 @@ static void on_permit(struct worker *w, struct job *j, const redisReply *r,
 		    j->permit.reason[0] ? j->permit.reason : "no reason given");
 		return;
 	}
+	struct job_view v = { j->ok.plan_ms, j->ok.reduce_only };
+	if (permit_binding_check(&j->permit, j->ok.symbol, wall_ms(),
+		w->s.max_plan_age_sec, err, sizeof(err)) < 0 ||
+	    gate(w, &v, st, err, sizeof(err))) {
+		fail(w, j, err, NULL);
+		return;
+	}
 	send_request(w, j);
 }
 
 void lane_poll_permits(struct worker *w)
 {
 	struct job *due[JOBS_MAX];
-	redisReply *rep[JOBS_MAX];
+	redisReply *rep[JOBS_MAX + 1];
 	int n = 0, got = 0;
 	int64_t now = mono_ms();
 
@@ -474,17 +586,22 @@ void lane_poll_permits(struct worker *w)
 		    permit_script, j->ok.plan_id);
 		due[n++] = j;
 	}
+	if (n == 0)
+		return;
+	/* the trading state, read in the same round trip, for every plan */
+	redisAppendCommand(w->rc, "GET " TRADING_STATE_KEY);
 	/* all replies first: deciding a job sends commands of its own */
-	for (; got < n; got++) {
+	for (; got < n + 1; got++) {
 		rep[got] = NULL;
 		if (redisGetReply(w->rc, (void **)&rep[got]) != REDIS_OK)
 			break;
 	}
-	if (got < n)
+	if (got < n + 1)
 		wr_lost(w, w->rc->errstr);
+	enum trading_state st = got == n + 1 ? state_of_reply(rep[n]) : TS_HALTED;
 	for (int i = 0; i < got; i++) {
-		if (w->rc && due[i]->state == JOB_WAITING)
-			on_permit(w, due[i], rep[i], now);
+		if (i < n && w->rc && due[i]->state == JOB_WAITING)
+			on_permit(w, due[i], rep[i], now, st);
 		freeReplyObject(rep[i]);
 	}
 }

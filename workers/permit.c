@@ -91,6 +91,55 @@ static int json_qty(json_t *v, struct permit *pm, const char **why)
 	return 0;
 }
 
+/* symbol: 1..20 of A-Z a-z 0-9 */
+static int set_symbol(struct permit *pm, const char *s, size_t n,
+    const char **why)
+{
+	if (n == 0 || n >= 21)
+		return *why = "permit symbol has a bad length", -1;
+	for (size_t i = 0; i < n; i++) {
+		char c = s[i];
+		if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+			(c >= '0' && c <= '9')))
+			return *why = "permit symbol is not A-Z/0-9", -1;
+		pm->symbol[i] = c;
+	}
+	pm->symbol[n] = '\0';
+	return 0;
+}
+
+static int set_ts(struct permit *pm, const char *s, size_t n, const char **why)
+{
+	if (dec_parse_time_ms(s, n, &pm->ts_ms, why) < 0)
+		return *why = "permit timestamp is not a time", -1;
+	return 0;
+}
+
+static int json_binding(json_t *o, struct permit *pm, const char **why)
+{
+	char buf[64];
+	json_t *sym = json_object_get(o, "symbol");
+	json_t *ts = json_object_get(o, "ts");
+	if (!ts)
+		ts = json_object_get(o, "timestamp");
+	if (sym && !json_is_null(sym)) {
+		if (!json_is_string(sym))
+			return *why = "permit symbol is not a string", -1;
+		if (set_symbol(pm, json_string_value(sym), json_string_length(sym),
+			why) < 0)
+			return -1;
+	}
+	if (!ts || json_is_null(ts))
+		return 0;
+	if (json_is_string(ts))
+		return set_ts(pm, json_string_value(ts), json_string_length(ts), why);
+	if (!json_is_number(ts) || json_number_value(ts) < 0 ||
+	    json_number_value(ts) > 1e15)
+		return *why = "permit timestamp is not a time", -1;
+	snprintf(buf, sizeof(buf), "%.3f", json_number_value(ts));
+	return set_ts(pm, buf, strlen(buf), why);
+}
+
 int permit_from_json(const char *s, size_t n, struct permit *pm,
     const char **why)
 {
@@ -111,7 +160,8 @@ int permit_from_json(const char *s, size_t n, struct permit *pm,
 		log_sanitize(pm->reason, sizeof(pm->reason), json_string_value(r),
 		    json_string_length(r));
 	if (json_qty(json_object_get(o, "safe_qty"), pm, why) < 0 ||
-	    json_qty(json_object_get(o, "safe_close_qty"), pm, why) < 0)
+	    json_qty(json_object_get(o, "safe_close_qty"), pm, why) < 0 ||
+	    json_binding(o, pm, why) < 0)
 		goto out;
 	rc = 0;
 out:
@@ -139,7 +189,13 @@ int permit_from_hash(const struct bytes *pairs, size_t n, struct permit *pm,
 			allow = truthy_text(v.p, v.n);
 		else if (is(k, "granted"))
 			granted = truthy_text(v.p, v.n);
-		else if (is(k, "reason"))
+		else if (is(k, "symbol")) {
+			if (set_symbol(pm, v.p, v.n, why) < 0)
+				return -1;
+		} else if (is(k, "ts") || is(k, "timestamp")) {
+			if (set_ts(pm, v.p, v.n, why) < 0)
+				return -1;
+		} else if (is(k, "reason"))
 			log_sanitize(pm->reason, sizeof(pm->reason), v.p, v.n);
 		else if (is(k, "safe_qty") || is(k, "safe_close_qty")) {
 			if (v.n == 0)

@@ -7,6 +7,8 @@
  * and every one present is true (JSON true, or "true"/"1"/"yes" in any
  * case, or the number 1).  safe_qty/safe_close_qty: |value|; the smallest
  * positive one caps the order quantity; 0 or absent: no cap.
+ * symbol: the symbol it is for (A-Z, 0-9).  ts or timestamp: when it was
+ * issued, unix seconds (or milliseconds above 1e12).
  */
 #ifndef QIE_PERMIT_H
 #define QIE_PERMIT_H
@@ -20,6 +22,8 @@ struct permit {
 	int allow;
 	char reason[128];       /* printable ASCII */
 	int64_t safe_qty;       /* 1e-8 units; 0 = no cap */
+	char symbol[24];        /* the symbol it names, "" if none */
+	int64_t ts_ms;          /* when it was issued (ts/timestamp), 0 = unsaid */
 };
 
 /* -1 with *why on anything but a JSON object of sensible fields. */

@@ -35,6 +35,7 @@ struct plan_ok {
 	uint8_t side;
 	int reduce_only;
 	int64_t qty;
+	int64_t plan_ms;        /* its time, unix ms (set by the worker) */
 };
 
 enum plan_verdict {

@@ -118,6 +118,8 @@ int result_commit(redisContext *c, const struct settings *s,
 		    r->symbol, nowms);
 		append(c, &n, "DEL quantum:inflight:%s", r->symbol);
 	}
+	if (r->reset_key)
+		append(c, &n, "SET %s 0", r->reset_key);
 	append(c, &n, "XACK %s %s %s", stream, group, r->stream_id);
 	append(c, &n, "EXEC");
 	free(details);

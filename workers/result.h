@@ -29,6 +29,7 @@ struct result {
 	const struct exec_res *res;     /* the executor's answer, if any */
 	const struct permit *permit;    /* the permit, if one was read */
 	const char *counters[RESULT_COUNTERS];  /* HINCRBY 1 each, NULL-ended */
+	const char *reset_key;          /* SET to 0 in the same MULTI, or NULL */
 };
 
 /* Adds a counter to r (ignored beyond RESULT_COUNTERS-1). */

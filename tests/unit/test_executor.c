@@ -1,0 +1,271 @@
+/*
+ * test_executor.c - executor/executor.c with the paper backend: check,
+ * size and place one request.
+ */
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "backend.h"
+#include "config.h"
+#include "executor.h"
+#include "msg.h"
+
+static struct settings S;
+static struct backend B;
+
+/* Default settings (from a clean environment) plus the paper backend. */
+static void setup_with(const char *allowlist, int upsize)
+{
+	extern char **environ;
+	char err[512] = "";
+	for (int i = 0; config_names[i]; i++)
+		unsetenv(config_names[i]);
+	for (int again = 1; again;) {
+		again = 0;
+		for (char **e = environ; e && *e; e++) {
+			if (strncmp(*e, "INTENT_EXECUTOR_", 16) == 0) {
+				char name[256];
+				size_t n = strcspn(*e, "=");
+				snprintf(name, sizeof(name), "%.*s", (int)n, *e);
+				unsetenv(name);
+				again = 1;
+				break;
+			}
+		}
+	}
+	if (allowlist)
+		setenv("INTENT_EXECUTOR_ALLOWLIST", allowlist, 1);
+	if (upsize)
+		setenv("INTENT_EXECUTOR_ALLOW_UPSIZE", "true", 1);
+	cr_assert_eq(config_load(&S, err, sizeof(err)), 0, "%s", err);
+	memset(&B, 0, sizeof(B));
+	cr_assert_eq(paper_backend_init(&B, S.paper_filters, err, sizeof(err)), 0,
+	    "%s", err);
+}
+
+static void setup(void)
+{
+	setup_with(NULL, 0);
+}
+
+static struct exec_req req(const char *plan_id, const char *symbol,
+    uint8_t side, int64_t qty)
+{
+	struct exec_req q;
+	memset(&q, 0, sizeof(q));
+	q.seq = 41;
+	snprintf(q.plan_id, sizeof(q.plan_id), "%s", plan_id);
+	snprintf(q.symbol, sizeof(q.symbol), "%s", symbol);
+	q.side = side;
+	q.reduce_only = 0;
+	q.qty = qty;
+	return q;
+}
+
+static void handle(const struct exec_req *q, struct exec_res *res)
+{
+	memset(res, 0x5a, sizeof(*res));       /* must be wholly rewritten */
+	executor_handle(&S, &B, LANE_MAIN, q, res);
+	cr_assert_not_null(memchr(res->error, '\0', sizeof(res->error)));
+	cr_assert_not_null(memchr(res->status, '\0', sizeof(res->status)));
+	cr_assert_not_null(memchr(res->order_id, '\0', sizeof(res->order_id)));
+	cr_assert_eq(res->seq, q->seq, "seq not echoed");
+}
+
+static void expect_rejected(const struct exec_req *q, const char *want)
+{
+	struct exec_res res;
+	handle(q, &res);
+	cr_assert_eq(res.executed, 0, "executed, want \"%s\"", want);
+	cr_assert_str_eq(res.error, want);
+	cr_assert_str_eq(res.order_id, "");
+	cr_assert_eq(res.filled_qty, 0);
+	cr_assert_str_eq(res.status, "REJECTED");
+	/* the same answer from the checks alone: nothing reached sizing */
+	char e[ERROR_MAX] = "";
+	cr_assert_eq(executor_check(&S, LANE_MAIN, q, e, sizeof(e)), -1,
+	    "executor_check passed \"%s\"", want);
+	cr_assert_str_eq(e, want);
+}
+
+Test(executor, good_request_fills, .init = setup)
+{
+	struct exec_req q = req("6e8683f5a0cf8cc7", "ETHUSDT", SIDE_BUY, 1000000);
+	struct exec_res res;
+	handle(&q, &res);
+	cr_assert_eq(res.executed, 1, "not executed: %s", res.error);
+	cr_assert_str_eq(res.error, "");
+	cr_assert_str_eq(res.status, "FILLED");
+	cr_assert_str_eq(res.client_order_id, "qie-6e8683f5a0cf8cc7");
+	cr_assert_neq(res.order_id[0], '\0');
+	cr_assert_eq(res.qty, 1000000);
+	cr_assert_eq(res.filled_qty, 1000000);
+	cr_assert_eq(res.avg_price, 300000000000LL, "ETHUSDT paper mark 3000");
+}
+
+Test(executor, quantity_is_sized_before_placing, .init = setup)
+{
+	/* 0.0123 ETH rounds down to the 0.001 step */
+	struct exec_req q = req("p-size", "ETHUSDT", SIDE_SELL, 1230000);
+	struct exec_res res;
+	handle(&q, &res);
+	cr_assert_eq(res.executed, 1, "%s", res.error);
+	cr_assert_eq(res.qty, 1200000);
+	cr_assert_eq(res.filled_qty, 1200000);
+	/* the permit's safe quantity caps it */
+	q = req("p-safe", "ETHUSDT", SIDE_SELL, 100000000);
+	q.safe_qty = 1000000;
+	handle(&q, &res);
+	cr_assert_eq(res.executed, 1, "%s", res.error);
+	cr_assert_eq(res.filled_qty, 1000000);
+}
+
+Test(executor, resent_plan_returns_the_same_order, .init = setup)
+{
+	struct exec_req q = req("6e8683f5a0cf8cc7", "ETHUSDT", SIDE_BUY, 1000000);
+	struct exec_res first, again, other;
+	handle(&q, &first);
+	cr_assert_eq(first.executed, 1, "%s", first.error);
+	q.seq = 42;
+	handle(&q, &again);
+	cr_assert_eq(again.executed, 1, "%s", again.error);
+	cr_assert_str_eq(again.order_id, first.order_id,
+	    "a re-sent plan placed a second order");
+	cr_assert_str_eq(again.client_order_id, first.client_order_id);
+	cr_assert_eq(again.filled_qty, first.filled_qty);
+	cr_assert_eq(again.seq, 42);
+	/* even with another quantity: the book answers the first fill */
+	q.qty = 5000000;
+	handle(&q, &again);
+	cr_assert_str_eq(again.order_id, first.order_id);
+	cr_assert_eq(again.filled_qty, 1000000);
+	/* another plan is another order */
+	struct exec_req q2 = req("7f0000000000aaaa", "ETHUSDT", SIDE_BUY, 1000000);
+	handle(&q2, &other);
+	cr_assert_eq(other.executed, 1, "%s", other.error);
+	cr_assert_str_neq(other.order_id, first.order_id);
+	cr_assert_str_eq(other.client_order_id, "qie-7f0000000000aaaa");
+}
+
+Test(executor, long_plan_id_uses_a_hashed_client_order_id, .init = setup)
+{
+	char id[PLAN_ID_MAX + 1];
+	memset(id, 'f', PLAN_ID_MAX);
+	id[PLAN_ID_MAX] = '\0';
+	struct exec_req q = req(id, "BTCUSDT", SIDE_BUY, 200000);     /* 0.002 BTC */
+	struct exec_res res;
+	handle(&q, &res);
+	cr_assert_eq(res.executed, 1, "%s", res.error);
+	cr_assert_eq(strncmp(res.client_order_id, "qih-", 4), 0);
+	cr_assert_eq(strlen(res.client_order_id), 36);
+}
+
+Test(executor, unknown_symbol_is_rejected, .init = setup)
+{
+	struct exec_req q = req("p1", "DOGEUSDT", SIDE_BUY, 100000000);
+	expect_rejected(&q, "symbol_not_in_allowlist:DOGEUSDT");
+	q = req("p1", "ethusdt", SIDE_BUY, 1000000);
+	expect_rejected(&q, "symbol_not_in_allowlist:ethusdt");
+	q = req("p1", "", SIDE_BUY, 1000000);
+	expect_rejected(&q, "symbol_not_in_allowlist:");
+	q = req("p1", "ETH\x01USDT", SIDE_BUY, 1000000);
+	expect_rejected(&q, "symbol_not_in_allowlist:ETH?USDT");
+}
+
+Test(executor, allowed_symbol_without_filters_is_rejected)
+{
+	setup_with("BTCUSDT,ETHUSDT,TRXUSDT,XRPUSDT", 0);
+	struct exec_req q = req("p1", "XRPUSDT", SIDE_BUY, 100000000);
+	struct exec_res res;
+	handle(&q, &res);
+	cr_assert_eq(res.executed, 0);
+	cr_assert_str_eq(res.error, "filters_unavailable:XRPUSDT");
+}
+
+Test(executor, bad_side_is_rejected, .init = setup)
+{
+	static const uint8_t sides[] = { 0, 3, 0x42, 0xff };
+	for (size_t i = 0; i < sizeof(sides) / sizeof(sides[0]); i++) {
+		struct exec_req q = req("p1", "ETHUSDT", sides[i], 1000000);
+		char want[32];
+		snprintf(want, sizeof(want), "invalid_side:%u", sides[i]);
+		expect_rejected(&q, want);
+	}
+}
+
+Test(executor, non_positive_qty_is_rejected, .init = setup)
+{
+	static const int64_t qtys[] = { 0, -1, -1000000, INT64_MIN };
+	for (size_t i = 0; i < sizeof(qtys) / sizeof(qtys[0]); i++) {
+		struct exec_req q = req("p1", "ETHUSDT", SIDE_SELL, qtys[i]);
+		expect_rejected(&q, "invalid_qty:not above 0");
+	}
+	struct exec_req q = req("p1", "ETHUSDT", SIDE_SELL, 1000000);
+	q.safe_qty = -1;
+	expect_rejected(&q, "invalid_qty:not above 0");
+}
+
+Test(executor, bad_plan_id_is_rejected, .init = setup)
+{
+	static const char *const ids[] = { "", "a b", "a\tb", "\x01", "id\x7f",
+		"caf\xc3\xa9" };
+	for (size_t i = 0; i < sizeof(ids) / sizeof(ids[0]); i++) {
+		struct exec_req q = req(ids[i], "ETHUSDT", SIDE_BUY, 1000000);
+		expect_rejected(&q, "request_rejected:bad plan_id");
+	}
+}
+
+Test(executor, bad_reduce_only_flag_is_rejected, .init = setup)
+{
+	struct exec_req q = req("p1", "ETHUSDT", SIDE_SELL, 1000000);
+	q.reduce_only = 2;
+	expect_rejected(&q, "request_rejected:bad reduce_only flag");
+}
+
+Test(executor, sizing_errors_are_results, .init = setup)
+{
+	/* 0.005 ETH at 3000 = 15 USDT, below the paper minimum of 20 */
+	struct exec_req q = req("p1", "ETHUSDT", SIDE_BUY, 500000);
+	struct exec_res res;
+	handle(&q, &res);
+	cr_assert_eq(res.executed, 0);
+	cr_assert_str_eq(res.error, "min_notional_check_failed:notional 15 below 20");
+	cr_assert_str_eq(res.order_id, "");
+	/* below the minimum quantity */
+	q = req("p2", "ETHUSDT", SIDE_BUY, 50000);
+	handle(&q, &res);
+	cr_assert_eq(res.executed, 0);
+	cr_assert_eq(strncmp(res.error, "min_notional_check_failed:qty ", 30), 0,
+	    "%s", res.error);
+}
+
+Test(executor, reduce_only_skips_the_notional_check, .init = setup)
+{
+	struct exec_req q = req("p1", "ETHUSDT", SIDE_SELL, 100000);   /* 3 USDT */
+	q.reduce_only = 1;
+	struct exec_res res;
+	handle(&q, &res);
+	cr_assert_eq(res.executed, 1, "%s", res.error);
+	cr_assert_eq(res.filled_qty, 100000);
+}
+
+Test(executor, upsize_setting_raises_to_the_minimum)
+{
+	setup_with(NULL, 1);
+	struct exec_req q = req("p1", "ETHUSDT", SIDE_BUY, 500000);
+	struct exec_res res;
+	handle(&q, &res);
+	cr_assert_eq(res.executed, 1, "%s", res.error);
+	cr_assert_eq(res.qty, 700000, "0.007 ETH is the smallest reaching 20 USDT");
+	cr_assert_eq(res.filled_qty, 700000);
+}
+
+Test(executor, check_accepts_a_good_request, .init = setup)
+{
+	struct exec_req q = req("p1", "TRXUSDT", SIDE_SELL, 10000000000LL);
+	char err[ERROR_MAX] = "";
+	cr_assert_eq(executor_check(&S, LANE_MAIN, &q, err, sizeof(err)), 0, "%s",
+	    err);
+}

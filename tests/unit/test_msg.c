@@ -1,0 +1,327 @@
+/*
+ * test_msg.c - common/msg.c: EXEC_REQ / EXEC_RES encoding and strict
+ * decoding.
+ */
+#include <criterion/criterion.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "frame.h"
+#include "msg.h"
+
+static struct exec_req sample_req(void)
+{
+	struct exec_req q;
+	memset(&q, 0, sizeof(q));
+	q.seq = 0xdeadbeefu;
+	snprintf(q.plan_id, sizeof(q.plan_id), "%s", "6e8683f5a0cf8cc7");
+	snprintf(q.symbol, sizeof(q.symbol), "%s", "ETHUSDT");
+	q.side = SIDE_SELL;
+	q.reduce_only = 1;
+	q.qty = 1000000;                /* 0.01 */
+	q.safe_qty = 500000;
+	return q;
+}
+
+static struct exec_res sample_res(void)
+{
+	struct exec_res s;
+	memset(&s, 0, sizeof(s));
+	s.seq = 77;
+	s.executed = 1;
+	snprintf(s.error, sizeof(s.error), "%s", "");
+	snprintf(s.order_id, sizeof(s.order_id), "%s", "8389765532123");
+	snprintf(s.client_order_id, sizeof(s.client_order_id), "%s",
+	    "qie-6e8683f5a0cf8cc7");
+	snprintf(s.status, sizeof(s.status), "%s", "FILLED");
+	s.qty = 1000000;
+	s.filled_qty = 1000000;
+	s.avg_price = 300012000000LL;
+	return s;
+}
+
+/* Payload of a closed frame, checked for the expected type and length. */
+static const uint8_t *payload_of(const struct mbuf *m, uint16_t type,
+    size_t *len)
+{
+	uint32_t n = (uint32_t)m->data[0] << 24 | (uint32_t)m->data[1] << 16 |
+	    (uint32_t)m->data[2] << 8 | m->data[3];
+	cr_assert_eq(n + FRAME_HDR, m->len, "header length does not match");
+	cr_assert_eq((uint16_t)(m->data[4] << 8 | m->data[5]), type);
+	*len = n;
+	return m->data + FRAME_HDR;
+}
+
+static void assert_req_eq(const struct exec_req *a, const struct exec_req *b)
+{
+	cr_assert_eq(a->seq, b->seq);
+	cr_assert_str_eq(a->plan_id, b->plan_id);
+	cr_assert_str_eq(a->symbol, b->symbol);
+	cr_assert_eq(a->side, b->side);
+	cr_assert_eq(a->reduce_only, b->reduce_only);
+	cr_assert_eq(a->qty, b->qty);
+	cr_assert_eq(a->safe_qty, b->safe_qty);
+}
+
+static void assert_res_eq(const struct exec_res *a, const struct exec_res *b)
+{
+	cr_assert_eq(a->seq, b->seq);
+	cr_assert_eq(a->executed, b->executed);
+	cr_assert_str_eq(a->error, b->error);
+	cr_assert_str_eq(a->order_id, b->order_id);
+	cr_assert_str_eq(a->client_order_id, b->client_order_id);
+	cr_assert_str_eq(a->status, b->status);
+	cr_assert_eq(a->qty, b->qty);
+	cr_assert_eq(a->filled_qty, b->filled_qty);
+	cr_assert_eq(a->avg_price, b->avg_price);
+}
+
+Test(msg, req_round_trip)
+{
+	struct exec_req q = sample_req(), back;
+	struct mbuf m;
+	struct mreader r;
+	size_t n;
+
+	cr_assert_eq(msg_encode_req(&m, &q), 0);
+	const uint8_t *p = payload_of(&m, MSG_EXEC_REQ, &n);
+	m_reader(&r, p, n);
+	cr_assert_eq(msg_decode_req(&r, &back), 0, "decode: %s", r.err);
+	assert_req_eq(&back, &q);
+}
+
+Test(msg, req_round_trip_through_the_stream_splitter)
+{
+	struct exec_req q = sample_req(), back;
+	struct mbuf m;
+	static struct frame_in in;
+	uint16_t type;
+	struct mreader r;
+	const char *why = NULL;
+
+	q.qty = INT64_MAX;
+	q.safe_qty = 0;
+	q.side = SIDE_BUY;
+	q.reduce_only = 0;
+	cr_assert_eq(msg_encode_req(&m, &q), 0);
+	memcpy(in.buf, m.data, m.len);
+	in.len = m.len;
+	cr_assert_eq(frame_next(&in, &type, &r, &why), 1);
+	cr_assert_eq(type, MSG_EXEC_REQ);
+	cr_assert_eq(msg_decode_req(&r, &back), 0);
+	assert_req_eq(&back, &q);
+}
+
+Test(msg, req_with_the_longest_fields_round_trips)
+{
+	struct exec_req q = sample_req(), back;
+	struct mbuf m;
+	struct mreader r;
+	size_t n;
+
+	memset(q.plan_id, 'p', PLAN_ID_MAX);
+	q.plan_id[PLAN_ID_MAX] = '\0';
+	memset(q.symbol, 'S', SYMBOL_MAX);
+	q.symbol[SYMBOL_MAX] = '\0';
+	cr_assert_eq(msg_encode_req(&m, &q), 0);
+	const uint8_t *p = payload_of(&m, MSG_EXEC_REQ, &n);
+	m_reader(&r, p, n);
+	cr_assert_eq(msg_decode_req(&r, &back), 0);
+	assert_req_eq(&back, &q);
+}
+
+Test(msg, res_round_trip)
+{
+	struct exec_res s = sample_res(), back;
+	struct mbuf m;
+	struct mreader r;
+	size_t n;
+
+	cr_assert_eq(msg_encode_res(&m, &s), 0);
+	const uint8_t *p = payload_of(&m, MSG_EXEC_RES, &n);
+	m_reader(&r, p, n);
+	cr_assert_eq(msg_decode_res(&r, &back), 0, "decode: %s", r.err);
+	assert_res_eq(&back, &s);
+}
+
+Test(msg, res_not_executed_with_error_round_trips)
+{
+	struct exec_res s = sample_res(), back;
+	struct mbuf m;
+	struct mreader r;
+	size_t n;
+
+	s.executed = 0;
+	memset(s.error, 'e', ERROR_MAX - 1);
+	s.error[ERROR_MAX - 1] = '\0';
+	s.order_id[0] = '\0';
+	memset(s.client_order_id, 'c', CLIENT_ORDER_ID_MAX);
+	s.client_order_id[CLIENT_ORDER_ID_MAX] = '\0';
+	snprintf(s.status, sizeof(s.status), "%s", "REJECTED");
+	s.qty = s.filled_qty = s.avg_price = 0;
+	cr_assert_eq(msg_encode_res(&m, &s), 0);
+	const uint8_t *p = payload_of(&m, MSG_EXEC_RES, &n);
+	m_reader(&r, p, n);
+	cr_assert_eq(msg_decode_res(&r, &back), 0);
+	assert_res_eq(&back, &s);
+}
+
+Test(msg, req_every_truncation_is_rejected)
+{
+	struct exec_req q = sample_req(), back;
+	struct mbuf m;
+	struct mreader r;
+	size_t n;
+
+	cr_assert_eq(msg_encode_req(&m, &q), 0);
+	const uint8_t *p = payload_of(&m, MSG_EXEC_REQ, &n);
+	for (size_t k = 0; k < n; k++) {
+		m_reader(&r, p, k);
+		cr_assert_eq(msg_decode_req(&r, &back), -1,
+		    "request cut to %zu of %zu bytes accepted", k, n);
+		cr_assert_not_null(r.err);
+	}
+}
+
+Test(msg, res_every_truncation_is_rejected)
+{
+	struct exec_res s = sample_res(), back;
+	struct mbuf m;
+	struct mreader r;
+	size_t n;
+
+	cr_assert_eq(msg_encode_res(&m, &s), 0);
+	const uint8_t *p = payload_of(&m, MSG_EXEC_RES, &n);
+	for (size_t k = 0; k < n; k++) {
+		m_reader(&r, p, k);
+		cr_assert_eq(msg_decode_res(&r, &back), -1,
+		    "result cut to %zu of %zu bytes accepted", k, n);
+		cr_assert_not_null(r.err);
+	}
+}
+
+Test(msg, req_trailing_byte_is_rejected)
+{
+	struct exec_req q = sample_req(), back;
+	struct mbuf m;
+	struct mreader r;
+	size_t n;
+	uint8_t buf[FRAME_MAX + 1];
+
+	cr_assert_eq(msg_encode_req(&m, &q), 0);
+	const uint8_t *p = payload_of(&m, MSG_EXEC_REQ, &n);
+	memcpy(buf, p, n);
+	buf[n] = 0;
+	m_reader(&r, buf, n + 1);
+	cr_assert_eq(msg_decode_req(&r, &back), -1);
+	cr_assert_str_eq(r.err, "trailing bytes");
+}
+
+Test(msg, res_trailing_byte_is_rejected)
+{
+	struct exec_res s = sample_res(), back;
+	struct mbuf m;
+	struct mreader r;
+	size_t n;
+	uint8_t buf[FRAME_MAX + 1];
+
+	cr_assert_eq(msg_encode_res(&m, &s), 0);
+	const uint8_t *p = payload_of(&m, MSG_EXEC_RES, &n);
+	memcpy(buf, p, n);
+	buf[n] = 0;
+	m_reader(&r, buf, n + 1);
+	cr_assert_eq(msg_decode_res(&r, &back), -1);
+	cr_assert_str_eq(r.err, "trailing bytes");
+}
+
+Test(msg, res_executed_flag_above_one_is_rejected)
+{
+	static const uint8_t flags[] = { 2, 3, 0x7f, 0x80, 0xff };
+	struct exec_res back;
+	struct mbuf m;
+	struct mreader r;
+	size_t n;
+
+	for (size_t i = 0; i < sizeof(flags) / sizeof(flags[0]); i++) {
+		struct exec_res s = sample_res();
+		s.executed = flags[i];
+		cr_assert_eq(msg_encode_res(&m, &s), 0);
+		const uint8_t *p = payload_of(&m, MSG_EXEC_RES, &n);
+		m_reader(&r, p, n);
+		cr_assert_eq(msg_decode_res(&r, &back), -1,
+		    "executed=%u accepted", flags[i]);
+		cr_assert_str_eq(r.err, "executed flag is not 0 or 1");
+	}
+	for (uint8_t f = 0; f <= 1; f++) {
+		struct exec_res s = sample_res();
+		s.executed = f;
+		cr_assert_eq(msg_encode_res(&m, &s), 0);
+		const uint8_t *p = payload_of(&m, MSG_EXEC_RES, &n);
+		m_reader(&r, p, n);
+		cr_assert_eq(msg_decode_res(&r, &back), 0);
+		cr_assert_eq(back.executed, f);
+	}
+}
+
+/* A request payload built by hand, with a plan_id of any length. */
+static size_t raw_req(uint8_t *buf, size_t idlen, char fill)
+{
+	struct mbuf m;
+	m_init(&m, MSG_EXEC_REQ);
+	m_add_u32(&m, 1);
+	uint8_t h[2] = { (uint8_t)(idlen >> 8), (uint8_t)idlen };
+	memcpy(m.data + m.len, h, 2);
+	m.len += 2;
+	memset(m.data + m.len, fill, idlen);
+	m.len += idlen;
+	m_add_str(&m, "ETHUSDT");
+	m_add_u8(&m, SIDE_BUY);
+	m_add_u8(&m, 0);
+	m_add_i64(&m, 1);
+	m_add_i64(&m, 0);
+	cr_assert_eq(m_close(&m), 0);
+	memcpy(buf, m.data + FRAME_HDR, m.len - FRAME_HDR);
+	return m.len - FRAME_HDR;
+}
+
+Test(msg, req_over_long_plan_id_is_rejected)
+{
+	uint8_t buf[FRAME_MAX];
+	struct exec_req back;
+	struct mreader r;
+
+	size_t n = raw_req(buf, PLAN_ID_MAX, 'a');
+	m_reader(&r, buf, n);
+	cr_assert_eq(msg_decode_req(&r, &back), 0);
+	cr_assert_eq(strlen(back.plan_id), PLAN_ID_MAX);
+
+	n = raw_req(buf, PLAN_ID_MAX + 1, 'a');
+	m_reader(&r, buf, n);
+	cr_assert_eq(msg_decode_req(&r, &back), -1);
+	cr_assert_str_eq(r.err, "string too long");
+}
+
+Test(msg, req_nul_in_plan_id_is_rejected)
+{
+	uint8_t buf[FRAME_MAX];
+	struct exec_req back;
+	struct mreader r;
+
+	size_t n = raw_req(buf, 8, 'a');
+	buf[4 + 2 + 3] = '\0';          /* seq, length, then the 4th byte */
+	m_reader(&r, buf, n);
+	cr_assert_eq(msg_decode_req(&r, &back), -1);
+	cr_assert_str_eq(r.err, "NUL byte in string");
+}
+
+Test(msg, names)
+{
+	cr_assert_str_eq(lane_name(LANE_MAIN), "main");
+	cr_assert_str_eq(lane_name(LANE_MANUAL), "manual");
+	cr_assert_str_eq(lane_name(LANE_COUNT), "?");
+	cr_assert_str_eq(side_name(SIDE_BUY), "BUY");
+	cr_assert_str_eq(side_name(SIDE_SELL), "SELL");
+	cr_assert_str_eq(side_name(0), "?");
+	cr_assert_str_eq(side_name(3), "?");
+}

@@ -1,0 +1,45 @@
+/*
+ * safety.h - the trading safety checks a worker makes for every plan, at
+ * read time and again just before the request leaves for the executor:
+ * the trading state (ACTIVE, REDUCING, HALTED; any other value or a read
+ * failure counts as HALTED), the plan's age, and the permit's binding to
+ * the plan (its symbol, its age).  And the circuit breaker, which halts
+ * trading after INTENT_EXECUTOR_BREAKER_FAILURES consecutive orders that
+ * failed or ended unknown.
+ */
+#ifndef QIE_SAFETY_H
+#define QIE_SAFETY_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "plan.h"
+#include "permit.h"
+
+#define TRADING_STATE_KEY "quantum:intent_executor:trading_state"
+#define BREAKER_KEY "quantum:intent_executor:breaker:consecutive_failures"
+#define AUDIT_STREAM "quantum:stream:intent_executor.audit"
+#define FUTURE_SLACK_MS 5000    /* clocks may differ this much */
+
+enum trading_state { TS_ACTIVE = 0, TS_REDUCING = 1, TS_HALTED = 2 };
+
+/* The state a GET reply means: absent ACTIVE; unknown values HALTED. */
+enum trading_state trading_state_of(const char *value, size_t len, int present);
+
+/*
+ * The plan's time in unix ms: its `timestamp` field (unix seconds, or
+ * milliseconds above 1e12, fractions allowed), else its stream id.
+ * -1 with *why when the field is there but is not a time.
+ */
+int64_t plan_time_ms(struct bytes timestamp, const char *stream_id,
+    const char **why);
+
+/* 0, or -1 with "plan_stale:..." in err. */
+int plan_age_check(int64_t plan_ms, int64_t now_ms, int max_age_sec, char *err,
+    size_t errlen);
+
+/* 0, or -1 with "p33_permit_mismatch:..." / "p33_permit_stale:..." in err. */
+int permit_binding_check(const struct permit *pm, const char *symbol,
+    int64_t now_ms, int max_age_sec, char *err, size_t errlen);
+
+#endif
