@@ -129,6 +129,7 @@ static int main_guard(struct worker *w, const char *id, const struct plan *p)
 	    "source=%s allowlist=%s", pid, src, list);
 	result_base(w, &r, id, p);
 	snprintf(r.error, sizeof(r.error), "source_not_allowed:%s", src);
+	r.guard = "lane";
 	result_count(&r, "blocked_source");
 	commit(w, &r);
 	return -1;
@@ -156,6 +157,7 @@ static int manual_guard(struct worker *w, const char *id, const struct plan *p)
 	    "ttl=%lld", pid, ttl);
 	result_base(w, &r, id, p);
 	snprintf(r.error, sizeof(r.error), "manual_lane_disabled");
+	r.guard = "lane";
 	result_count(&r, "manual_blocked_disabled");
 	commit(w, &r);
 	lane_log_manual_state(w, 0, 0, 0);
@@ -174,6 +176,9 @@ static void reject(struct worker *w, const char *id, const struct plan *p,
 	    err, pid);
 	result_base(w, &r, id, p);
 	snprintf(r.error, sizeof(r.error), "%s", err);
+	r.guard = v == PLAN_DECISION ? "decision" :
+	    strncmp(err, "plan_", 5) == 0 || strncmp(err, "trading_", 8) == 0 ?
+	    "safety" : "checks";
 	result_count(&r, "processed");
 	result_count(&r, "executed_false");
 	if (v == PLAN_DECISION)
@@ -415,6 +420,22 @@ static void breaker_count(struct worker *w, const struct job *j)
 	    "operator runs qiectl resume", lane_name(w->lane), why);
 }
 
+/* Which step decided a plan that reached the permit wait. */
+static const char *guard_of(const struct job *j)
+{
+	if (j->executed)
+		return "exchange";
+	if (strncmp(j->error, "p33_", 4) == 0)
+		return "permit";
+	if (strncmp(j->error, "plan_", 5) == 0 ||
+	    strncmp(j->error, "trading_", 8) == 0)
+		return "safety";
+	if (j->res.seq == j->seq && j->seq &&
+	    strcmp(j->res.status, "REJECTED") != 0)
+		return "exchange";
+	return "executor";
+}
+
 /* Decides a head job: result written, next plan of its symbol started. */
 static void finish(struct worker *w, struct job *j)
 {
@@ -433,6 +454,7 @@ static void finish(struct worker *w, struct job *j)
 	snprintf(r.decision, sizeof(r.decision), "%s", j->decision);
 	r.executed = j->executed;
 	snprintf(r.error, sizeof(r.error), "%s", j->error);
+	r.guard = guard_of(j);
 	r.res = j->res.seq == j->seq && j->seq ? &j->res : NULL;
 	r.permit = j->permit_read ? &j->permit : NULL;
 	result_count(&r, j->executed ? "executed_true" : "executed_false");

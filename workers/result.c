@@ -74,6 +74,7 @@ char *result_details(const struct result *r, long long ts)
 	json_object_set_new(o, "permit", permit_json(r->permit));
 	json_object_set_new(o, "decision", str_or_null(r->decision));
 	json_object_set_new(o, "lane", json_string(lane_name(r->lane)));
+	json_object_set_new(o, "guard", str_or_null(r->guard));
 	json_object_set_new(o, "plan_source", str_or_null(r->source));
 	json_object_set_new(o, "stream_id", json_string(r->stream_id));
 	char *s = json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS);

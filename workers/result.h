@@ -30,6 +30,9 @@ struct result {
 	const struct permit *permit;    /* the permit, if one was read */
 	const char *counters[RESULT_COUNTERS];  /* HINCRBY 1 each, NULL-ended */
 	const char *reset_key;          /* SET to 0 in the same MULTI, or NULL */
+	const char *guard;              /* the step that decided: lane, decision,
+					   checks, safety, permit, executor,
+					   exchange */
 };
 
 /* Adds a counter to r (ignored beyond RESULT_COUNTERS-1). */

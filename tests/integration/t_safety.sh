@@ -105,3 +105,10 @@ expect hour_manual "the manual lane has its own budget" executed
 check "every plan has exactly one result" bash -c '
 	[ -z "$(redis-cli --raw XRANGE quantum:stream:apply.result - + |
 		awk "prev == \"plan_id\" { print } { prev = \$0 }" | sort | uniq -d)" ]'
+
+# the step that decided each plan is in its result
+check "guard: executed plans say exchange" test "$(result_field act_main guard)" = exchange
+check "guard: a halted plan says safety" test "$(result_field halt_main guard)" = safety
+check "guard: a permit for another symbol says permit" test "$(result_field pm_sym guard)" = permit
+check "guard: a cap says executor" test "$(result_field cap_order guard)" = executor
+check "guard: a stale plan says safety" test "$(result_field stale_1 guard)" = safety

@@ -39,6 +39,7 @@ check "A: blocked_source = 1" test "$(redis-cli HGET quantum:metrics:intent_exec
 check "A: result error" test "$(result_field proof_blocked_001 error)" = "source_not_allowed:unauthorized"
 check "A: not executed" test "$(result_field proof_blocked_001 executed)" = false
 check "A: one result" test "$(result_count proof_blocked_001)" = 1
+check "A: decided by the lane guard" test "$(result_field proof_blocked_001 guard)" = lane
 check "A: not counted as processed" test "$(metric processed)" = 0
 
 # --- Proof B: Source Whitelist Allows intent_bridge
