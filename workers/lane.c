@@ -190,21 +190,28 @@ static void reject(struct worker *w, const char *id, const struct plan *p,
 
 /*
  * The claim: one stream entry owns a plan_id, atomically, before anything
- * about it is decided.  Returns "done" (the plan has its result), "ours"
- * (this entry owns it: first claim, or the same entry read again after a
- * crash), or the owner's name (another entry, on this lane or the other,
- * or another host, has it).
+ * about it is decided.  The claim is a hash, quantum:intent_executor:
+ * claim:<plan_id>, with owner (<stream>|<entry id>), lane and state:
+ * claimed, then sent (the request left for the executor), then settled
+ * (its result is written).  Returns "done" (the plan has its result),
+ * "new" (claimed now), "claimed" or "sent" (this entry owned it already:
+ * read again after a crash), or "other" (another entry, on this lane or
+ * the other, or on another host, owns it).
  */
 static const char claim_script[] =
     "if redis.call('EXISTS', KEYS[1]) == 1 then return 'done' end "
-    "local cur = redis.call('GET', KEYS[2]) "
-    "if not cur then redis.call('SET', KEYS[2], ARGV[1], 'EX', 86400) "
-    "return 'ours' end "
-    "if cur == ARGV[1] then return 'ours' end "
-    "return cur";
+    "local cur = redis.call('HGET', KEYS[2], 'owner') "
+    "if not cur then "
+    "redis.call('HSET', KEYS[2], 'owner', ARGV[1], 'lane', ARGV[2], "
+    "'state', 'claimed') "
+    "redis.call('EXPIRE', KEYS[2], 86400) return 'new' end "
+    "if cur == ARGV[1] then return redis.call('HGET', KEYS[2], 'state') end "
+    "return 'other'";
 
-static int is_duplicate(struct worker *w, const char *id, const char *plan_id)
+/* 1 (skipped: acknowledged, or left pending when Redis failed) or 0. */
+static int is_duplicate(struct worker *w, const char *id, struct plan_ok *ok)
 {
+	const char *plan_id = ok->plan_id;
 	char pid[9];
 	const char *where = NULL;
 
@@ -212,8 +219,8 @@ static int is_duplicate(struct worker *w, const char *id, const char *plan_id)
 		where = "already in progress";
 	} else {
 		redisReply *r = wr_cmd(w, "EVAL %s 2 quantum:intent_executor:done:%s "
-		    "quantum:intent_executor:claim:%s %s|%s", claim_script, plan_id,
-		    plan_id, w->stream, id);
+		    "quantum:intent_executor:claim:%s %s|%s %s", claim_script, plan_id,
+		    plan_id, w->stream, id, lane_name(w->lane));
 		if (!r)
 			return 1;       /* Redis lost: entry stays pending */
 		if (r->type != REDIS_REPLY_STRING && r->type != REDIS_REPLY_STATUS) {
@@ -224,8 +231,10 @@ static int is_duplicate(struct worker *w, const char *id, const char *plan_id)
 		}
 		if (strcmp(r->str, "done") == 0)
 			where = "already done";
-		else if (strcmp(r->str, "ours") != 0)
+		else if (strcmp(r->str, "other") == 0)
 			where = "claimed by another entry";
+		else
+			ok->recovery = strcmp(r->str, "sent") == 0;
 		freeReplyObject(r);
 	}
 	if (!where)
@@ -373,7 +382,7 @@ void lane_entry(struct worker *w, const char *id, const redisReply *fields)
 		enum plan_verdict v = plan_check(&w->s, &p, &ok, err, sizeof(err));
 		/* a copy of a plan in progress or done is skipped, whatever it
 		 * holds: its plan_id already has (or will have) its one result */
-		if (ok.plan_id[0] && is_duplicate(w, id, ok.plan_id))
+		if (ok.plan_id[0] && is_duplicate(w, id, &ok))
 			;
 		else if (v != PLAN_OK)
 			reject(w, id, &p, v, err, consumed);
@@ -460,6 +469,7 @@ static void finish(struct worker *w, struct job *j)
 	result_count(&r, j->executed ? "executed_true" : "executed_false");
 	if (r.res && j->executed)
 		r.reset_key = BREAKER_KEY;      /* a success ends a run of failures */
+	r.claimed = 1;
 	if (j->consumed_manual)
 		result_count(&r, "manual_processed");
 	if (commit(w, &r) < 0)
@@ -518,11 +528,19 @@ static void send_request(struct worker *w, struct job *j)
 	struct exec_req q = { 0 };
 	struct mbuf m;
 
-	redisReply *r = wr_cmd(w, "SET quantum:inflight:%s %s EX 30",
+	/* the claim says "sent" before the request can reach the executor */
+	redisAppendCommand(w->rc, "SET quantum:inflight:%s %s EX 30",
 	    j->ok.symbol, j->ok.plan_id);
-	if (!r)
-		return;
-	freeReplyObject(r);
+	redisAppendCommand(w->rc, "HSET quantum:intent_executor:claim:%s "
+	    "state sent", j->ok.plan_id);
+	for (int i = 0; i < 2; i++) {
+		redisReply *r = NULL;
+		if (redisGetReply(w->rc, (void **)&r) != REDIS_OK) {
+			wr_lost(w, w->rc->errstr);
+			return;
+		}
+		freeReplyObject(r);
+	}
 	j->seq = ++w->next_seq ? w->next_seq : ++w->next_seq;
 	q.seq = j->seq;
 	snprintf(q.plan_id, sizeof(q.plan_id), "%s", j->ok.plan_id);

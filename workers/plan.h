@@ -36,6 +36,7 @@ struct plan_ok {
 	int reduce_only;
 	int64_t qty;
 	int64_t plan_ms;        /* its time, unix ms (set by the worker) */
+	int recovery;           /* sent before a crash: settle, never resend */
 };
 
 enum plan_verdict {

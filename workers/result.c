@@ -109,9 +109,14 @@ int result_commit(redisContext *c, const struct settings *s,
 	    "executed %s source intent_executor timestamp %s details %s",
 	    s->result_stream, r->plan_id, r->symbol,
 	    r->executed ? "true" : "false", tsbuf, details);
-	if (r->plan_id[0])
+	if (r->plan_id[0]) {
 		append(c, &n, "SET quantum:intent_executor:done:%s 1 EX 86400",
 		    r->plan_id);
+		if (r->claimed)
+			append(c, &n, "HSET quantum:intent_executor:claim:%s "
+			    "state settled order_id %s", r->plan_id,
+			    r->res && r->res->order_id[0] ? r->res->order_id : "-");
+	}
 	for (int i = 0; i < RESULT_COUNTERS && r->counters[i]; i++)
 		append(c, &n, "HINCRBY " METRICS_KEY " %s 1", r->counters[i]);
 	if (r->executed) {

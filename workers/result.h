@@ -30,6 +30,7 @@ struct result {
 	const struct permit *permit;    /* the permit, if one was read */
 	const char *counters[RESULT_COUNTERS];  /* HINCRBY 1 each, NULL-ended */
 	const char *reset_key;          /* SET to 0 in the same MULTI, or NULL */
+	int claimed;                    /* the plan has a claim to settle */
 	const char *guard;              /* the step that decided: lane, decision,
 					   checks, safety, permit, executor,
 					   exchange */
