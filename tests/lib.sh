@@ -411,8 +411,11 @@ unit_exposure() {
 		sed -n 's/.*Overall exposure level for .*: \([0-9.]*\) .*/\1/p'
 }
 
-# setting_names: every setting of the daemon, from common/config.c's table.
-setting_names() {
+# setting_defaults: NAME=default of every setting of the daemon, from
+# common/config.c's table; setting_names: the names alone.
+setting_defaults() {
 	sed -n '/^static const struct setting table\[\]/,/^};/p' "$TOP/common/config.c" |
-		grep -o '{ "[A-Z_]*"' | tr -d '{" '
+		tr '\n\t' '  ' | sed 's/{ "/\n"/g' |
+		sed -n 's/^"\([A-Z_]*\)", *K_[A-Z]*, *S([^)]*), *"\([^"]*\)".*/\1=\2/p'
 }
+setting_names() { setting_defaults | cut -d= -f1; }

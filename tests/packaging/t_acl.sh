@@ -1,0 +1,121 @@
+#!/bin/bash
+# The Redis ACL recipe (docs/redis-acl.conf) loaded into a real
+# redis-server: each role may run what it sends and nothing else (ACL
+# DRYRUN, and real logins for scripts and qiectl), the recipe names every
+# Redis command the workers' code sends, and qiectl works as qie-operator.
+. "$(dirname "$0")/../lib.sh"
+
+RECIPE=$TOP/docs/redis-acl.conf
+MAIN=quantum:stream:apply.plan
+MANUAL=quantum:stream:apply.plan.manual
+KEY=quantum:manual_lane:enabled
+CLAIM_SCRIPT="if redis.call('EXISTS', KEYS[1]) == 1 then return 'done' end local cur = redis.call('HGET', KEYS[2], 'owner') if not cur then redis.call('HSET', KEYS[2], 'owner', ARGV[1], 'lane', ARGV[2], 'state', 'claimed') redis.call('EXPIRE', KEYS[2], 86400) return 'new' end return cur"
+PERMIT_SCRIPT="local t = redis.call('TYPE', KEYS[1]).ok if t == 'string' then return {t, redis.call('GET', KEYS[1])} end if t == 'hash' then return {t, redis.call('HGETALL', KEYS[1])} end return {t}"
+
+check "recipe: three users" test "$(grep -c '^user ' "$RECIPE")" = 3
+check "recipe: no password in it, only placeholders" \
+	bash -c '! grep "^user " "$1" | grep -qE " >|nopass"' _ "$RECIPE"
+check "recipe: every user starts from nothing (-@all)" \
+	test "$(grep '^user ' "$RECIPE" | grep -c ' -@all ')" = 3
+
+# the recipe's user lines, placeholders replaced by test passwords
+grep '^user ' "$RECIPE" | sed 's/#<sha256-of-\([a-z]*\)-password>/>pw-\1/' >"$T/users.acl"
+start_redis --aclfile "$T/users.acl"
+check "redis-server loads the recipe" test "$(redis-cli ACL LIST | grep -c '^user qie-')" = 3
+
+# dry ROLE CMD...: the ACL lets ROLE run CMD
+dry() { [ "$(redis-cli ACL DRYRUN "$@" 2>&1)" = OK ]; }
+nodry() { ! dry "$@"; }
+
+for role in "qie-main $MAIN intent_executor" "qie-manual $MANUAL intent_executor_manual"; do
+	read -r u s g <<<"$role"
+	check "$u: XGROUP CREATE" dry $u XGROUP CREATE $s $g '$' MKSTREAM
+	check "$u: XREADGROUP own pending" dry $u XREADGROUP GROUP $g h_1 COUNT 128 STREAMS $s 0
+	check "$u: XREADGROUP new, blocking" dry $u XREADGROUP GROUP $g h_1 COUNT 128 BLOCK 30000 STREAMS $s '>'
+	check "$u: XAUTOCLAIM" dry $u XAUTOCLAIM $s $g h_1 60000 0-0 COUNT 32
+	check "$u: XACK" dry $u XACK $s $g 1-1
+	check "$u: XADD result" dry $u XADD quantum:stream:apply.result '*' event_type apply.result
+	check "$u: HINCRBY metrics" dry $u HINCRBY quantum:metrics:intent_executor processed 1
+	check "$u: HMGET metrics" dry $u HMGET quantum:metrics:intent_executor processed
+	check "$u: EXISTS done" dry $u EXISTS quantum:intent_executor:done:p1
+	check "$u: SET done" dry $u SET quantum:intent_executor:done:p1 1 EX 86400
+	check "$u: SET cooldown" dry $u SET quantum:cooldown:last_exec_ts:ETHUSDT 1 EX 3600
+	check "$u: SET / DEL inflight" bash -c 'dry() { [ "$(redis-cli -p '"$RPORT"' ACL DRYRUN "$@")" = OK ]; }
+		dry '$u' SET quantum:inflight:ETHUSDT p1 EX 30 && dry '$u' DEL quantum:inflight:ETHUSDT'
+	check "$u: SELECT, MULTI, EXEC, PING" bash -c 'for c in "SELECT 0" MULTI EXEC PING; do
+		[ "$(redis-cli -p '"$RPORT"' ACL DRYRUN '$u' $c)" = OK ] || exit 1; done'
+	check "$u: the permit script runs (string permit)" bash -c \
+		'redis-cli -p $1 SET quantum:permit:p33:p1 "{\"allow\":true}" >/dev/null &&
+		 REDISCLI_AUTH=pw-${2#qie-} redis-cli -p $1 --user $2 EVAL "$3" 1 quantum:permit:p33:p1 | grep -q allow' \
+		_ "$RPORT" "$u" "$PERMIT_SCRIPT"
+	check "$u: the permit script runs (hash permit)" bash -c \
+		'redis-cli -p $1 HSET quantum:permit:p33:p2 allow true >/dev/null &&
+		 REDISCLI_AUTH=pw-${2#qie-} redis-cli -p $1 --user $2 EVAL "$3" 1 quantum:permit:p33:p2 | grep -qx hash' \
+		_ "$RPORT" "$u" "$PERMIT_SCRIPT"
+	check "$u: a script may not write a permit" bash -c \
+		'REDISCLI_AUTH=pw-${2#qie-} redis-cli -p $1 --user $2 EVAL "return redis.call(\"SET\", KEYS[1], 1)" 1 quantum:permit:p33:p1 | grep -q "user executing the script can"' \
+		_ "$RPORT" "$u"
+	check "$u: claim script (done + claim keys)" bash -c \
+		'REDISCLI_AUTH=pw-${2#qie-} redis-cli -p $1 --user $2 EVAL "$3" 2 quantum:intent_executor:done:$2 quantum:intent_executor:claim:$2 h_1 main | grep -qx new' \
+		_ "$RPORT" "$u" "$CLAIM_SCRIPT"
+	check "$u: HSET claim" dry $u HSET quantum:intent_executor:claim:c1 state sent
+	check "$u: GET trading state" dry $u GET quantum:intent_executor:trading_state
+	check "$u: breaker: INCR, reset, HALTED, audit entry" bash -c 'for c in "INCR quantum:intent_executor:breaker:consecutive_failures" "SET quantum:intent_executor:breaker:consecutive_failures 0" "SET quantum:intent_executor:trading_state HALTED" "XADD quantum:stream:intent_executor.audit * action halt"; do
+		[ "$(redis-cli -p '"$RPORT"' ACL DRYRUN '$u' $c)" = OK ] || exit 1; done'
+	check "$u: no reading of the audit stream" nodry $u XRANGE quantum:stream:intent_executor.audit - +
+	check "$u: no SETEX of the manual-lane switch" nodry $u SETEX $KEY 60 1
+	check "$u: no DEL of the manual-lane switch" nodry $u DEL $KEY
+	check "$u: no XADD to a plan stream" nodry $u XADD $s '*' plan_id x
+	check "$u: no DEL of metrics" nodry $u DEL quantum:metrics:intent_executor
+	check "$u: no FLUSHALL, CONFIG, KEYS" bash -c 'for c in FLUSHALL "CONFIG SET save x" "KEYS *"; do
+		[ "$(redis-cli -p '"$RPORT"' ACL DRYRUN '$u' $c 2>&1)" = OK ] && exit 1; done; exit 0'
+done
+check "qie-main: not the manual stream" nodry qie-main XREADGROUP GROUP intent_executor_manual h COUNT 1 STREAMS $MANUAL '>'
+check "qie-manual: not the main stream" nodry qie-manual XREADGROUP GROUP intent_executor h COUNT 1 STREAMS $MAIN '>'
+check "qie-manual: reads the switch" bash -c '[ "$(redis-cli -p '"$RPORT"' ACL DRYRUN qie-manual GET '$KEY')" = OK ] &&
+	[ "$(redis-cli -p '"$RPORT"' ACL DRYRUN qie-manual TTL '$KEY')" = OK ]'
+check "qie-main: does not read the switch" nodry qie-main GET $KEY
+
+# every Redis command the workers send is granted to a worker user
+cmds=$( (grep -ohE '"[A-Z]{3,} ' "$TOP"/workers/*.c | tr -d '" '; echo EXEC) | sort -u)
+for c in $cmds; do
+	check "recipe grants $c (sent by workers/)" \
+		bash -c "grep -E '^user qie-(main|manual) ' '$RECIPE' | grep -qiE '[ (][+]$c[ |)]'"
+done
+
+# the operator
+o=qie-operator
+check "$o: SETEX / DEL / GET / TTL the switch" bash -c 'for c in "SETEX '$KEY' 60 1" "DEL '$KEY'" "GET '$KEY'" "TTL '$KEY'"; do
+	[ "$(redis-cli -p '"$RPORT"' ACL DRYRUN '$o' $c)" = OK ] || exit 1; done'
+check "$o: no SET of the switch without a TTL" nodry $o SET $KEY 1
+check "$o: reads and sets the trading state" bash -c '[ "$(redis-cli -p '"$RPORT"' ACL DRYRUN '$o' SET quantum:intent_executor:trading_state HALTED)" = OK ] &&
+	[ "$(redis-cli -p '"$RPORT"' ACL DRYRUN '$o' GET quantum:intent_executor:trading_state)" = OK ]'
+check "$o: no claim writes" nodry $o HSET quantum:intent_executor:claim:c1 state x
+check "$o: no XREADGROUP" nodry $o XREADGROUP GROUP intent_executor h COUNT 1 STREAMS $MAIN '>'
+check "$o: no XACK" nodry $o XACK $MAIN intent_executor 1-1
+check "$o: no XADD to the result stream" nodry $o XADD quantum:stream:apply.result '*' a b
+check "$o: no HINCRBY of metrics" nodry $o HINCRBY quantum:metrics:intent_executor processed 1
+check "$o: no write of a permit" nodry $o SET quantum:permit:p33:x 1
+check "$o: no done-key write" nodry $o SET quantum:intent_executor:done:x 1
+check "$o: no FLUSHALL" nodry $o FLUSHALL
+
+# qiectl as the operator, every command
+QENV=(QIECTL_REDIS_USER=qie-operator REDISCLI_AUTH=pw-operator)
+check "qiectl as $o: metrics" q_rc 0 metrics
+check "qiectl as $o: metrics --prometheus" q_rc 0 metrics --prometheus
+check "qiectl as $o: manual-lane enable" q_rc 0 manual-lane enable --ttl 5m --operator ops --reason acl
+check "qiectl as $o: manual-lane disable" q_rc 0 manual-lane disable --operator ops --reason acl
+check "qiectl as $o: audit" q_rc 0 --json audit
+check "  two entries" test "$(jq length <<<"$Q_OUT")" = 2
+check "qiectl as $o: plan inject (main)" q_rc 0 plan inject --symbol ETHUSDT --side SELL --qty 0.01 --source intent_bridge
+check "qiectl as $o: plan inject (manual)" q_rc 0 plan inject --manual --symbol ETHUSDT --side SELL --qty 0.01
+check "qiectl as $o: status reads Redis (no daemon: exit 1)" q_rc 1 --json status
+check "  Redis part complete" jq -e '.redis_ok and (.lanes | length) == 2' <<<"$Q_OUT" >/dev/null
+QENV=(QIECTL_REDIS_USER=qie-operator REDISCLI_AUTH=wrong)
+check "qiectl with a wrong password: exit 1" q_rc 1 metrics
+check "  names AUTH" grep -q "AUTH as qie-operator failed" <<<"$Q_ERR"
+QENV=(QIECTL_REDIS_USER=qie-main REDISCLI_AUTH=pw-main)
+check "qiectl as qie-main cannot open the manual lane (exit 1)" \
+	q_rc 1 manual-lane enable --ttl 60 --operator x --reason y
+check "  the switch is still off" test "$(redis-cli EXISTS $KEY)" = 0
+QENV=()
