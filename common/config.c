@@ -17,7 +17,7 @@
 #include "filters.h"
 #include "log.h"
 
-enum kind { K_NAME, K_INT, K_BOOL, K_LIST, K_SYMLIST, K_DEC, K_BACKEND,
+enum kind { K_NAME, K_OPTNAME, K_INT, K_BOOL, K_LIST, K_SYMLIST, K_DEC, K_BACKEND,
 	K_FILTERS, K_URL, K_DIR };
 
 struct setting {
@@ -33,6 +33,9 @@ static const struct setting table[] = {
 	{ "REDIS_HOST", K_NAME, S(redis_host), "127.0.0.1", 0, 0 },
 	{ "REDIS_PORT", K_INT, S(redis_port), "6379", 1, 65535 },
 	{ "REDIS_DB", K_INT, S(redis_db), "0", 0, 65535 },
+	{ "REDIS_USERNAME", K_OPTNAME, S(redis_username), "", 0, 0 },
+	{ "REDIS_USERNAME_MAIN", K_OPTNAME, S(redis_user_lane[0]), "", 0, 0 },
+	{ "REDIS_USERNAME_MANUAL", K_OPTNAME, S(redis_user_lane[1]), "", 0, 0 },
 	{ "INTENT_EXECUTOR_MAIN_STREAM", K_NAME, S(main_stream),
 	  "quantum:stream:apply.plan", 0, 0 },
 	{ "INTENT_EXECUTOR_MAIN_GROUP", K_NAME, S(main_group),
@@ -88,7 +91,8 @@ static const struct setting table[] = {
 #define NSETTINGS (sizeof(table) / sizeof(table[0]))
 
 const char *const config_names[] = {
-	"REDIS_HOST", "REDIS_PORT", "REDIS_DB",
+	"REDIS_HOST", "REDIS_PORT", "REDIS_DB", "REDIS_USERNAME",
+	"REDIS_USERNAME_MAIN", "REDIS_USERNAME_MANUAL",
 	"INTENT_EXECUTOR_MAIN_STREAM", "INTENT_EXECUTOR_MAIN_GROUP",
 	"INTENT_EXECUTOR_MANUAL_STREAM", "INTENT_EXECUTOR_MANUAL_GROUP",
 	"INTENT_EXECUTOR_RESULT_STREAM", "INTENT_EXECUTOR_SOURCE_ALLOWLIST",
@@ -218,6 +222,12 @@ static int parse_one(struct settings *s, const struct setting *t,
 	long x;
 
 	switch (t->kind) {
+	case K_OPTNAME:
+		if (v[0] == '\0') {
+			field[0] = '\0';
+			return 0;
+		}
+		/* FALLTHROUGH */
 	case K_NAME:
 		if (!valid_name(v, t->size))
 			return fail(err, errlen, t->name,

@@ -28,6 +28,8 @@ struct settings {
 	char redis_host[256];
 	int redis_port;
 	int redis_db;
+	char redis_username[64];        /* ACL user; "" = the default user */
+	char redis_user_lane[2][64];    /* per lane, over redis_username */
 	char main_stream[128];
 	char main_group[128];
 	char manual_stream[128];

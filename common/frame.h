@@ -22,6 +22,8 @@ enum msg_type {
 	MSG_EXEC_REQ = 1,   /* worker -> executor */
 	MSG_EXEC_RES = 2,   /* executor -> worker */
 	MSG_ATTACH = 3,     /* supervisor -> executor, carries a lane's fd */
+	MSG_AUTH = 4,       /* supervisor -> worker, first: the Redis password */
+	MSG_VIOLATION = 5,  /* supervisor -> main worker: a role's seccomp kill */
 };
 
 /* Building a frame. */

@@ -37,25 +37,36 @@ void children_init(struct supervisor *sv)
 		sv->c[i] = (struct child){ .role = (enum role)i,
 			.name = role_names[i], .backoff_ms = BACKOFF_MIN_MS };
 	}
+	for (int i = 0; i < ROLE_COUNT; i++)
+		sv->c[i].ctl_fd = sv->c[i].ready_fd = -1;
 	sv->ctl = -1;
-	sv->notice_fd = -1;
 }
 
 /*
- * Tells the main worker of sandbox violations (one byte per violation:
- * the role's number), which it counts in the metrics hash; the
- * supervisor itself never talks to Redis.
+ * Tells the main worker of sandbox violations (MSG_VIOLATION naming the
+ * role), which it counts in the metrics hash; the supervisor itself never
+ * talks to Redis.
  */
 static void report_violations(struct supervisor *sv)
 {
-	for (int r = 0; r < ROLE_COUNT && sv->notice_fd >= 0; r++) {
+	int fd = sv->c[ROLE_MAIN].ctl_fd;
+	for (int r = 0; r < ROLE_COUNT && fd >= 0; r++) {
 		while (sv->unreported[r] > 0) {
-			uint8_t b = (uint8_t)r;
-			if (write(sv->notice_fd, &b, 1) != 1)
+			struct mbuf m;
+			m_init(&m, MSG_VIOLATION);
+			m_add_u8(&m, (uint8_t)r);
+			if (m_close(&m) < 0 || write(fd, m.data, m.len) != (ssize_t)m.len)
 				return;
 			sv->unreported[r]--;
 		}
 	}
+}
+
+static void close_fd(int *fd)
+{
+	if (*fd >= 0)
+		close(*fd);
+	*fd = -1;
 }
 
 int64_t restart_backoff(int64_t prev_ms, int64_t uptime_ms)
@@ -125,7 +136,8 @@ static pid_t start_worker(struct supervisor *sv, enum role role)
 {
 	enum lane lane = role == ROLE_MAIN ? LANE_MAIN : LANE_MANUAL;
 	char consumer[192];
-	int sp[2], notice[2] = { -1, -1 };
+	int sp[2], ctl[2], rdy[2];
+	struct child *c = &sv->c[role];
 	struct mbuf m;
 
 	if (sv->ctl < 0)
@@ -151,20 +163,41 @@ static pid_t start_worker(struct supervisor *sv, enum role role)
 	char *argv[10] = { sv->worker_path, "--lane", (char *)lane_name(lane),
 		"--consumer", consumer, NULL };
 	id_args(sv, role, argv + 5, uid, gid);
-	if (role == ROLE_MAIN && pipe2(notice, O_CLOEXEC) < 0)
-		log_error("notice pipe for the main worker: %s", strerror(errno));
-	int fds[2] = { sp[1], notice[0] };
-	pid_t pid = spawn_child(sv->worker_path, argv, role_env(role), fds,
-	    notice[0] >= 0 ? 2 : 1);
-	close(sp[1]);
-	if (notice[0] >= 0) {
-		close(notice[0]);
-		if (sv->notice_fd >= 0)
-			close(sv->notice_fd);
-		sv->notice_fd = notice[1];
-		fcntl(sv->notice_fd, F_SETFL, O_NONBLOCK);
-		report_violations(sv);
+	if (pipe2(ctl, O_CLOEXEC) < 0) {
+		log_error("control pipe for lane %s: %s", lane_name(lane),
+		    strerror(errno));
+		close(sp[1]);
+		return -1;
 	}
+	if (pipe2(rdy, O_CLOEXEC) < 0) {
+		log_error("ready pipe for lane %s: %s", lane_name(lane),
+		    strerror(errno));
+		close(sp[1]);
+		close(ctl[0]);
+		close(ctl[1]);
+		return -1;
+	}
+	/* the worker's first frame: its Redis user and password ("" for none) */
+	m_init(&m, MSG_AUTH);
+	m_add_str(&m, sv->redis_auth[lane].user);
+	m_add_str(&m, sv->redis_auth[lane].password);
+	if (m_close(&m) < 0 || write(ctl[1], m.data, m.len) != (ssize_t)m.len)
+		log_error("lane %s: handing over the Redis password failed",
+		    lane_name(lane));
+	int fds[3] = { sp[1], ctl[0], rdy[1] };
+	pid_t pid = spawn_child(sv->worker_path, argv, role_env(role), fds, 3);
+	close(sp[1]);
+	close(ctl[0]);
+	close(rdy[1]);
+	close_fd(&c->ctl_fd);
+	close_fd(&c->ready_fd);
+	c->ctl_fd = ctl[1];
+	c->ready_fd = rdy[0];
+	c->ready = 0;
+	fcntl(c->ctl_fd, F_SETFL, O_NONBLOCK);
+	fcntl(c->ready_fd, F_SETFL, O_NONBLOCK);
+	if (role == ROLE_MAIN)
+		report_violations(sv);
 	return pid;
 }
 
@@ -223,6 +256,9 @@ void children_reap(struct supervisor *sv, int64_t now)
 			close(sv->ctl);
 			sv->ctl = -1;
 		}
+		close_fd(&c->ready_fd);
+		c->ready = 0;
+		close_fd(&c->ctl_fd);
 		if (WIFSIGNALED(status) && WTERMSIG(status) == SIGSYS) {
 			sv->violations[c->role]++;
 			sv->unreported[c->role]++;
@@ -241,6 +277,27 @@ void children_reap(struct supervisor *sv, int64_t now)
 		    up < SERVED_MS ? " (died at start: throttled)" : "");
 		status_write(sv);
 	}
+}
+
+int children_healthy(const struct supervisor *sv)
+{
+	return sv->c[ROLE_EXECUTOR].pid > 0 && sv->c[ROLE_MAIN].ready &&
+	    sv->c[ROLE_MANUAL].ready && sv->c[ROLE_MAIN].pid > 0 &&
+	    sv->c[ROLE_MANUAL].pid > 0;
+}
+
+void children_read_ready(struct supervisor *sv, enum role role)
+{
+	struct child *c = &sv->c[role];
+	char b = 0;
+	ssize_t n = read(c->ready_fd, &b, 1);
+	if (n < 0 && errno == EAGAIN)
+		return;
+	if (n == 1 && b == 'R' && !c->ready) {
+		c->ready = 1;
+		log_info("%s (pid %d) is ready: Redis answered", c->name, (int)c->pid);
+	}
+	close_fd(&c->ready_fd);
 }
 
 int children_running(const struct supervisor *sv)

@@ -8,6 +8,7 @@
 #include <sys/types.h>
 
 #include "config.h"
+#include "msg.h"
 
 enum role { ROLE_EXECUTOR = 0, ROLE_MAIN = 1, ROLE_MANUAL = 2, ROLE_COUNT = 3 };
 
@@ -22,6 +23,9 @@ struct child {
 	int64_t backoff_ms;
 	unsigned restarts;
 	char last_death[128];
+	int ctl_fd;             /* workers: frames to it (MSG_AUTH, MSG_VIOLATION) */
+	int ready_fd;           /* workers: its one byte once Redis answered */
+	int ready;
 };
 
 struct identity {
@@ -43,7 +47,10 @@ struct supervisor {
 	int ready_sent;
 	int64_t started_wall;           /* unix seconds */
 	int status_warned;
-	int notice_fd;                  /* write end to the main worker, or -1 */
+	struct {
+		char user[64];          /* "" = Redis's default user */
+		char password[512];     /* "" = none; never logged */
+	} redis_auth[LANE_COUNT];       /* handed to each lane's worker */
 	unsigned violations[ROLE_COUNT];        /* seccomp kills seen */
 	unsigned unreported[ROLE_COUNT];        /* not yet told to the worker */
 };
@@ -67,6 +74,10 @@ void children_stop(struct supervisor *sv, int64_t now);
 /* Advances the stop; 1 when every child is gone. */
 int children_stop_step(struct supervisor *sv, int64_t now);
 int children_running(const struct supervisor *sv);
+/* Every child runs and every worker has reached Redis. */
+int children_healthy(const struct supervisor *sv);
+/* Reads a worker's readiness byte (its ready_fd polled readable). */
+void children_read_ready(struct supervisor *sv, enum role role);
 
 /* Backoff after a death: fast if it served a while, doubling if not. */
 int64_t restart_backoff(int64_t prev_ms, int64_t uptime_ms);

@@ -1,11 +1,13 @@
 /*
  * supervisor/main.c - quantum-intent-executor, the supervisor.
  *
- * May: read its own settings (environment, --env-file), fork + exec the
- * executor and the two lane workers, create and hand out their links,
- * reap and restart them, tell systemd it is ready.
- * May not: read plans, talk to Redis or the exchange, parse anything a
- * child sends (it sends nothing; only exit statuses come back).
+ * May: read its own settings (environment, --env-file) and the workers'
+ * Redis password, fork + exec the executor and the two lane workers,
+ * create and hand out their links, reap and restart them, tell systemd it
+ * is ready and pet its watchdog while every child is up.
+ * May not: read plans, talk to Redis or the exchange, parse what a child
+ * sends: all that comes back is an exit status and one readiness byte per
+ * worker ('R' once Redis answered).
  */
 #include <errno.h>
 #include <limits.h>
@@ -134,25 +136,114 @@ static void on_signal(struct supervisor *sv, int sigfd, int64_t now)
 	children_reap(sv, now);
 }
 
+/* READY=1 once healthy; WATCHDOG=1 at half the interval, only then. */
+static void tell_systemd(struct supervisor *sv, int64_t now)
+{
+	static uint64_t wd_usec;
+	static int wd_checked;
+	static int64_t next_pet;
+
+	if (!wd_checked) {
+		wd_checked = 1;
+		if (sd_watchdog_enabled(0, &wd_usec) <= 0)
+			wd_usec = 0;
+	}
+	int healthy = children_healthy(sv);
+	if (!sv->ready_sent && healthy) {
+		sd_notify(0, "READY=1\nSTATUS=both lanes consuming, executor up");
+		sv->ready_sent = 1;
+	}
+	if (wd_usec && healthy && now >= next_pet) {
+		sd_notify(0, "WATCHDOG=1");
+		next_pet = now + (int64_t)(wd_usec / 2000);
+	}
+}
+
 static void run(struct supervisor *sv, int sigfd)
 {
 	for (;;) {
 		int64_t now = mono_ms();
 		int64_t wait = children_start_due(sv, now);
-		if (!sv->ready_sent && children_running(sv) == ROLE_COUNT) {
-			sd_notify(0, "READY=1");
-			sv->ready_sent = 1;
-		}
+		tell_systemd(sv, now);
 		if (sv->stopping) {
 			if (children_stop_step(sv, now))
 				return;
 			wait = 100;
 		}
-		struct pollfd p = { .fd = sigfd, .events = POLLIN };
-		int timeout = wait == INT64_MAX ? -1 : wait > 60000 ? 60000 : (int)wait;
-		if (poll(&p, 1, timeout) < 0 && errno != EINTR)
+		if (wait > 1000)
+			wait = 1000;    /* the watchdog's pace */
+		struct pollfd p[3] = {
+			{ .fd = sigfd, .events = POLLIN },
+			{ .fd = sv->c[ROLE_MAIN].ready_fd, .events = POLLIN },
+			{ .fd = sv->c[ROLE_MANUAL].ready_fd, .events = POLLIN },
+		};
+		int timeout = wait == INT64_MAX ? -1 : (int)wait;
+		if (poll(p, 3, timeout) < 0 && errno != EINTR)
 			fatal("poll");
+		if (p[1].revents && sv->c[ROLE_MAIN].ready_fd >= 0)
+			children_read_ready(sv, ROLE_MAIN);
+		if (p[2].revents && sv->c[ROLE_MANUAL].ready_fd >= 0)
+			children_read_ready(sv, ROLE_MANUAL);
 		on_signal(sv, sigfd, mono_ms());
+	}
+}
+
+/* Reads one password file; 0 (absent), 1 (read into buf), fatal if bad. */
+static int read_secret(const char *dir, const char *name, char *buf,
+    size_t sz)
+{
+	char path[600];
+	FILE *f = NULL;
+	if (dir && snprintf(path, sizeof(path), "%s/%s", dir, name) <
+	    (int)sizeof(path))
+		f = fopen(path, "re");
+	if (!f)
+		return 0;
+	size_t n = fread(buf, 1, sz - 1, f);
+	int more = fgetc(f) != EOF;
+	fclose(f);
+	while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == '\r'))
+		n--;
+	buf[n] = '\0';
+	for (size_t i = 0; i < n; i++)
+		if ((unsigned char)buf[i] < 0x20)
+			fatalx("%s: a control byte in the password", path);
+	if (more || n == 0)
+		fatalx("%s: %s", path, more ? "longer than 511 bytes" : "empty");
+	return 1;
+}
+
+/*
+ * Each lane's Redis login: the user REDIS_USERNAME_<LANE>, else
+ * REDIS_USERNAME; the password from redis-password-<lane>, else
+ * redis-password, in the credentials folder (INTENT_EXECUTOR_CREDENTIALS_DIR,
+ * else systemd's $CREDENTIALS_DIRECTORY), read as root before anything
+ * else.  A user without a password is a startup error.  Passwords reach
+ * the workers over their control pipes, never the environment.
+ */
+static void load_redis_auth(struct supervisor *sv)
+{
+	const char *dir = sv->s.credentials_dir[0] ? sv->s.credentials_dir :
+	    getenv("CREDENTIALS_DIRECTORY");
+	for (int l = 0; l < LANE_COUNT; l++) {
+		char file[64];
+		const char *user = sv->s.redis_user_lane[l][0] ?
+		    sv->s.redis_user_lane[l] : sv->s.redis_username;
+		snprintf(sv->redis_auth[l].user, sizeof(sv->redis_auth[l].user), "%s",
+		    user);
+		snprintf(file, sizeof(file), "redis-password-%s",
+		    lane_name((enum lane)l));
+		int got = read_secret(dir, file, sv->redis_auth[l].password,
+		    sizeof(sv->redis_auth[l].password)) ||
+		    read_secret(dir, "redis-password", sv->redis_auth[l].password,
+			sizeof(sv->redis_auth[l].password));
+		if (user[0] && !got)
+			fatalx("Redis user %s (lane %s) needs a password: no %s or "
+			    "redis-password in %s", user, lane_name((enum lane)l), file,
+			    dir ? dir : "(no credentials folder set)");
+		if (got)
+			log_info("lane %s logs in to Redis as %s", lane_name((enum lane)l),
+			    user[0] ? user : "the default user");
 	}
 }
 
@@ -172,6 +263,7 @@ int main(int argc, char **argv)
 	host[sizeof(host) - 1] = '\0';
 	snprintf(sv->consumer, sizeof(sv->consumer), "%s_%d", host, (int)getpid());
 	identity_resolve(&sv->s, &sv->id);
+	load_redis_auth(sv);
 	sandbox_load_policy("supervisor", &policy_supervisor);
 	sv->started_wall = wall_ms() / 1000;
 	announce(&sv->s);

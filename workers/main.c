@@ -172,40 +172,6 @@ static void lock_down(struct worker *w, struct sandbox_spec *sb, int sigfd)
 	sandbox_apply(sb);
 }
 
-static void read_notices(struct worker *w)
-{
-	uint8_t b[64];
-	ssize_t n = read(w->notice_fd, b, sizeof(b));
-	if (n <= 0) {
-		if (n == 0 || errno != EAGAIN)
-			w->notice_fd = -1;      /* supervisor gone: stop polling it */
-		return;
-	}
-	for (ssize_t i = 0; i < n; i++)
-		if (b[i] < 3)
-			w->violations[b[i]]++;
-}
-
-/* Counts sandbox violations the supervisor reported in the metrics hash. */
-static void count_violations(struct worker *w)
-{
-	static const char *const role[3] = { "executor", "main", "manual" };
-	for (int r = 0; r < 3 && w->rc; r++) {
-		if (!w->violations[r])
-			continue;
-		redisReply *x = wr_cmd(w, "HINCRBY quantum:metrics:intent_executor "
-		    "sandbox_violations %u", w->violations[r]);
-		redisReply *y = x ? wr_cmd(w, "HINCRBY quantum:metrics:intent_executor "
-		    "sandbox_violations_%s %u", role[r], w->violations[r]) : NULL;
-		if (x && y)
-			w->violations[r] = 0;
-		if (x)
-			freeReplyObject(x);
-		if (y)
-			freeReplyObject(y);
-	}
-}
-
 static int setup_signals(void)
 {
 	sigset_t set;
@@ -286,12 +252,12 @@ static void run(struct worker *w, int sigfd)
 			w->next_heartbeat = now + (int64_t)w->s.heartbeat_sec * 1000;
 			heartbeat(w);
 		}
-		count_violations(w);
+		ctl_count_violations(w);
 		struct pollfd p[4] = {
 			{ .fd = sigfd, .events = POLLIN },
 			{ .fd = LINK_FD, .events = POLLIN | (w->out.len ? POLLOUT : 0) },
 			{ .fd = w->rs_waiting ? w->rs->fd : -1, .events = POLLIN },
-			{ .fd = w->notice_fd, .events = POLLIN },
+			{ .fd = w->ctl_fd, .events = POLLIN },
 		};
 		int k = poll(p, 4, (int)next_timer(w, mono_ms()));
 		if (k < 0 && errno != EINTR)
@@ -309,8 +275,8 @@ static void run(struct worker *w, int sigfd)
 			link_read(w);
 		if (w->rs_waiting && w->rs && p[2].revents)
 			wr_finish_blocking_read(w);
-		if (w->notice_fd >= 0 && p[3].revents)
-			read_notices(w);
+		if (w->ctl_fd >= 0 && p[3].revents)
+			ctl_read(w);
 	}
 }
 
@@ -326,11 +292,7 @@ int main(int argc, char **argv)
 	if (fcntl(LINK_FD, F_GETFD) < 0)
 		fatalx("no executor link on fd 3: start me through quantum-intent-executor");
 	fcntl(LINK_FD, F_SETFL, fcntl(LINK_FD, F_GETFL) | O_NONBLOCK);
-	w->notice_fd = -1;
-	if (w->lane == LANE_MAIN && fcntl(NOTICE_FD, F_GETFD) >= 0) {
-		w->notice_fd = NOTICE_FD;
-		fcntl(NOTICE_FD, F_SETFL, fcntl(NOTICE_FD, F_GETFL) | O_NONBLOCK);
-	}
+	ctl_read_auth(w);
 	if (config_load(&w->s, err, sizeof(err)) < 0)
 		fatalx("invalid setting: %s", err);
 	w->stream = w->lane == LANE_MAIN ? w->s.main_stream : w->s.manual_stream;
@@ -349,6 +311,7 @@ int main(int argc, char **argv)
 		}
 	}
 	announce(w);
+	ctl_ready(w);
 	int64_t now = mono_ms();
 	w->next_heartbeat = now + (int64_t)w->s.heartbeat_sec * 1000;
 	w->next_autoclaim = now;

@@ -30,6 +30,22 @@ static redisContext *open_one(struct worker *w)
 		return NULL;
 	}
 	redisEnableKeepAlive(c);
+	if (w->redis_password[0]) {
+		redisReply *a = w->redis_user[0] ?
+		    redisCommand(c, "AUTH %s %s", w->redis_user, w->redis_password) :
+		    redisCommand(c, "AUTH %s", w->redis_password);
+		int ok = a && a->type != REDIS_REPLY_ERROR;
+		if (!ok)   /* the reply names no secret; print it, never the password */
+			log_error("Redis AUTH%s%s refused: %s",
+			    w->redis_user[0] ? " as " : "", w->redis_user,
+			    a ? a->str : c->errstr);
+		if (a)
+			freeReplyObject(a);
+		if (!ok) {
+			redisFree(c);
+			return NULL;
+		}
+	}
 	struct timeval rt = { 10, 0 };
 	redisSetTimeout(c, rt);
 	if (w->s.redis_db != 0) {

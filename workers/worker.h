@@ -20,7 +20,8 @@
 #include "result.h"
 
 #define LINK_FD 3
-#define NOTICE_FD 4     /* main lane only: sandbox violations, one byte each */
+#define CTL_FD 4        /* from the supervisor: MSG_AUTH, MSG_VIOLATION */
+#define READY_FD 5      /* to the supervisor: 'R' once Redis answered */
 
 struct worker {
 	struct settings s;
@@ -46,7 +47,10 @@ struct worker {
 	int64_t next_heartbeat, next_autoclaim;
 	int stopping;
 	int64_t stop_deadline;
-	int notice_fd;                  /* NOTICE_FD on the main lane, else -1 */
+	int ctl_fd, ready_fd;           /* -1 once closed */
+	struct frame_in ctl_in;
+	char redis_user[64];            /* from MSG_AUTH: "" = default user */
+	char redis_password[512];       /* from MSG_AUTH; never logged */
 	unsigned violations[3];         /* to count: executor, main, manual */
 };
 
@@ -58,6 +62,12 @@ void wr_start_blocking_read(struct worker *w);
 void wr_finish_blocking_read(struct worker *w);
 void wr_autoclaim(struct worker *w);
 redisReply *wr_cmd(struct worker *w, const char *fmt, ...);
+
+/* control.c */
+void ctl_read_auth(struct worker *w);
+void ctl_read(struct worker *w);
+void ctl_count_violations(struct worker *w);
+void ctl_ready(struct worker *w);
 
 /* lane.c */
 void lane_entry(struct worker *w, const char *id, const redisReply *fields);

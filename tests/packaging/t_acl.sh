@@ -77,7 +77,9 @@ check "qie-manual: reads the switch" bash -c '[ "$(redis-cli -p '"$RPORT"' ACL D
 check "qie-main: does not read the switch" nodry qie-main GET $KEY
 
 # every Redis command the workers send is granted to a worker user
-cmds=$( (grep -ohE '"[A-Z]{3,} ' "$TOP"/workers/*.c | tr -d '" '; echo EXEC) | sort -u)
+# (AUTH is left out: Redis lets every connection run it, before any ACL)
+cmds=$( (grep -ohE '"[A-Z]{3,} ' "$TOP"/workers/*.c | tr -d '" '; echo EXEC) |
+	grep -vx AUTH | sort -u)
 for c in $cmds; do
 	check "recipe grants $c (sent by workers/)" \
 		bash -c "grep -E '^user qie-(main|manual) ' '$RECIPE' | grep -qiE '[ (][+]$c[ |)]'"

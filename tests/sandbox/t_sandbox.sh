@@ -37,8 +37,8 @@ for role in main manual executor; do
 	done
 	nfd=$(ls "/proc/$pid/fd" | wc -l)
 	case $role in
-	main) max=8 ;;          # std 3, link, notice, signalfd, 2 Redis
-	manual) max=7 ;;
+	main) max=8 ;;          # std 3, link, control pipe, signalfd, 2 Redis
+	manual) max=8 ;;
 	executor) max=7 ;;      # std 3, control, signalfd, 2 lane links
 	esac
 	check "$role: $nfd open descriptors (at most $max)" test "$nfd" -le $max
