@@ -101,6 +101,18 @@ const char *reply_str(const redisReply *r);
 /* A Redis field/value array (HGETALL, stream entry fields): value of key. */
 const char *fields_get(const redisReply *arr, const char *key);
 
+/* The who and why of an operator's change (manual.c). */
+struct lane_args {
+	const char *ttl, *operator, *reason;
+};
+/* --operator and --reason present and well-formed; -1 said on stderr. */
+int check_who(struct ctl *c, const struct lane_args *a);
+/* MULTI; the change; XADD to the audit stream; EXEC.  The EXEC reply. */
+redisReply *change_with_audit(struct ctl *c, const char *action,
+    const struct lane_args *a, long long ttl, long long until,
+    int change_argc, const char **change_argv, char *audit_id, size_t idsz);
+
+int cmd_trading(struct ctl *c, int argc, char **argv);
 int cmd_status(struct ctl *c, int argc, char **argv);
 int cmd_manual_lane(struct ctl *c, int argc, char **argv);
 int cmd_metrics(struct ctl *c, int argc, char **argv);

@@ -17,11 +17,7 @@
 #include "ctl.h"
 #include "log.h"
 
-struct lane_args {
-	const char *ttl, *operator, *reason;
-};
-
-static int check_who(struct ctl *c, const struct lane_args *a)
+int check_who(struct ctl *c, const struct lane_args *a)
 {
 	if (!a->operator || !valid_operator(a->operator)) {
 		ctl_err(c, "--operator NAME is required: 1 to 64 characters of "
@@ -37,7 +33,7 @@ static int check_who(struct ctl *c, const struct lane_args *a)
 }
 
 /* MULTI; the change; XADD audit; EXEC.  Returns the change's reply. */
-static redisReply *change_with_audit(struct ctl *c, const char *action,
+redisReply *change_with_audit(struct ctl *c, const char *action,
     const struct lane_args *a, long long ttl, long long until,
     int change_argc, const char **change_argv, char *audit_id, size_t idsz)
 {

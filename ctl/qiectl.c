@@ -32,7 +32,11 @@ static const char usage_text[] =
     "  plan inject [--manual] --symbol S --side BUY|SELL --qty Q\n"
     "              [--reduce-only true|false] [--source X] [--plan-id ID]\n"
     "                                add a checked test plan to a lane's stream\n"
-    "  audit [--count N]             the newest manual-lane audit entries\n"
+    "  audit [--count N]             the newest audit entries\n"
+    "  trading                       the trading state and the circuit breaker\n"
+    "  halt --operator NAME --reason TEXT     stop all trading (HALTED)\n"
+    "  reduce --operator NAME --reason TEXT   only reduce-only orders (REDUCING)\n"
+    "  resume --operator NAME --reason TEXT   trade again (ACTIVE), breaker reset\n"
     "\n"
     "options (anywhere):\n"
     "  --env-file PATH   settings file (default: " DEFAULT_ENV_FILE ", which\n"
@@ -59,6 +63,10 @@ static const struct {
 	{ "metrics", cmd_metrics },
 	{ "plan", cmd_plan },
 	{ "audit", cmd_audit },
+	{ "trading", cmd_trading },
+	{ "halt", cmd_trading },
+	{ "reduce", cmd_trading },
+	{ "resume", cmd_trading },
 };
 
 int main(int argc, char **argv)

@@ -112,3 +112,29 @@ check "guard: a halted plan says safety" test "$(result_field halt_main guard)" 
 check "guard: a permit for another symbol says permit" test "$(result_field pm_sym guard)" = permit
 check "guard: a cap says executor" test "$(result_field cap_order guard)" = executor
 check "guard: a stale plan says safety" test "$(result_field stale_1 guard)" = safety
+
+# the operator's switch: qiectl halt / reduce / resume, with audit entries
+Q() { env REDIS_PORT="$RPORT" "$BUILD/qiectl" --env-file /dev/null "$@"; }
+Q halt --operator alice --reason "exchange incident" >"$T/q.out" 2>&1
+check "qiectl halt exits 0" test $? = 0
+check "qiectl halt sets HALTED" test "$(redis-cli GET $TS)" = HALTED
+decided q_halt "$MAIN"
+expect q_halt "after qiectl halt" trading_halted
+Q reduce --operator alice --reason "winding down" >/dev/null 2>&1
+check "qiectl reduce sets REDUCING" test "$(redis-cli GET $TS)" = REDUCING
+redis-cli SET quantum:intent_executor:breaker:consecutive_failures 3 >/dev/null
+Q resume --operator bob --reason "incident over" >/dev/null 2>&1
+check "qiectl resume sets ACTIVE" test "$(redis-cli GET $TS)" = ACTIVE
+check "qiectl resume resets the breaker" test "$(redis-cli GET quantum:intent_executor:breaker:consecutive_failures)" = 0
+decided q_resumed "$MAIN"
+expect q_resumed "after qiectl resume" executed
+audit=$(redis-cli --raw XRANGE quantum:stream:intent_executor.audit - +)
+for a in trading.halt trading.reduce trading.resume; do
+	check "audit entry $a" grep -qx "$a" <<<"$audit"
+done
+check "audit names the operator and the reason" bash -c 'grep -qx alice <<<"$1" && grep -qx "incident over" <<<"$1"' _ "$audit"
+Q halt --reason "no operator" >/dev/null 2>&1
+check "qiectl halt without --operator exits 2" test $? = 2
+check "... and changes nothing" test "$(redis-cli GET $TS)" = ACTIVE
+Q --json trading >"$T/q.json" 2>&1
+check "qiectl trading --json" test "$(jq -r .state "$T/q.json")" = ACTIVE
