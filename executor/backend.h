@@ -35,4 +35,14 @@ struct backend {
 int paper_backend_init(struct backend *b, const char *filter_spec,
     char *err, size_t errlen);
 
+struct settings;
+struct credentials;
+/*
+ * The binance backend (binance.c): Binance USDT-M futures at the settings'
+ * base URL, trading only the settings' symbol allowlist.  Keeps its own
+ * copy of c (the caller wipes its own).  -1 with err on failure.
+ */
+int binance_backend_init(struct backend *b, const struct settings *s,
+    const struct credentials *c, char *err, size_t errlen);
+
 #endif

@@ -28,7 +28,8 @@ void client_order_id(const char *plan_id, char out[CLIENT_ORDER_ID_MAX + 1])
 	unsigned char md[EVP_MAX_MD_SIZE];
 	unsigned int mdlen = 0;
 	EVP_Digest(plan_id, n, md, &mdlen, EVP_sha256(), NULL);
-	memcpy(out, "qih-", 4);
-	for (int i = 0; i < 16; i++)
-		snprintf(out + 4 + 2 * i, 3, "%02x", md[i]);
+	char hex[33];
+	for (size_t i = 0; i < 16; i++)
+		snprintf(hex + 2 * i, 3, "%02x", md[i]);
+	snprintf(out, CLIENT_ORDER_ID_MAX + 1, "qih-%s", hex);
 }

@@ -8,6 +8,10 @@
  * arrived on: the supervisor hands over each lane's link on the control
  * socket (fd 3) with a MSG_ATTACH frame naming the lane.  A malformed frame
  * closes that lane's link only; the supervisor then restarts the worker.
+ *
+ * Start: credentials first (credentials.h), then settings, the backend
+ * (the binance backend talks to the exchange once: server time, filters),
+ * then the sandbox (sandbox.h) before the first request is read.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -19,10 +23,13 @@
 #include <sys/signalfd.h>
 #include <unistd.h>
 
+#include "binance_http.h"
 #include "config.h"
+#include "credentials.h"
 #include "executor.h"
 #include "fdpass.h"
 #include "log.h"
+#include "sandbox.h"
 
 #define CTL_FD 3
 
@@ -187,25 +194,101 @@ static void serve(int sigfd)
 	}
 }
 
-int main(int argc, char **argv)
+/* "--uid N --gid N" from the supervisor when it runs as root. */
+static void parse_args(int argc, char **argv, struct sandbox_spec *sb)
+{
+	const char *uid = NULL, *gid = NULL;
+	for (int i = 1; i + 1 < argc; i += 2) {
+		if (strcmp(argv[i], "--uid") == 0)
+			uid = argv[i + 1];
+		else if (strcmp(argv[i], "--gid") == 0)
+			gid = argv[i + 1];
+		else
+			break;
+	}
+	if (argc % 2 == 0 || (argc > 1 && !(uid && gid)) ||
+	    sandbox_parse_ids(uid, gid, sb) < 0)
+		fatalx("usage: qie-executor [--uid N --gid N] (started by "
+		    "quantum-intent-executor)");
+}
+
+/* The highest open descriptor: libcurl's kept connection stays open. */
+static int max_open_fd(void)
+{
+	int max = 0;
+	for (int fd = 0; fd < 1024; fd++)
+		if (fcntl(fd, F_GETFD) >= 0)
+			max = fd;
+	return max;
+}
+
+/*
+ * What TLS (CA certificates, OpenSSL's configuration) and name resolution
+ * read; with the paper backend, nothing.
+ */
+static const char *const binance_paths[] = {
+	"/etc/ssl", "/usr/lib/ssl", "/usr/share/ca-certificates",
+	"/etc/resolv.conf", "/etc/hosts", "/etc/nsswitch.conf", "/etc/gai.conf",
+	"/etc/host.conf", "/run/systemd/resolve", NULL,
+};
+
+static void lock_down(struct sandbox_spec *sb, int binance)
+{
+	sb->role = "executor";
+	sb->policy = &policy_executor;
+	sb->keep_fds = max_open_fd() + 1;
+	sb->nofile = 64;
+	sb->nproc = binance ? 4 : 0;    /* libcurl's resolver thread */
+	sb->ro_paths = binance ? binance_paths : NULL;
+	sb->tcp_port = binance ? bn_url_port(X.s.binance_base_url) : 0;
+	if (binance && sb->tcp_port <= 0)
+		fatalx("INTENT_EXECUTOR_BINANCE_BASE_URL: no port can be derived");
+	sandbox_apply(sb);
+}
+
+/*
+ * The backend.  Credentials are read first of all, as the user that
+ * started us, and kept only by the binance backend.
+ */
+static void setup_backend(const struct credentials *cred, int cred_ok,
+    const char *cred_err)
 {
 	char err[512];
-	(void)argv;
+	if (X.s.backend == BACKEND_BINANCE) {
+		if (!cred_ok)
+			fatalx("INTENT_EXECUTOR_BACKEND=binance: credentials: %s", cred_err);
+		if (binance_backend_init(&X.b, &X.s, cred, err, sizeof(err)) < 0)
+			fatalx("binance backend: %s", err);
+		log_info("binance: credentials from %s, exchange %s", cred->where,
+		    X.s.binance_base_url);
+		return;
+	}
+	if (cred_ok)
+		log_info("binance credentials found in %s but the backend is paper: "
+		    "not used", cred->where);
+	if (paper_backend_init(&X.b, X.s.paper_filters, err, sizeof(err)) < 0)
+		fatalx("INTENT_EXECUTOR_PAPER_FILTERS: %s", err);
+}
+
+int main(int argc, char **argv)
+{
+	char err[512], cred_err[512];
+	struct credentials cred;
+	struct sandbox_spec sb = { 0 };
 
 	log_init("executor");
-	if (argc != 1)
-		fatalx("usage: qie-executor (started by quantum-intent-executor)");
+	parse_args(argc, argv, &sb);
+	int cred_ok = credentials_load(&cred, cred_err, sizeof(cred_err)) == 0;
 	if (fcntl(CTL_FD, F_GETFD) < 0)
 		fatalx("no control socket on fd 3: start me through quantum-intent-executor");
 	if (config_load(&X.s, err, sizeof(err)) < 0)
 		fatalx("invalid setting: %s", err);
-	if (X.s.backend != BACKEND_PAPER)
-		fatalx("INTENT_EXECUTOR_BACKEND=binance: this build has no binance backend yet");
-	if (paper_backend_init(&X.b, X.s.paper_filters, err, sizeof(err)) < 0)
-		fatalx("INTENT_EXECUTOR_PAPER_FILTERS: %s", err);
+	setup_backend(&cred, cred_ok, cred_err);
+	credentials_wipe(&cred);
 	for (int i = 0; i < LANE_COUNT; i++)
 		X.links[i] = (struct link){ .lane = (enum lane)i, .fd = -1 };
 	int sigfd = setup_signals();
+	lock_down(&sb, X.s.backend == BACKEND_BINANCE);
 	log_info("ready: backend=%s", X.b.name);
 	serve(sigfd);
 }

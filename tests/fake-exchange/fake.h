@@ -1,0 +1,68 @@
+/*
+ * fake.h - a fake Binance USDT-M futures REST server for the tests: a real
+ * HTTP server (libmicrohttpd) on 127.0.0.1 speaking the endpoints the
+ * binance backend uses, checking every signature (HMAC-SHA256, OpenSSL)
+ * against the key and secret it was given, keeping orders by client order
+ * id, and misbehaving on request (modes) so tests can prove what the
+ * daemon does then.  A test tool: never installed, never used in
+ * production.
+ */
+#ifndef QIE_FAKE_H
+#define QIE_FAKE_H
+
+#include <jansson.h>
+#include <microhttpd.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* What the order endpoint does to the next `count` order POSTs. */
+enum order_mode {
+	OM_NORMAL = 0,
+	OM_DELAY,               /* execute, wait arg ms, then answer */
+	OM_5XX,                 /* execute, answer 502 with an HTML page */
+	OM_1007,                /* execute, answer 503 with code -1007 */
+	OM_5XX_NOEXEC,          /* answer 500 without executing */
+	OM_1021,                /* answer -1021 (clock), do not execute */
+	OM_429,                 /* answer 429, Retry-After arg s */
+	OM_418,                 /* answer 418 and ban everything for arg s */
+	OM_2019,                /* answer -2019 margin is insufficient */
+	OM_PARTIAL,             /* execute half, PARTIALLY_FILLED */
+	OM_DROP,                /* execute, then drop the connection */
+	OM_DROP_NOEXEC,         /* drop the connection, do not execute */
+	OM_NEW,                 /* execute; answer NEW/0 filled, later FILLED */
+	OM_GARBAGE,             /* execute, answer 200 with a non-JSON body */
+	OM_LOST,                /* execute, answer 502, then fail arg look-ups */
+	OM_COUNT
+};
+
+struct fake_args {
+	int port;
+	const char *key, *secret;
+	int64_t skew_ms;        /* our clock = real clock + skew */
+};
+
+/* One request as it arrived. */
+struct req {
+	char *uri;              /* raw, with the query string as sent */
+	char *body;
+	size_t body_len, body_cap;
+	int seen;               /* the access handler was called once */
+};
+
+/* fake_api.c */
+void fake_init(const struct fake_args *a);
+/* Answers one complete request; MHD_NO drops the connection. */
+enum MHD_Result fake_handle(struct MHD_Connection *c, const char *method,
+    const char *path, struct req *r);
+
+/* fake_main.c */
+int64_t fake_now_ms(void);
+/* 0 when the signature over query (+ body) is valid under secret. */
+int fake_check_signature(const char *secret, const struct req *r,
+    const char **why);
+enum MHD_Result fake_reply(struct MHD_Connection *c, unsigned status,
+    json_t *body, const char *retry_after, long weight, long orders);
+enum MHD_Result fake_reply_text(struct MHD_Connection *c, unsigned status,
+    const char *type, const char *text);
+
+#endif
