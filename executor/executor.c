@@ -58,7 +58,7 @@ void executor_handle(const struct settings *s, struct backend *b,
 {
 	memset(res, 0, sizeof(*res));
 	res->seq = q->seq;
-	snprintf(res->status, sizeof(res->status), "REJECTED");
+	snprintf(res->status, sizeof(res->status), "NOT_SENT");  /* refused here */
 	if (executor_check(s, lane, q, res->error, sizeof(res->error)) < 0)
 		return;
 	client_order_id(q->plan_id, res->client_order_id);

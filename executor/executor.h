@@ -12,7 +12,9 @@
 /*
  * Fills res for q arriving on lane (known from the link, never from q).
  * Always produces a result: executed=1 with the fill, or executed=0 with
- * an error "word:detail".
+ * an error "word:detail" and status NOT_SENT when the executor refused it
+ * itself (checks, sizing, limits), or the backend's status once the
+ * backend tried to place it.
  */
 void executor_handle(const struct settings *s, struct backend *b,
     enum lane lane, const struct exec_req *q, struct exec_res *res);

@@ -82,7 +82,7 @@ static void expect_rejected(const struct exec_req *q, const char *want)
 	cr_assert_str_eq(res.error, want);
 	cr_assert_str_eq(res.order_id, "");
 	cr_assert_eq(res.filled_qty, 0);
-	cr_assert_str_eq(res.status, "REJECTED");
+	cr_assert_str_eq(res.status, "NOT_SENT");
 	/* the same answer from the checks alone: nothing reached sizing */
 	char e[ERROR_MAX] = "";
 	cr_assert_eq(executor_check(&S, LANE_MAIN, q, e, sizeof(e)), -1,
