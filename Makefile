@@ -151,7 +151,7 @@ install: all
 		install -m 0644 $$m $(DESTDIR)$(MANDIR)/man$${m##*.}/ || exit 1; done
 	install -d $(DESTDIR)$(DOCDIR)/examples
 	install -m 0644 docs/redis-acl.conf $(DESTDIR)$(DOCDIR)/examples/
-	for f in SECURITY.md README.md; do \
+	for f in SECURITY.md README.md docs/REDIS.md; do \
 		if [ -f $$f ]; then install -m 0644 $$f $(DESTDIR)$(DOCDIR)/ || exit 1; fi; done
 	if [ -n "$(strip $(SECCOMP_FILES))" ]; then \
 		install -d $(DESTDIR)$(DATADIR)/seccomp && \
@@ -231,8 +231,10 @@ fuzz-short: fuzz-build
 # no ASAN_OPTIONS from it) is written under $(ASAN_BUILD)/sanitizer/ by the
 # defaults in tests/fuzz/sanitizer-options.c; a file there fails the run.
 ASAN_BUILD ?= build-asan
+# QIE_SANITIZER_BUILD: for code that must know it runs under a sanitizer
+# (the sanitizer runtimes make syscalls outside the seccomp policies).
 ASAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer \
-	-fno-sanitize-recover=all
+	-fno-sanitize-recover=all -DQIE_SANITIZER_BUILD
 ASAN_LOG   := $(abspath $(ASAN_BUILD))/sanitizer/report
 ASAN_OPTS  := halt_on_error=1:abort_on_error=0:detect_leaks=1:log_path=$(ASAN_LOG)
 
@@ -291,9 +293,13 @@ lint: lint-cppcheck lint-tidy
 
 # Memcheck on the unit tests.  Criterion runs each test in a child process
 # whose exit status does not reach the runner, so every process writes its
-# own log and any non-empty log (an error or a definite/indirect leak) fails;
-# system programs a test may run are not traced.
-VALGRIND_JOBS ?= $(shell nproc 2>/dev/null || echo 1)
+# own log and any log holding a report (an error, a definite or indirect
+# leak) fails; system programs a test may run are not traced.  Valgrind does
+# not implement seccomp(2), which libseccomp asks for the kernel's API
+# level, so the policy suite (sandbox/policy.c) is left out here: it runs
+# in make check and check-asan.
+VALGRIND_JOBS   ?= $(shell nproc 2>/dev/null || echo 1)
+VALGRIND_FILTER ?= !(policy/*)
 check-valgrind: $(BUILD)/unit-tests
 	@rm -rf $(BUILD)/valgrind && mkdir -p $(BUILD)/valgrind
 	@valgrind --quiet --error-exitcode=1 --leak-check=full \
@@ -302,8 +308,9 @@ check-valgrind: $(BUILD)/unit-tests
 		--trace-children=yes \
 		--trace-children-skip='/bin/*,/usr/bin/*,/sbin/*,/usr/sbin/*' \
 		--log-file=$(BUILD)/valgrind/memcheck.%p.log \
-		$(BUILD)/unit-tests --jobs $(VALGRIND_JOBS); rc=$$?; \
-	bad=$$(find $(BUILD)/valgrind -type f -size +0 | sort); \
+		$(BUILD)/unit-tests --jobs $(VALGRIND_JOBS) \
+		--filter='$(VALGRIND_FILTER)'; rc=$$?; \
+	bad=$$(grep -l '^==[0-9]*== ' $(BUILD)/valgrind/*.log 2>/dev/null); \
 	for f in $$bad; do echo "==== $$f"; cat "$$f"; done; \
 	if [ -n "$$bad" ]; then \
 		echo "check-valgrind: $$(echo "$$bad" | wc -l) process(es) with errors"; exit 1; fi; \
@@ -325,10 +332,30 @@ BENCH_ARGS ?=
 $(BUILD)/qie-bench: $(BENCH_OBJ)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(shell pkg-config --libs hiredis 2>/dev/null) -lm
 
+# only what it runs: the daemon's three binaries and the fake exchange
+BENCH_NEEDS := $(BUILD)/quantum-intent-executor $(BUILD)/qie-worker \
+	$(BUILD)/qie-executor $(if $(FAKE_SRC),$(BUILD)/fake-exchange)
+
 bench: deps
-	@$(MAKE) --no-print-directory all $(BUILD)/qie-bench
+	@$(MAKE) --no-print-directory $(BENCH_NEEDS) $(BUILD)/qie-bench
 	@$(BUILD)/qie-bench --build $(BUILD) $(BENCH_ARGS)
 
 .PHONY: bench
+
+# --- soak (tests/integration/t_soak.sh, issue 5): make soak
+# The long form of the soak that make check runs short: SOAK_PLANS plans
+# over both lanes for SOAK_FLOW_SECONDS while a random child is killed
+# every few hundred ms and Redis is killed once and restarted from its AOF;
+# prints plans, kills, results, executed orders, duplicates and lost, and
+# fails unless duplicates and lost are 0.  Run as root from the source tree.
+SOAK_PLANS ?= 5000
+SOAK_FLOW_SECONDS ?= 40
+
+soak: deps
+	@$(MAKE) --no-print-directory all
+	@BUILD=$(BUILD) SOAK_PLANS=$(SOAK_PLANS) SOAK_FLOW_SECONDS=$(SOAK_FLOW_SECONDS) \
+		SOAK_EXIT_STATUS=1 bash tests/integration/t_soak.sh
+
+.PHONY: soak
 
 -include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)

@@ -1,0 +1,121 @@
+/*
+ * bench.h - qie-bench, the benchmark behind `make bench` (not a test).
+ *
+ * It starts a real redis-server on loopback, the daemon from the build
+ * directory (supervisor, executor, two lane workers) and, for the binance
+ * backend, the fake exchange; it feeds plans and permits through Redis
+ * exactly as the other services do, and prints one table of figures, each
+ * the median of several runs, beside the goal of issue 8.
+ *
+ * Timing: throughput from the result entries' stream ids (Redis's clock,
+ * first to last result); latencies with clock_gettime(CLOCK_MONOTONIC)
+ * around the driver's own commands (conservative: they include one round
+ * trip of the driver).  Sleeps only pace the driver, they never time.
+ */
+#ifndef QIE_BENCH_H
+#define QIE_BENCH_H
+
+#include <hiredis/hiredis.h>
+#include <limits.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#define MAIN_STREAM "quantum:stream:apply.plan"
+#define MAIN_GROUP "intent_executor"
+#define MANUAL_STREAM "quantum:stream:apply.plan.manual"
+#define MANUAL_GROUP "intent_executor_manual"
+#define RESULT_STREAM "quantum:stream:apply.result"
+#define MANUAL_KEY "quantum:manual_lane:enabled"
+
+#define NPROC 4         /* supervisor, executor, main, manual */
+
+enum backend { PAPER, BINANCE };
+
+struct daemon_opts {
+	enum backend backend;
+	const char *allowlist;
+	int permit_timeout_ms;
+};
+
+struct bench {
+	char top[PATH_MAX];             /* the source tree */
+	char build[PATH_MAX];           /* where the binaries are */
+	char tmp[64];                    /* our scratch directory */
+	int runs, plans, idle_sec, bn_plans, lat_n, permit_n;
+	int keep;
+
+	int port;
+	pid_t redis_pid;
+	redisContext *c;                /* commands */
+	redisContext *cb;               /* blocking reads */
+
+	pid_t daemon_pid;
+	pid_t pids[NPROC];              /* supervisor, executor, main, manual */
+	int daemon_no;                  /* log file number */
+	char dlog[128];
+
+	pid_t fake_pid;
+	int fake_port;
+
+	unsigned long seq;              /* plan ids */
+};
+
+extern struct bench B;
+extern const char *const proc_names[NPROC];
+
+/* proc.c */
+int64_t now_us(void);
+void sleep_ms(double ms);
+void die(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
+void note(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void redis_start(void);
+void redis_stop(void);
+redisContext *redis_connect(void);
+/* A command on B.c that must not fail; the reply is freed unless kept. */
+redisReply *cmd(const char *fmt, ...);
+void cmd_ok(const char *fmt, ...);
+long long cmd_int(const char *fmt, ...);
+/* 0 when the daemon runs with both lanes consuming, else -1 (log kept). */
+int daemon_start(const struct daemon_opts *o);
+void daemon_stop(void);
+void daemon_first_error(char *out, size_t sz);
+int fake_start(void);
+void fake_stop(void);
+void cleanup(void);
+/* /proc/<pid>: resident and peak KiB; CPU ticks; context switches. */
+int proc_mem(pid_t pid, long *rss_kb, long *hwm_kb);
+int proc_pss(pid_t pid, long *pss_kb, long *uss_kb);
+long long proc_cpu_ticks(pid_t pid);
+long long proc_ctxsw(pid_t pid);
+void machine_describe(char *buf, size_t sz);
+
+/* plans.c */
+void plan_id(char *out, size_t sz, char prefix);
+void groups_at_zero(void);
+void fresh_redis(void);
+/* Appends (pipelines) an XADD of a valid reduce-only EXECUTE plan. */
+void append_plan(redisContext *c, const char *stream, const char *id,
+    const char *symbol);
+void append_grant(redisContext *c, const char *id);
+void drain_replies(redisContext *c, int n);
+const char *symbol_qty(const char *symbol);
+/* Waits until the result stream holds n entries; -1 when it stalls. */
+int wait_results(long n, int stall_sec);
+/* Every result's ms time and lane; counts entries not executed. */
+struct results {
+	long n;
+	int64_t *ms;
+	char *manual;           /* 1: lane manual */
+	long not_executed;
+	char first_error[160];
+};
+void results_read(struct results *r);
+void results_free(struct results *r);
+
+/* stats.c */
+int cmp_double(const void *a, const void *b);
+double median(const double *v, int n);
+double pct(double *v, int n, double q);       /* sorts v */
+
+#endif
