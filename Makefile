@@ -243,12 +243,16 @@ $(ASAN_BUILD)/sanitizer-options.o: tests/fuzz/sanitizer-options.c
 	$(CC) $(WARN) $(CFLAGS) $(ASAN_FLAGS) -DSAN_LOG_PATH='"$(ASAN_LOG)"' \
 		-c -o $@ $<
 
+# CFLAGS and LDFLAGS are exported to the suite too, so a test that runs
+# make on $(ASAN_BUILD) (make install) links with the same flags.
+ASAN_CFLAGS  = $(CFLAGS) $(ASAN_FLAGS)
+ASAN_LDFLAGS = $(LDFLAGS) $(ASAN_FLAGS) $(abspath $(ASAN_BUILD))/sanitizer-options.o
 check-asan: $(ASAN_BUILD)/sanitizer-options.o
 	@rm -rf $(ASAN_BUILD)/sanitizer && mkdir -p $(ASAN_BUILD)/sanitizer
 	@$(MAKE) --no-print-directory BUILD=$(ASAN_BUILD) \
-		CFLAGS="$(CFLAGS) $(ASAN_FLAGS)" \
-		LDFLAGS="$(LDFLAGS) $(ASAN_FLAGS) $(abspath $(ASAN_BUILD))/sanitizer-options.o" \
+		CFLAGS="$(ASAN_CFLAGS)" LDFLAGS="$(ASAN_LDFLAGS)" \
 		all $(ASAN_BUILD)/unit-tests && \
+	CFLAGS="$(ASAN_CFLAGS)" LDFLAGS="$(ASAN_LDFLAGS)" \
 	ASAN_OPTIONS=$(ASAN_OPTS) LSAN_OPTIONS=log_path=$(ASAN_LOG) \
 		UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1:log_path=$(ASAN_LOG) \
 		BUILD=$(ASAN_BUILD) tests/run-all.sh; rc=$$?; \

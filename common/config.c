@@ -18,7 +18,7 @@
 #include "log.h"
 
 enum kind { K_NAME, K_OPTNAME, K_INT, K_BOOL, K_LIST, K_SYMLIST, K_DEC, K_BACKEND,
-	K_FILTERS, K_URL, K_DIR };
+	K_FILTERS, K_URL, K_DIR, K_HOSTPORTS };
 
 struct setting {
 	const char *name;
@@ -87,6 +87,10 @@ static const struct setting table[] = {
 	  S(hourly_notional[0]), "100000", 0, 0 },
 	{ "INTENT_EXECUTOR_HOURLY_NOTIONAL_USDT_MANUAL", K_DEC,
 	  S(hourly_notional[1]), "5000", 0, 0 },
+	{ "INTENT_EXECUTOR_MAX_DELIVERIES", K_INT, S(max_deliveries), "5",
+	  1, 1000 },
+	{ "REDIS_SENTINELS", K_HOSTPORTS, S(sentinels), "", 0, 0 },
+	{ "REDIS_MASTER_NAME", K_NAME, S(redis_master_name), "mymaster", 0, 0 },
 };
 #define NSETTINGS (sizeof(table) / sizeof(table[0]))
 
@@ -111,7 +115,9 @@ const char *const config_names[] = {
 	"INTENT_EXECUTOR_MAX_ORDERS_PER_MIN_MANUAL",
 	"INTENT_EXECUTOR_MAX_PLAN_AGE_SEC", "INTENT_EXECUTOR_BREAKER_FAILURES",
 	"INTENT_EXECUTOR_HOURLY_NOTIONAL_USDT_MAIN",
-	"INTENT_EXECUTOR_HOURLY_NOTIONAL_USDT_MANUAL", NULL,
+	"INTENT_EXECUTOR_HOURLY_NOTIONAL_USDT_MANUAL",
+	"INTENT_EXECUTOR_MAX_DELIVERIES", "REDIS_SENTINELS", "REDIS_MASTER_NAME",
+	NULL,
 };
 
 static int fail(char *err, size_t errlen, const char *name, const char *why,
@@ -184,7 +190,7 @@ static int parse_list(const char *v, struct strlist *l, int symbols,
 					return *why = "a symbol may hold only A-Z and 0-9", -1;
 				if (c <= 0x20 || c >= 0x7f)
 					return *why = "an item holds a space or a non-ASCII byte", -1;
-				it[i] = symbols ? (char)toupper(c) : (char)c;
+				it[i] = (char)(symbols ? toupper(c) : c);
 			}
 			it[n] = '\0';
 		}
@@ -194,6 +200,44 @@ static int parse_list(const char *v, struct strlist *l, int symbols,
 	}
 	if (symbols && l->n == 0)
 		return *why = "empty: no symbol could ever trade", -1;
+	return 0;
+}
+
+int hostport_split(const char *item, char *host, size_t hostsz, int *port)
+{
+	const char *colon = strrchr(item, ':');
+	const char *h = item, *he = colon;
+	long x;
+
+	if (!colon || colon == item || parse_int(colon + 1, 1, 65535, &x) < 0)
+		return -1;
+	if (item[0] == '[') {           /* [v6addr]:port */
+		if (colon[-1] != ']' || colon - item < 3)
+			return -1;
+		h = item + 1;
+		he = colon - 1;
+	} else if (memchr(item, ':', (size_t)(colon - item))) {
+		return -1;              /* a v6 address needs its brackets */
+	}
+	if ((size_t)(he - h) >= hostsz)
+		return -1;
+	memcpy(host, h, (size_t)(he - h));
+	host[he - h] = '\0';
+	*port = (int)x;
+	return 0;
+}
+
+static int parse_hostports(const char *v, struct strlist *l, const char **why)
+{
+	char host[LIST_ITEM_MAX];
+	int port;
+
+	if (parse_list(v, l, 0, why) < 0)
+		return -1;
+	for (int i = 0; i < l->n; i++)
+		if (hostport_split(l->item[i], host, sizeof(host), &port) < 0)
+			return *why = "each item must be host:port (port 1 to 65535; "
+			    "[addr]:port for IPv6)", -1;
 	return 0;
 }
 
@@ -264,6 +308,10 @@ static int parse_one(struct settings *s, const struct setting *t,
 	case K_SYMLIST:
 		if (parse_list(v, (struct strlist *)field, t->kind == K_SYMLIST,
 			&why) < 0)
+			return fail(err, errlen, t->name, why, v);
+		return 0;
+	case K_HOSTPORTS:
+		if (parse_hostports(v, (struct strlist *)field, &why) < 0)
 			return fail(err, errlen, t->name, why, v);
 		return 0;
 	case K_DEC:

@@ -56,6 +56,9 @@ struct settings {
 	int max_plan_age_sec;           /* older plans are not executed */
 	int breaker_failures;           /* consecutive failed orders to halt */
 	int64_t hourly_notional[2];     /* rolling budget per lane; 0 = none */
+	int max_deliveries;             /* past this, an entry is dead-lettered */
+	struct strlist sentinels;       /* "host:port" items; n == 0: no Sentinel */
+	char redis_master_name[128];    /* the master's name at the sentinels */
 };
 
 /* Fills s from the environment; -1 with a message naming the variable. */
@@ -72,6 +75,12 @@ int envfile_parse(const char *text, size_t len,
     char *err, size_t errlen);
 /* Reads PATH with envfile_parse() and setenv()s each pair over the env. */
 int envfile_load(const char *path, char *err, size_t errlen);
+
+/*
+ * Splits a REDIS_SENTINELS item ("host:port", "[v6addr]:port") into host
+ * (brackets removed) and port; -1 when it is not of that form.
+ */
+int hostport_split(const char *item, char *host, size_t hostsz, int *port);
 
 /* "['a', 'b']", as the original printed its lists. */
 void strlist_format(const struct strlist *l, char *buf, size_t sz);

@@ -93,7 +93,7 @@ void log_sanitize(char *dst, size_t dstsz, const char *src, size_t len)
 		return;
 	for (i = 0; i < len && o + 1 < dstsz; i++) {
 		unsigned char c = (unsigned char)src[i];
-		dst[o++] = (c >= 0x20 && c < 0x7f) ? (char)c : '?';
+		dst[o++] = (char)((c >= 0x20 && c < 0x7f) ? c : '?');
 	}
 	if (i < len && dstsz >= 4) {
 		o = o > dstsz - 4 ? dstsz - 4 : o;

@@ -40,7 +40,7 @@ static int show(struct ctl *c)
 		    "consecutive_failures", fails));
 	} else {
 		printf("trading state: %s%s%s\nconsecutive failed orders: %s\n",
-		    state, raw && strcmp(raw, state) ? " (key holds an unknown "
+		    state, raw && strcmp(raw, state) != 0 ? " (key holds an unknown "
 		    "value: the daemon treats it as HALTED)" : "",
 		    raw ? "" : " (key absent)", fails);
 	}

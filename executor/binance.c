@@ -157,7 +157,7 @@ void bn_signed(struct binance *b, int post, const char *path,
 	if (!b->synced_at || mono_ms() - b->synced_at > BN_TIME_TTL_MS)
 		bn_sync_time(b);
 	bn_query_add_int(q, "recvWindow", BN_RECV_WINDOW_MS);
-	bn_query_add_int(q, "timestamp", (long long)(wall_ms() + b->offset_ms));
+	bn_query_add_int(q, "timestamp", (long long)wall_ms() + b->offset_ms);
 	if (bn_query_sign(q, b->cred.secret, b->cred.secret_len) < 0) {
 		memset(r, 0, sizeof(*r));
 		r->outcome = BN_NOT_SENT;

@@ -179,7 +179,7 @@ void bn_http_request(struct bn_http *c, int post, const char *path,
 	curl_easy_getinfo(c->h, CURLINFO_RESPONSE_CODE, &r->status);
 	r->body = c->buf ? c->buf : "";
 	r->len = c->len;
-	r->retry_after = header_num(c->h, "Retry-After", 86400 * 7);
+	r->retry_after = header_num(c->h, "Retry-After", 86400L * 7);
 	r->used_weight_1m = header_num(c->h, "X-MBX-USED-WEIGHT-1M", 100000000);
 	r->orders_10s = header_num(c->h, "X-MBX-ORDER-COUNT-10S", 100000000);
 	r->orders_1m = header_num(c->h, "X-MBX-ORDER-COUNT-1M", 100000000);

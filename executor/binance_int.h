@@ -16,9 +16,9 @@
 #include "credentials.h"
 
 #define BN_RECV_WINDOW_MS 5000
-#define BN_FILTERS_TTL_MS (10 * 60 * 1000)
+#define BN_FILTERS_TTL_MS (10LL * 60 * 1000)
 #define BN_FILTERS_RETRY_MS 5000
-#define BN_TIME_TTL_MS (30 * 60 * 1000)
+#define BN_TIME_TTL_MS (30LL * 60 * 1000)
 #define BN_MAX_WAIT_MS 3000     /* longest pause before a request */
 #define BN_BAN_DEFAULT_S 120    /* a 418 without Retry-After */
 #define BN_BOOK_SIZE 1024

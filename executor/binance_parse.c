@@ -176,7 +176,7 @@ static int merge_lots(const struct lot *lot, const struct lot *mkt,
 	f->max_qty = lot->max;
 	if (mkt->seen && mkt->step > 0 && mkt->step != f->step) {
 		__int128 l = (__int128)f->step / gcd64(f->step, mkt->step) * mkt->step;
-		if (l > 1000000LL * DEC_SCALE) {
+		if (l > (__int128)1000000 * DEC_SCALE) {
 			snprintf(err, errlen, "LOT_SIZE and MARKET_LOT_SIZE steps disagree");
 			return -1;
 		}

@@ -78,7 +78,7 @@ int bn_hmac_hex(const char *secret, size_t secret_len, const char *msg,
 	    !HMAC(EVP_sha256(), secret, (int)secret_len,
 		(const unsigned char *)msg, len, md, &mdlen) || mdlen != 32)
 		return -1;
-	for (unsigned i = 0; i < mdlen; i++) {
+	for (size_t i = 0; i < mdlen; i++) {
 		out[2 * i] = hex[md[i] >> 4];
 		out[2 * i + 1] = hex[md[i] & 15];
 	}

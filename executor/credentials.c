@@ -70,7 +70,7 @@ static int read_file(const char *dir, const char *name, char *out,
     size_t *outlen, char *err, size_t errlen)
 {
 	char path[512], buf[CRED_MAX + 2];
-	struct stat st;
+	struct stat st = { 0 };         /* for the analyzer: used only after fstat() */
 	size_t len = 0;
 	const char *why;
 

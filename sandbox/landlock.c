@@ -1,6 +1,7 @@
 /*
  * landlock.c - file and TCP access limits for a child (Landlock LSM).
- * Lane workers: no file access at all, TCP connect to the Redis port only.
+ * Lane workers: no file access at all, TCP connect to the Redis port only
+ * (and the sentinels' ports when Redis Sentinel is used).
  * The executor: read-only what TLS and name resolution need, TCP connect to
  * the exchange port only.  A kernel without Landlock (or an older ABI)
  * is logged with what is not enforced, and the child goes on: seccomp and
@@ -61,6 +62,17 @@ static int add_path(int rfd, const char *path)
 	return rc < 0 ? -1 : 0;
 }
 
+/* Allows TCP connect to port (0: nothing). */
+static void add_port(int rfd, const char *role, int port)
+{
+	struct ll_net_port_attr np = { .allowed_access = LL_NET_CONNECT_TCP,
+		.port = (__u64)port };
+	if (port <= 0)
+		return;
+	if (syscall(SYS_landlock_add_rule, rfd, LL_RULE_NET_PORT, &np, 0) < 0)
+		fatal("sandbox %s: landlock rule for TCP port %d", role, port);
+}
+
 int landlock_prepare(const struct sandbox_spec *s)
 {
 	int abi = abi_version();
@@ -91,11 +103,10 @@ int landlock_prepare(const struct sandbox_spec *s)
 	for (int i = 0; s->ro_paths && s->ro_paths[i]; i++)
 		if (add_path(rfd, s->ro_paths[i]) < 0)
 			fatal("sandbox %s: landlock rule for %s", s->role, s->ro_paths[i]);
-	if (abi >= 4 && s->tcp_port > 0) {
-		struct ll_net_port_attr np = { .allowed_access = LL_NET_CONNECT_TCP,
-			.port = (__u64)s->tcp_port };
-		if (syscall(SYS_landlock_add_rule, rfd, LL_RULE_NET_PORT, &np, 0) < 0)
-			fatal("sandbox %s: landlock port rule", s->role);
+	if (abi >= 4) {
+		add_port(rfd, s->role, s->tcp_port);
+		for (int i = 0; s->tcp_ports && s->tcp_ports[i]; i++)
+			add_port(rfd, s->role, s->tcp_ports[i]);
 	}
 	return rfd;
 }

@@ -26,7 +26,7 @@ static char *slurp(const char *path, size_t *len)
 	if (!buf)
 		exit(1);
 	*len = fread(buf, 1, (1 << 20) - 1, f);
-	fclose(f);
+	(void)fclose(f);        /* read only: nothing to lose */
 	return buf;
 }
 
@@ -67,7 +67,7 @@ int main(int argc, char **argv)
 
 	if (argc == 3 && strcmp(argv[1], "--pfc") == 0) {
 		load(argv[2], &p);
-		fflush(stdout);
+		(void)fflush(stdout);   /* nothing buffered yet; write(2) follows */
 		if (policy_export_pfc(&p, STDOUT_FILENO, err, sizeof(err)) < 0) {
 			fprintf(stderr, "%s: %s\n", argv[2], err);
 			return 1;

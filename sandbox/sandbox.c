@@ -96,8 +96,10 @@ static void on_sigsys(int sig, siginfo_t *si, void *uc)
 		int n = snprintf(msg, sizeof(msg),
 		    "FATAL %s: sandbox violation: syscall %s (%d) is not allowed\n",
 		    active_role, report_name(si->si_syscall), si->si_syscall);
-		if (n > 0 && write(STDERR_FILENO, msg, (size_t)n) < 0)
-			n = 0;
+		if (n > 0) {
+			ssize_t w = write(STDERR_FILENO, msg, (size_t)n);
+			(void)w;        /* nothing left to do if stderr is gone */
+		}
 	}
 	syscall(SYS_ptrace, PTRACE_TRACEME, 0, 0, 0);
 	_exit(128 + SIGSYS);
@@ -129,6 +131,7 @@ void sandbox_load_policy(const char *role, const struct sandbox_policy *pol)
 
 void sandbox_apply(const struct sandbox_spec *s)
 {
+	pid_t parent = getppid();
 	if (syscall(SYS_close_range, (unsigned)s->keep_fds, ~0U, 0) < 0)
 		fatal("sandbox %s: close_range", s->role);
 	set_limit(s->role, RLIMIT_CORE, "RLIMIT_CORE", 0);
@@ -139,6 +142,12 @@ void sandbox_apply(const struct sandbox_spec *s)
 		set_limit(s->role, RLIMIT_NPROC, "RLIMIT_NPROC", s->nproc);
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
 		fatal("sandbox %s: no_new_privs", s->role);
+	/* the supervisor gone (not by systemd, which stops the whole unit):
+	 * stop as on SIGTERM.  Set after the uid change, which clears it. */
+	if (prctl(PR_SET_PDEATHSIG, SIGTERM, 0, 0, 0) < 0)
+		fatal("sandbox %s: PR_SET_PDEATHSIG", s->role);
+	if (getppid() != parent)
+		fatalx("sandbox %s: the supervisor is gone", s->role);
 	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
 		fatal("sandbox %s: PR_SET_DUMPABLE", s->role);
 	landlock_enforce(rfd, s->role);

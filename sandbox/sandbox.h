@@ -42,7 +42,8 @@ struct sandbox_spec {
 	unsigned long nofile;           /* RLIMIT_NOFILE */
 	unsigned long nproc;            /* RLIMIT_NPROC: 0, or threads it needs */
 	const char *const *ro_paths;    /* Landlock: readable trees, or NULL */
-	int tcp_port;                   /* Landlock: the one TCP port to connect */
+	int tcp_port;                   /* Landlock: a TCP port to connect to */
+	const int *tcp_ports;           /* and these (0 ends the list), or NULL */
 };
 
 void sandbox_apply(const struct sandbox_spec *s);

@@ -14,7 +14,8 @@
 # failed invariant fails the target; the input is saved under
 # BUILD/fuzz/crashes/NAME/ and the report and the way to turn it into a
 # regression test are printed.  Extra libFuzzer flags for one target may be
-# put in tests/fuzz/fuzz_NAME.options (one line); FUZZ_FLAGS adds to all.
+# put in tests/fuzz/fuzz_NAME.options (lines not starting with #; paths
+# relative to the top of the tree); FUZZ_FLAGS adds to all.
 # Exits 1 when any target failed.
 set -u
 TOP=$(cd "$(dirname "$0")/.." && pwd)
@@ -34,6 +35,7 @@ run_one() {
 	out=$dir/logs/$name.result
 	crashdir=$dir/crashes/$name
 	work=$dir/work/$name
+	cd "$TOP" || return 1         # options name files relative to the top
 	regdir=$TOP/tests/fuzz/regressions/$name
 	corpus=$TOP/tests/fuzz/corpus/$name
 	mkdir -p "$dir/logs" "$crashdir" "$work"

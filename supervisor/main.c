@@ -201,7 +201,7 @@ static int read_secret(const char *dir, const char *name, char *buf,
 		return 0;
 	size_t n = fread(buf, 1, sz - 1, f);
 	int more = fgetc(f) != EOF;
-	fclose(f);
+	(void)fclose(f);        /* read only: nothing to lose */
 	while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == '\r'))
 		n--;
 	buf[n] = '\0';

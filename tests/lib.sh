@@ -419,3 +419,170 @@ setting_defaults() {
 		sed -n 's/^"\([A-Z_]*\)", *K_[A-Z]*, *S([^)]*), *"\([^"]*\)".*/\1=\2/p'
 }
 setting_names() { setting_defaults | cut -d= -f1; }
+
+# --- exactly-once helpers (t_crash_matrix, t_soak, t_two_daemons,
+# t_sentinel, t_deadletter)
+
+# Processes a test starts besides the daemon, Redis and the fake: killed
+# (by pid) when the script exits, once it has run `trap eo_cleanup EXIT`
+# (and start_fake_eo instead of start_fake).
+EXTRA_PIDS=()
+declare -A DPID=()              # named daemons: name -> supervisor pid
+eo_cleanup() {
+	local n p
+	for n in "${!DPID[@]}"; do
+		p=${DPID[$n]}
+		[ -n "$p" ] && kill -0 "$p" 2>/dev/null && kill_tree "$p"
+	done
+	for p in "${EXTRA_PIDS[@]}"; do kill_pid -9 "$p" 2>/dev/null; done
+	stop_fake
+	cleanup
+}
+start_fake_eo() { start_fake "$@"; trap eo_cleanup EXIT; }
+
+# claim_state PLAN_ID: the state in its claim hash ("" without one).
+claim_state() { redis-cli HGET "quantum:intent_executor:claim:$1" state; }
+# wait_claim_state PLAN_ID STATE [seconds]
+wait_claim_state() {
+	local i
+	for i in $(seq $((${3:-10} * 50))); do
+		[ "$(claim_state "$1")" = "$2" ] && return 0
+		sleep 0.02
+	done
+	echo "claim of $1 never reached state $2 (it is: $(claim_state "$1"))" >&2
+	return 1
+}
+# kill_pid SIGNAL PID...: signals processes by id, refusing anything that
+# is not a real pid (an empty or 0 pid, e.g. a child the status file shows
+# as not running, would make `kill` signal the whole process group).
+# False when a pid was refused or could not be signalled.
+kill_pid() {
+	local sig=$1 p rc=0
+	shift
+	for p in "$@"; do
+		case $p in
+		'' | 0 | 1 | *[!0-9]*) echo "kill_pid: not a pid: '$p'" >&2; rc=1 ;;
+		*) kill "$sig" "$p" 2>/dev/null || rc=1 ;;
+		esac
+	done
+	return $rc
+}
+# tree_pids PID: PID and its children.
+tree_pids() { echo "$1" $(ps -o pid= --ppid "$1" 2>/dev/null); }
+# kill_tree PID: a host dies: SIGSTOP, then SIGKILL, a supervisor and its
+# children together (the children have no parent-death signal).
+kill_tree() {
+	local p
+	p=$(tree_pids "$1")
+	# shellcheck disable=SC2086
+	kill_pid -STOP $p
+	# shellcheck disable=SC2086
+	kill_pid -9 $p
+	wait "$1" 2>/dev/null
+	return 0
+}
+# consumer_of [STATUS_FILE]: the supervisor's consumer name (<host>_<pid>).
+consumer_of() {
+	awk '/^supervisor /{for (i = 2; i <= NF; i++)
+		if (index($i, "consumer=") == 1) print substr($i, 10)}' "${1:-$T/status}"
+}
+# entry_pending STREAM GROUP ID: "consumer deliveries" of a pending entry
+# ("" when it is not pending).
+entry_pending() {
+	redis-cli --raw XPENDING "$1" "$2" "$3" "$3" 1 | paste -sd' ' | awk 'NF >= 4 {print $2, $4}'
+}
+# grant_many PREFIX FROM TO: permits for PREFIX<FROM> .. PREFIX<TO>.
+grant_many() {
+	local out
+	out=$(redis-cli EVAL "for i = tonumber(ARGV[2]), tonumber(ARGV[3]) do
+		redis.call('SET', 'quantum:permit:p33:' .. ARGV[1] .. i, '{\"allow\": true}', 'EX', 900)
+	end
+	return 1" 0 "$1" "$2" "$3" 2>&1)
+	[ "$out" = 1 ]
+}
+# add_many STREAM PREFIX FROM TO [NSYM]: plans PREFIX<FROM> .. PREFIX<TO>
+# (add_plan's defaults; symbols rotate over the first NSYM (3) of ETHUSDT,
+# BTCUSDT, TRXUSDT) in one round trip; fails unless Redis added them all
+# (redis-cli exits 0 on an error reply).
+add_many() {
+	local out
+	out=$(redis-cli EVAL "local s = {'ETHUSDT', 'BTCUSDT', 'TRXUSDT'}
+		local q = {'0.01', '0.002', '10'}
+		for i = tonumber(ARGV[2]), tonumber(ARGV[3]) do
+			local k = i % tonumber(ARGV[5]) + 1
+			redis.call('XADD', KEYS[1], '*', 'plan_id', ARGV[1] .. i,
+				'action', 'FULL_CLOSE_PROPOSED', 'decision', 'EXECUTE',
+				'symbol', s[k], 'side', 'SELL', 'type', 'MARKET', 'qty', q[k],
+				'reduceOnly', 'true', 'source', 'intent_bridge', 'timestamp', ARGV[4])
+		end
+		return tonumber(ARGV[3]) - tonumber(ARGV[2]) + 1" 1 "$1" "$2" "$3" "$4" "$(date +%s)" "${5:-3}" 2>&1)
+	[ "$out" = $(($4 - $3 + 1)) ]
+}
+# result_rows PREFIX: "plan_id executed order_id error" of every result of
+# the plans whose id starts with PREFIX, one a line.
+result_rows() {
+	redis-cli --json XRANGE quantum:stream:apply.result - + | jq -r --arg p "$1" '
+		.[] | .[1] as $f
+		| ([range(0; $f | length; 2) | {key: $f[.], value: $f[. + 1]}] | from_entries)
+		| select(.plan_id | startswith($p))
+		| (.details | fromjson) as $d
+		| [.plan_id, .executed, ($d.order_id // "-"), ($d.error // "-")] | @tsv'
+}
+# tally IDS_FILE ROWS_FILE: sets T_PLANS, T_RESULTS, T_LOST (plans without a
+# result), T_DUP (plans with more than one result), T_EXEC (executed
+# results), T_DUPEXEC (plans executed more than once), T_NOTEXEC (plans
+# without an executed result), and T_LOST_IDS / T_DUP_IDS (a few of each).
+tally() {
+	T_PLANS=$(sort -u "$1" | wc -l)
+	T_RESULTS=$(wc -l <"$2")
+	T_EXEC=$(awk -F'\t' '$2 == "true"' "$2" | wc -l)
+	local lost dup
+	lost=$(comm -23 <(sort -u "$1") <(cut -f1 "$2" | sort -u))
+	dup=$(cut -f1 "$2" | sort | uniq -d)
+	T_LOST=$(grep -c . <<<"$lost")
+	T_DUP=$(grep -c . <<<"$dup")
+	T_LOST_IDS=$(head -n 5 <<<"$lost" | xargs)
+	T_DUP_IDS=$(head -n 5 <<<"$dup" | xargs)
+	T_DUPEXEC=$(awk -F'\t' '$2 == "true" {print $1}' "$2" | sort | uniq -d | grep -c .)
+	T_NOTEXEC=$(comm -23 <(sort -u "$1") <(awk -F'\t' '$2 == "true" {print $1}' "$2" | sort -u) | grep -c .)
+}
+# wait_decided IDS_FILE SECONDS: until every plan listed has a result.
+wait_decided() {
+	local end=$((SECONDS + $2)) missing
+	while :; do
+		missing=$(comm -23 <(sort -u "$1") <(result_rows "" | cut -f1 | sort -u) | wc -l)
+		[ "$missing" = 0 ] && return 0
+		[ $SECONDS -ge $end ] && { echo "  $missing plan(s) without a result" >&2; return 1; }
+		sleep 0.5
+	done
+}
+# start_daemon_named NAME [VAR=value ...]: one more daemon (another host),
+# logging to $T/NAME.log with its status in $T/NAME.status; its supervisor
+# pid in DPID[NAME].  Returns once both its lanes consume.
+start_daemon_named() {
+	local name=$1; shift
+	"$TOP/scripts/role-users.sh"
+	: >"$T/$name.log"
+	env REDIS_PORT="$RPORT" INTENT_EXECUTOR_PERMIT_TIMEOUT_MS=1000 \
+		INTENT_EXECUTOR_BACKEND=paper INTENT_EXECUTOR_STATUS_FILE="$T/$name.status" "$@" \
+		"$BUILD/quantum-intent-executor" >>"$T/$name.log" 2>&1 &
+	DPID[$name]=$!
+	DLOG=$T/$name.log wait_log "Consuming MAIN" 10 &&
+		DLOG=$T/$name.log wait_log "Consuming MANUAL" 10
+}
+# free_port: a loopback TCP port nothing listens on now.
+free_port() {
+	local p
+	while :; do
+		p=$((20000 + RANDOM % 40000))
+		[ -z "$(ss -Htln "sport = :$p" 2>/dev/null)" ] && [ "$p" != "${RPORT:-}" ] && { echo "$p"; return; }
+	done
+}
+# in_log FILE TEXT [seconds]: wait_log on another daemon's log.
+in_log() { DLOG=$1 wait_log "$2" "${3:-5}"; }
+# status_of STATUS_FILE ROLE FIELD: status_get for another daemon's file.
+status_of() {
+	awk -v r="$2" -v k="$3=" '$1 == r {
+		for (i = 2; i <= NF; i++) if (index($i, k) == 1) print substr($i, length(k) + 1)
+	}' "$1" 2>/dev/null
+}

@@ -13,14 +13,31 @@
 #include "worker.h"
 
 #define MANUAL_KEY "quantum:manual_lane:enabled"
+/*
+ * Permit polls: after 1 ms, then every POLL_FAST_MS while the plan has
+ * waited less than POLL_FAST_FOR_MS (a permit usually follows its plan
+ * within milliseconds: it is noticed within POLL_FAST_MS), then every
+ * POLL_MAX_MS until the permit timeout.  Polls fall on a common grid of
+ * their interval, so plans that wait alike share one round (one EVAL for
+ * all their keys) instead of each waking the worker.
+ */
+#define POLL_FAST_MS 2
+#define POLL_FAST_FOR_MS 1000
 #define POLL_MAX_MS 20
+#define PERMIT_KEY_MAX (sizeof("quantum:permit:p33:") + PLAN_ID_MAX)
 
-/* One round trip for either permit encoding, never a WRONGTYPE error. */
+/*
+ * One round trip for the permits of every plan polled, either encoding,
+ * never a WRONGTYPE error: for each key, {type, value} or {type}.
+ */
 static const char permit_script[] =
-    "local t = redis.call('TYPE', KEYS[1]).ok "
-    "if t == 'string' then return {t, redis.call('GET', KEYS[1])} end "
-    "if t == 'hash' then return {t, redis.call('HGETALL', KEYS[1])} end "
-    "return {t}";
+    "local out = {} "
+    "for i, k in ipairs(KEYS) do "
+    "local t = redis.call('TYPE', k).ok "
+    "if t == 'string' then out[i] = {t, redis.call('GET', k)} "
+    "elseif t == 'hash' then out[i] = {t, redis.call('HGETALL', k)} "
+    "else out[i] = {t} end end "
+    "return out";
 
 static void id8(char out[9], const char *plan_id)
 {
@@ -208,8 +225,23 @@ static const char claim_script[] =
     "if cur == ARGV[1] then return redis.call('HGET', KEYS[2], 'state') end "
     "return 'other'";
 
-/* 1 (skipped: acknowledged, or left pending when Redis failed) or 0. */
-static int is_duplicate(struct worker *w, const char *id, struct plan_ok *ok)
+/* The trading state in a GET reply; an error reply or odd type: HALTED. */
+static enum trading_state state_of_reply(const redisReply *r)
+{
+	if (r->type == REDIS_REPLY_NIL)
+		return TS_ACTIVE;
+	if (r->type == REDIS_REPLY_STRING)
+		return trading_state_of(r->str, r->len, 1);
+	return TS_HALTED;
+}
+
+/*
+ * 1 (skipped: acknowledged, or left pending when Redis failed) or 0.
+ * With st, the trading state is read too, in the claim's round trip (a
+ * GET pipelined after the EVAL, so it sees the state after the claim).
+ */
+static int is_duplicate(struct worker *w, const char *id, struct plan_ok *ok,
+    enum trading_state *st)
 {
 	const char *plan_id = ok->plan_id;
 	char pid[9];
@@ -218,11 +250,25 @@ static int is_duplicate(struct worker *w, const char *id, struct plan_ok *ok)
 	if (jobs_by_plan_id(&w->jobs, plan_id)) {
 		where = "already in progress";
 	} else {
-		redisReply *r = wr_cmd(w, "EVAL %s 2 quantum:intent_executor:done:%s "
+		redisReply *r = NULL, *g = NULL;
+		if (!w->rc)
+			return 1;
+		redisAppendCommand(w->rc, "EVAL %s 2 quantum:intent_executor:done:%s "
 		    "quantum:intent_executor:claim:%s %s|%s %s", claim_script, plan_id,
 		    plan_id, w->stream, id, lane_name(w->lane));
-		if (!r)
+		if (st)
+			redisAppendCommand(w->rc, "GET " TRADING_STATE_KEY);
+		if (redisGetReply(w->rc, (void **)&r) != REDIS_OK ||
+		    (st && redisGetReply(w->rc, (void **)&g) != REDIS_OK)) {
+			if (r)
+				freeReplyObject(r);
+			wr_lost(w, w->rc->errstr[0] ? w->rc->errstr : "no reply");
 			return 1;       /* Redis lost: entry stays pending */
+		}
+		if (st) {
+			*st = state_of_reply(g);
+			freeReplyObject(g);
+		}
 		if (r->type != REDIS_REPLY_STRING && r->type != REDIS_REPLY_STATUS) {
 			log_error("claim of %s failed: %s", plan_id,
 			    r->type == REDIS_REPLY_ERROR ? r->str : "bad reply");
@@ -295,16 +341,6 @@ struct job_view {
 	int reduce_only;
 };
 
-/* The trading state in a GET reply; an error reply or odd type: HALTED. */
-static enum trading_state state_of_reply(const redisReply *r)
-{
-	if (r->type == REDIS_REPLY_NIL)
-		return TS_ACTIVE;
-	if (r->type == REDIS_REPLY_STRING)
-		return trading_state_of(r->str, r->len, 1);
-	return TS_HALTED;
-}
-
 /*
  * The gate a plan passes at read time and again just before it leaves:
  * its age and the trading state.  0 to go on, else 1 with err set.
@@ -328,27 +364,33 @@ static int gate(struct worker *w, const struct job_view *v,
 
 /*
  * At read time: the plan's time (an unreadable timestamp rejects it), its
- * age and the trading state.  0 to queue, 1 rejected (err set), -1 Redis
- * was lost (the entry stays pending).
+ * age and the trading state (*st when the claim's round trip read it,
+ * else read here).  0 to queue, 1 rejected (err set), -1 Redis was lost
+ * (the entry stays pending).
  */
 static int read_gate(struct worker *w, const char *id, const struct plan *p,
-    struct plan_ok *ok, char *err, size_t errlen)
+    struct plan_ok *ok, const enum trading_state *st, char *err, size_t errlen)
 {
 	const char *why;
 	struct job_view v = { plan_time_ms(p->timestamp, id, &why),
 		ok->reduce_only };
+	enum trading_state now_st;
 
 	if (v.plan_ms < 0) {
 		snprintf(err, errlen, "plan_invalid_timestamp:%s", why);
 		return 1;
 	}
 	ok->plan_ms = v.plan_ms;
-	redisReply *r = wr_cmd(w, "GET " TRADING_STATE_KEY);
-	if (!r)
-		return -1;
-	enum trading_state st = state_of_reply(r);
-	freeReplyObject(r);
-	return gate(w, &v, st, err, errlen);
+	if (st) {
+		now_st = *st;
+	} else {
+		redisReply *r = wr_cmd(w, "GET " TRADING_STATE_KEY);
+		if (!r)
+			return -1;
+		now_st = state_of_reply(r);
+		freeReplyObject(r);
+	}
+	return gate(w, &v, now_st, err, errlen);
 }
 
 void lane_entry(struct worker *w, const char *id, const redisReply *fields)
@@ -356,6 +398,8 @@ void lane_entry(struct worker *w, const char *id, const redisReply *fields)
 	struct plan p;
 	struct plan_ok ok;
 	char err[ERROR_MAX];
+	/* cppcheck-suppress unreadVariable ; read on the main lane, where the
+	 * conditional below does not assign it */
 	int consumed = 0, g;
 
 	if (jobs_by_stream_id(&w->jobs, id))
@@ -380,13 +424,17 @@ void lane_entry(struct worker *w, const char *id, const redisReply *fields)
 	} else if (w->lane == LANE_MAIN ? main_guard(w, id, &p) == 0 :
 		   (consumed = manual_guard(w, id, &p)) == 1) {
 		enum plan_verdict v = plan_check(&w->s, &p, &ok, err, sizeof(err));
+		/* for a plan that may be queued, the claim's round trip reads
+		 * the trading state too (st; else read_gate reads it) */
+		enum trading_state st = TS_HALTED;
+		enum trading_state *stp = v == PLAN_OK && ok.plan_id[0] ? &st : NULL;
 		/* a copy of a plan in progress or done is skipped, whatever it
 		 * holds: its plan_id already has (or will have) its one result */
-		if (ok.plan_id[0] && is_duplicate(w, id, &ok))
+		if (ok.plan_id[0] && is_duplicate(w, id, &ok, stp))
 			;
 		else if (v != PLAN_OK)
 			reject(w, id, &p, v, err, consumed);
-		else if ((g = read_gate(w, id, &p, &ok, err, sizeof(err))) > 0)
+		else if ((g = read_gate(w, id, &p, &ok, stp, err, sizeof(err))) > 0)
 			reject(w, id, &p, PLAN_REJECT, err, consumed);
 		else if (g == 0)
 			queue(w, id, &p, &ok, consumed);
@@ -395,8 +443,9 @@ void lane_entry(struct worker *w, const char *id, const redisReply *fields)
 }
 
 /*
- * An order that reached the exchange and failed, or whose outcome stayed
- * unknown: one more in the run.  At INTENT_EXECUTOR_BREAKER_FAILURES in a
+ * An order the backend tried to place (its status is not the executor's
+ * own NOT_SENT) that failed, or whose outcome stayed unknown: one more in
+ * the run.  At INTENT_EXECUTOR_BREAKER_FAILURES in a
  * row (over both lanes and every host) trading is HALTED until an operator
  * resumes it, and the audit stream says why.
  */
@@ -440,7 +489,7 @@ static const char *guard_of(const struct job *j)
 	    strncmp(j->error, "trading_", 8) == 0)
 		return "safety";
 	if (j->res.seq == j->seq && j->seq &&
-	    strcmp(j->res.status, "REJECTED") != 0)
+	    strcmp(j->res.status, "NOT_SENT") != 0)
 		return "exchange";
 	return "executor";
 }
@@ -484,7 +533,7 @@ static void finish(struct worker *w, struct job *j)
 		log_info("❌ [lane=%s] Plan not executed: %s | error=%s",
 		    lane_name(w->lane), pid, j->error);
 	}
-	if (r.res && !j->executed && strcmp(j->res.status, "REJECTED") != 0)
+	if (r.res && !j->executed && strcmp(j->res.status, "NOT_SENT") != 0)
 		breaker_count(w, j);
 	struct job *next = jobs_pop(&w->jobs, j);
 	if (next && !w->stopping)
@@ -528,18 +577,14 @@ static void send_request(struct worker *w, struct job *j)
 	struct exec_req q = { 0 };
 	struct mbuf m;
 
-	/* the claim says "sent" before the request can reach the executor */
-	redisAppendCommand(w->rc, "SET quantum:inflight:%s %s EX 30",
-	    j->ok.symbol, j->ok.plan_id);
-	redisAppendCommand(w->rc, "HSET quantum:intent_executor:claim:%s "
-	    "state sent", j->ok.plan_id);
-	for (int i = 0; i < 2; i++) {
-		redisReply *r = NULL;
-		if (redisGetReply(w->rc, (void **)&r) != REDIS_OK) {
-			wr_lost(w, w->rc->errstr);
-			return;
-		}
-		freeReplyObject(r);
+	/* the claim says "sent" before the request can reach the executor,
+	 * and only while this consumer owns the entry (owner.c) */
+	int own = owner_mark_sent(w, j);
+	if (own <= 0) {
+		struct job *next = own == 0 ? jobs_pop(&w->jobs, j) : NULL;
+		if (next && !w->stopping)
+			start_wait(w, next);
+		return;         /* another consumer has it, or Redis was lost */
 	}
 	j->seq = ++w->next_seq ? w->next_seq : ++w->next_seq;
 	q.seq = j->seq;
@@ -575,7 +620,11 @@ static void on_permit(struct worker *w, struct job *j, const redisReply *r,
 			return;
 		}
 		int step = 1 << (j->polls < 5 ? j->polls : 5);
-		j->next_poll = now + (step > POLL_MAX_MS ? POLL_MAX_MS : step);
+		int cap = now - j->wait_start < POLL_FAST_FOR_MS ? POLL_FAST_MS :
+		    POLL_MAX_MS;
+		if (step > cap)
+			step = cap;
+		j->next_poll = (now / step + 1) * step;
 		j->polls++;
 		return;
 	} else if (strcmp(r->element[0]->str, "string") == 0 && r->elements == 2) {
@@ -613,37 +662,50 @@ static void on_permit(struct worker *w, struct job *j, const redisReply *r,
 
 void lane_poll_permits(struct worker *w)
 {
+	static char keys[JOBS_MAX][PERMIT_KEY_MAX];
+	const char *argv[JOBS_MAX + 3];
 	struct job *due[JOBS_MAX];
-	redisReply *rep[JOBS_MAX + 1];
+	redisReply *rep[2] = { NULL, NULL };
+	char nkeys[16];
 	int n = 0, got = 0;
 	int64_t now = mono_ms();
 
-	for (int i = 0; i < JOBS_MAX && w->rc; i++) {
+	if (!w->rc)
+		return;
+	for (int i = 0; i < JOBS_MAX; i++) {
 		struct job *j = &w->jobs.pool[i];
 		if (j->state != JOB_WAITING || j->next_poll > now)
 			continue;
-		redisAppendCommand(w->rc, "EVAL %s 1 quantum:permit:p33:%s",
-		    permit_script, j->ok.plan_id);
+		snprintf(keys[n], sizeof(keys[n]), "quantum:permit:p33:%s",
+		    j->ok.plan_id);
+		argv[3 + n] = keys[n];
 		due[n++] = j;
 	}
 	if (n == 0)
 		return;
+	snprintf(nkeys, sizeof(nkeys), "%d", n);
+	argv[0] = "EVAL";
+	argv[1] = permit_script;
+	argv[2] = nkeys;
+	redisAppendCommandArgv(w->rc, n + 3, argv, NULL);
 	/* the trading state, read in the same round trip, for every plan */
 	redisAppendCommand(w->rc, "GET " TRADING_STATE_KEY);
-	/* all replies first: deciding a job sends commands of its own */
-	for (; got < n + 1; got++) {
-		rep[got] = NULL;
+	/* both replies first: deciding a job sends commands of its own */
+	for (; got < 2; got++)
 		if (redisGetReply(w->rc, (void **)&rep[got]) != REDIS_OK)
 			break;
-	}
-	if (got < n + 1)
+	if (got < 2)
 		wr_lost(w, w->rc->errstr);
-	enum trading_state st = got == n + 1 ? state_of_reply(rep[n]) : TS_HALTED;
-	for (int i = 0; i < got; i++) {
-		if (i < n && w->rc && due[i]->state == JOB_WAITING)
-			on_permit(w, due[i], rep[i], now, st);
+	enum trading_state st = got == 2 ? state_of_reply(rep[1]) : TS_HALTED;
+	/* one {type[, value]} per key; an error reply stands for each */
+	const redisReply *all = rep[0];
+	int each = all && all->type == REDIS_REPLY_ARRAY &&
+	    all->elements == (size_t)n;
+	for (int i = 0; got == 2 && i < n; i++)
+		if (w->rc && due[i]->state == JOB_WAITING)
+			on_permit(w, due[i], each ? all->element[i] : all, now, st);
+	for (int i = 0; i < got; i++)
 		freeReplyObject(rep[i]);
-	}
 }
 
 int64_t lane_next_poll(struct worker *w)

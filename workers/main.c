@@ -160,7 +160,10 @@ static void resolve_redis(struct worker *w)
 
 static void lock_down(struct worker *w, struct sandbox_spec *sb, int sigfd)
 {
-	resolve_redis(w);
+	if (w->s.sentinels.n > 0)
+		sentinel_resolve(w);    /* the master is asked of them later */
+	else
+		resolve_redis(w);
 	json_object_seed(0);    /* reads /dev/urandom now, not in the sandbox */
 	sb->role = lane_name(w->lane);
 	sb->policy = &policy_worker;
@@ -169,6 +172,7 @@ static void lock_down(struct worker *w, struct sandbox_spec *sb, int sigfd)
 	sb->nproc = 0;
 	sb->ro_paths = NULL;    /* no file access at all */
 	sb->tcp_port = w->s.redis_port;
+	sb->tcp_ports = w->sentinel_ports;     /* empty without Sentinel */
 	sandbox_apply(sb);
 }
 
@@ -216,6 +220,8 @@ static int64_t next_timer(struct worker *w, int64_t now)
 		t = w->next_autoclaim;
 	if (!w->rc && w->reconnect_at < t)
 		t = w->reconnect_at;
+	if (w->rc && w->n_sentinels && w->next_sentinel_check < t)
+		t = w->next_sentinel_check;
 	if (w->stopping && w->stop_deadline < t)
 		t = w->stop_deadline;
 	return t < now ? 0 : t - now;
@@ -230,13 +236,18 @@ static void redis_work(struct worker *w, int64_t now)
 		    w->s.redis_port, w->consumer);
 		lane_retry_unwritten(w);
 	}
-	if (w->rc && now >= w->next_autoclaim && !w->stopping) {
-		w->next_autoclaim = now + w->s.claim_min_idle_ms / 2;
-		wr_autoclaim(w);
-	}
+	/* our own pending entries first: taking them over (XAUTOCLAIM) and
+	 * reading them again would count two deliveries for one */
 	while (w->rc && w->pending_mode && !w->stopping &&
 	    jobs_room(&w->jobs) > 0)
 		wr_read_pending(w);
+	if (w->rc && now >= w->next_autoclaim && !w->stopping) {
+		w->next_autoclaim = now + w->s.claim_min_idle_ms / 2;
+		owner_keepalive(w);     /* ours stay ours while we hold them */
+		if (w->rc && !w->pending_mode)
+			wr_autoclaim(w);
+	}
+	sentinel_watch(w, now);         /* with Sentinel: a new master? */
 	if (w->rc && lane_next_poll(w) <= now)
 		lane_poll_permits(w);
 	if (w->rc && !w->pending_mode && !w->stopping)

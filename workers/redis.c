@@ -4,6 +4,10 @@
  * 0), then new ones (">"), and takes over entries that dead consumers left
  * pending (XAUTOCLAIM).  A lost connection is logged and reconnected with
  * backoff; entries not yet at the executor stay pending and are read again.
+ * With Redis Sentinel each connect first asks the sentinels for the master
+ * (sentinel.c), and a reply saying the node is no longer the master ends
+ * the connection.  Entries read again pass the dead-letter check first
+ * (deadletter.c); the entries held in memory are kept fresh (owner.c).
  */
 #include <errno.h>
 #include <stdarg.h>
@@ -70,8 +74,15 @@ redisReply *wr_cmd(struct worker *w, const char *fmt, ...)
 	va_start(ap, fmt);
 	redisReply *r = redisvCommand(w->rc, fmt, ap);
 	va_end(ap);
-	if (!r)
+	if (!r) {
 		wr_lost(w, w->rc->errstr[0] ? w->rc->errstr : "no reply");
+	} else if (wr_failover_error(r)) {      /* no longer the master */
+		char why[160];
+		snprintf(why, sizeof(why), "%s", r->str);
+		freeReplyObject(r);
+		wr_lost(w, why);
+		r = NULL;
+	}
 	return r;
 }
 
@@ -91,7 +102,17 @@ static int create_group(struct worker *w)
 
 int wr_connect(struct worker *w)
 {
+	if (w->n_sentinels && sentinel_locate(w) < 0) {
+		w->reconnect_at = mono_ms() + w->reconnect_delay;
+		w->reconnect_delay = w->reconnect_delay * 2 > 5000 ? 5000 :
+		    w->reconnect_delay * 2;
+		return -1;
+	}
 	w->rc = open_one(w);
+	if (w->rc && w->n_sentinels && !sentinel_is_master(w, w->rc)) {
+		redisFree(w->rc);
+		w->rc = NULL;
+	}
 	if (w->rc)
 		w->rs = open_one(w);
 	if (!w->rc || !w->rs || create_group(w) < 0) {
@@ -125,10 +146,18 @@ void wr_lost(struct worker *w, const char *why)
 	jobs_drop_unsent(&w->jobs);
 }
 
-/* Runs lane_entry() for each [id, fields] of an entries array. */
+/*
+ * Runs lane_entry() for each [id, fields] of an entries array; entries
+ * delivered again (our pending ones, or taken over) pass the dead-letter
+ * check first.
+ */
 static void each_entry(struct worker *w, const redisReply *entries,
-    char *last_id, size_t last_sz)
+    char *last_id, size_t last_sz, int again)
 {
+	long long counts[JOBS_MAX + 1];
+
+	if (again)
+		dl_counts(w, entries, counts, JOBS_MAX + 1);
 	for (size_t i = 0; i < entries->elements && w->rc; i++) {
 		const redisReply *e = entries->element[i];
 		if (e->type != REDIS_REPLY_ARRAY || e->elements != 2 ||
@@ -136,13 +165,16 @@ static void each_entry(struct worker *w, const redisReply *entries,
 			continue;
 		if (last_id)
 			snprintf(last_id, last_sz, "%s", e->element[0]->str);
+		if (again && i <= JOBS_MAX &&
+		    dl_check(w, e->element[0]->str, e->element[1], counts[i]))
+			continue;
 		lane_entry(w, e->element[0]->str, e->element[1]);
 	}
 }
 
 /* XREADGROUP reply: [[stream, entries]] or nil. */
 static size_t each_stream_reply(struct worker *w, const redisReply *r,
-    char *last_id, size_t last_sz)
+    char *last_id, size_t last_sz, int again)
 {
 	if (r->type != REDIS_REPLY_ARRAY || r->elements < 1)
 		return 0;
@@ -151,14 +183,16 @@ static size_t each_stream_reply(struct worker *w, const redisReply *r,
 	    s->element[1]->type != REDIS_REPLY_ARRAY)
 		return 0;
 	size_t n = s->element[1]->elements;
-	each_entry(w, s->element[1], last_id, last_sz);
+	each_entry(w, s->element[1], last_id, last_sz, again);
 	return n;
 }
 
 static void read_error(struct worker *w, const redisReply *r)
 {
 	log_error("XREADGROUP %s: %s", w->stream, r->str);
-	if (strncmp(r->str, "NOGROUP", 7) == 0)
+	if (wr_failover_error(r))
+		wr_lost(w, r->str);     /* the master moved: ask again */
+	else if (strncmp(r->str, "NOGROUP", 7) == 0)
 		create_group(w);
 }
 
@@ -174,7 +208,7 @@ void wr_read_pending(struct worker *w)
 	if (r->type == REDIS_REPLY_ERROR)
 		read_error(w, r);
 	else if (each_stream_reply(w, r, w->pending_cursor,
-		     sizeof(w->pending_cursor)) == 0)
+		     sizeof(w->pending_cursor), 1) == 0)
 		w->pending_mode = 0;
 	freeReplyObject(r);
 }
@@ -218,7 +252,7 @@ void wr_finish_blocking_read(struct worker *w)
 	if (r->type == REDIS_REPLY_ERROR)
 		read_error(w, r);
 	else
-		each_stream_reply(w, r, NULL, 0);
+		each_stream_reply(w, r, NULL, 0, 0);
 	freeReplyObject(r);
 }
 
@@ -245,7 +279,7 @@ void wr_autoclaim(struct worker *w)
 		if (r->element[1]->elements > 0)
 			log_info("took over %zu pending entries of idle consumers",
 			    r->element[1]->elements);
-		each_entry(w, r->element[1], NULL, 0);
+		each_entry(w, r->element[1], NULL, 0, 1);
 		freeReplyObject(r);
 	} while (w->rc && strcmp(cursor, "0-0") != 0);
 }

@@ -1,5 +1,7 @@
 /*
- * result.c - result entries, counters and acknowledgement in one MULTI.
+ * result.c - result entries, counters and acknowledgement in one MULTI;
+ * a claimed plan's result is written once, whichever consumer finishes it.
+ * Talks only to the Redis connection it is given.
  */
 #include "result.h"
 
@@ -92,19 +94,18 @@ static int append(redisContext *c, int *n, const char *fmt, ...)
 	return rc;
 }
 
-int result_commit(redisContext *c, const struct settings *s,
+int result_append(redisContext *c, const struct settings *s,
     const char *stream, const char *group, const struct result *r)
 {
 	long long ts = wall_ms() / 1000;
 	char tsbuf[24], nowms[24];
-	int n = 0, rc = 0;
+	int n = 0;
 	char *details = result_details(r, ts);
 
 	if (!details)
-		return -1;
+		fatalx("out of memory");
 	snprintf(tsbuf, sizeof(tsbuf), "%lld", ts);
 	snprintf(nowms, sizeof(nowms), "%lld", (long long)wall_ms());
-	append(c, &n, "MULTI");
 	append(c, &n, "XADD %s * event_type apply.result plan_id %s symbol %s "
 	    "executed %s source intent_executor timestamp %s details %s",
 	    s->result_stream, r->plan_id, r->symbol,
@@ -114,7 +115,8 @@ int result_commit(redisContext *c, const struct settings *s,
 		    r->plan_id);
 		if (r->claimed)
 			append(c, &n, "HSET quantum:intent_executor:claim:%s "
-			    "state settled order_id %s", r->plan_id,
+			    "state %s order_id %s", r->plan_id,
+			    r->claim_state ? r->claim_state : "settled",
 			    r->res && r->res->order_id[0] ? r->res->order_id : "-");
 	}
 	for (int i = 0; i < RESULT_COUNTERS && r->counters[i]; i++)
@@ -127,15 +129,74 @@ int result_commit(redisContext *c, const struct settings *s,
 	if (r->reset_key)
 		append(c, &n, "SET %s 0", r->reset_key);
 	append(c, &n, "XACK %s %s %s", stream, group, r->stream_id);
-	append(c, &n, "EXEC");
 	free(details);
+	return n;
+}
+
+/* Reads n replies; the last one's type in *last (-1 if none came). */
+static int read_replies(redisContext *c, int n, int *last)
+{
+	*last = -1;
 	for (int i = 0; i < n; i++) {
 		redisReply *rep = NULL;
 		if (redisGetReply(c, (void **)&rep) != REDIS_OK)
 			return -1;
-		if (i == n - 1 && (rep->type != REDIS_REPLY_ARRAY))
-			rc = -1;
+		if (i == n - 1)
+			*last = rep->type;
 		freeReplyObject(rep);
 	}
-	return rc;
+	return 0;
+}
+
+/*
+ * A plan's result is written once, whoever writes it: a consumer whose
+ * entry was taken over while it was slow (XAUTOCLAIM by another host)
+ * may finish the same plan as the new owner.  The done key is WATCHed;
+ * when it exists already, or appears before EXEC, the entry is only
+ * acknowledged.  Returns 1 then, 0 to write (the key stays watched), -1
+ * when Redis failed.
+ */
+static int decided_elsewhere(redisContext *c, const char *stream,
+    const char *group, const struct result *r)
+{
+	redisReply *x = NULL;
+	int last;
+
+	redisAppendCommand(c, "WATCH quantum:intent_executor:done:%s", r->plan_id);
+	redisAppendCommand(c, "EXISTS quantum:intent_executor:done:%s", r->plan_id);
+	if (read_replies(c, 1, &last) < 0 ||
+	    redisGetReply(c, (void **)&x) != REDIS_OK)
+		return -1;
+	int done = x->type == REDIS_REPLY_INTEGER && x->integer > 0;
+	freeReplyObject(x);
+	if (!done)
+		return 0;
+	redisAppendCommand(c, "UNWATCH");
+	redisAppendCommand(c, "XACK %s %s %s", stream, group, r->stream_id);
+	if (read_replies(c, 2, &last) < 0)
+		return -1;
+	log_info("🔁 [lane=%s] plan %.8s already has its result (another consumer "
+	    "decided it): entry %s acknowledged, no second result",
+	    lane_name(r->lane), r->plan_id, r->stream_id);
+	return 1;
+}
+
+int result_commit(redisContext *c, const struct settings *s,
+    const char *stream, const char *group, const struct result *r)
+{
+	int n = 0, last, watched = r->claimed && r->plan_id[0];
+
+	if (watched) {
+		int k = decided_elsewhere(c, stream, group, r);
+		if (k != 0)
+			return k < 0 ? -1 : 0;
+	}
+	append(c, &n, "MULTI");
+	n += result_append(c, s, stream, group, r);
+	append(c, &n, "EXEC");
+	if (read_replies(c, n, &last) < 0)
+		return -1;
+	if (last == REDIS_REPLY_NIL && watched)         /* decided meanwhile? */
+		return decided_elsewhere(c, stream, group, r) == 1 ? 0 : -1;
+	return last == REDIS_REPLY_ARRAY ? 0 : -1;
 }

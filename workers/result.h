@@ -31,6 +31,7 @@ struct result {
 	const char *counters[RESULT_COUNTERS];  /* HINCRBY 1 each, NULL-ended */
 	const char *reset_key;          /* SET to 0 in the same MULTI, or NULL */
 	int claimed;                    /* the plan has a claim to settle */
+	const char *claim_state;        /* its state then; NULL: "settled" */
 	const char *guard;              /* the step that decided: lane, decision,
 					   checks, safety, permit, executor,
 					   exchange */
@@ -41,10 +42,20 @@ void result_count(struct result *r, const char *counter);
 
 /*
  * Writes the result entry, counters, done key (when the plan has an id),
- * the cooldown and inflight keys (when executed), and the XACK.
+ * the cooldown and inflight keys (when executed), and the XACK.  A claimed
+ * plan whose done key exists already (another consumer decided it) gets no
+ * second result: its entry is only acknowledged.
  * Returns 0, or -1 when Redis failed (the caller reconnects and retries).
  */
 int result_commit(redisContext *c, const struct settings *s,
+    const char *stream, const char *group, const struct result *r);
+
+/*
+ * The commands of result_commit() between MULTI and EXEC, appended to c's
+ * pipeline for a caller's own MULTI (the dead-letter move); returns how
+ * many replies they will bring.
+ */
+int result_append(redisContext *c, const struct settings *s,
     const char *stream, const char *group, const struct result *r);
 
 /* The details JSON alone (for tests); caller frees. */

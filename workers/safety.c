@@ -3,7 +3,9 @@
  */
 #include "safety.h"
 
+#include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
@@ -25,8 +27,10 @@ int64_t plan_time_ms(struct bytes ts, const char *stream_id, const char **why)
 	int64_t ms;
 	if (ts.p && ts.n > 0)
 		return dec_parse_time_ms(ts.p, ts.n, &ms, why) < 0 ? -1 : ms;
-	long long id_ms = 0;
-	if (sscanf(stream_id, "%lld-", &id_ms) != 1 || id_ms < 0) {
+	char *end;
+	errno = 0;
+	long long id_ms = strtoll(stream_id, &end, 10);
+	if (errno || end == stream_id || id_ms < 0) {
 		*why = "no timestamp and no time in the stream id";
 		return -1;
 	}

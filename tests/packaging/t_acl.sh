@@ -59,6 +59,16 @@ for role in "qie-main $MAIN intent_executor" "qie-manual $MANUAL intent_executor
 		'REDISCLI_AUTH=pw-${2#qie-} redis-cli -p $1 --user $2 EVAL "$3" 2 quantum:intent_executor:done:$2 quantum:intent_executor:claim:$2 h_1 main | grep -qx new' \
 		_ "$RPORT" "$u" "$CLAIM_SCRIPT"
 	check "$u: HSET claim" dry $u HSET quantum:intent_executor:claim:c1 state sent
+	# exactly once (docs/REDIS.md): delivery counts, keepalive, the sent
+	# step, the written-once result, dead letters, Sentinel's ROLE check
+	check "$u: XPENDING, XCLAIM of its stream" bash -c 'for c in "XPENDING '$s' '$g' - + 10 h_1" "XCLAIM '$s' '$g' h_1 0 1-1 JUSTID"; do
+		[ "$(redis-cli -p '"$RPORT"' ACL DRYRUN '$u' $c)" = OK ] || exit 1; done'
+	check "$u: EVAL over its stream and a claim key" dry $u EVAL "return 1" 2 quantum:intent_executor:claim:c1 $s
+	check "$u: WATCH done and claim keys" dry $u WATCH quantum:intent_executor:done:p1 quantum:intent_executor:claim:p1
+	check "$u: HMGET claim" dry $u HMGET quantum:intent_executor:claim:c1 owner state
+	check "$u: XADD to $s.dead" dry $u XADD $s.dead '*' plan_id x
+	check "$u: ROLE" dry $u ROLE
+	check "$u: no reading of $s.dead" nodry $u XRANGE $s.dead - +
 	check "$u: GET trading state" dry $u GET quantum:intent_executor:trading_state
 	check "$u: breaker: INCR, reset, HALTED, audit entry" bash -c 'for c in "INCR quantum:intent_executor:breaker:consecutive_failures" "SET quantum:intent_executor:breaker:consecutive_failures 0" "SET quantum:intent_executor:trading_state HALTED" "XADD quantum:stream:intent_executor.audit * action halt"; do
 		[ "$(redis-cli -p '"$RPORT"' ACL DRYRUN '$u' $c)" = OK ] || exit 1; done'
@@ -71,6 +81,8 @@ for role in "qie-main $MAIN intent_executor" "qie-manual $MANUAL intent_executor
 		[ "$(redis-cli -p '"$RPORT"' ACL DRYRUN '$u' $c 2>&1)" = OK ] && exit 1; done; exit 0'
 done
 check "qie-main: not the manual stream" nodry qie-main XREADGROUP GROUP intent_executor_manual h COUNT 1 STREAMS $MANUAL '>'
+check "qie-main: not the manual lane's dead letters" nodry qie-main XADD $MANUAL.dead '*' plan_id x
+check "qie-manual: not the main lane's dead letters" nodry qie-manual XADD $MAIN.dead '*' plan_id x
 check "qie-manual: not the main stream" nodry qie-manual XREADGROUP GROUP intent_executor h COUNT 1 STREAMS $MAIN '>'
 check "qie-manual: reads the switch" bash -c '[ "$(redis-cli -p '"$RPORT"' ACL DRYRUN qie-manual GET '$KEY')" = OK ] &&
 	[ "$(redis-cli -p '"$RPORT"' ACL DRYRUN qie-manual TTL '$KEY')" = OK ]'

@@ -156,3 +156,14 @@ check "qie-worker links no libcurl, libssl or libcrypto" \
 check "qie-executor links no hiredis" bash -c "! ldd '$BUILD/qie-executor' | grep -q hiredis"
 check "the supervisor links no hiredis, libcurl or jansson" \
 	bash -c "! ldd '$BUILD/quantum-intent-executor' | grep -qE 'hiredis|libcurl|jansson'"
+
+# the supervisor killed alone: its children stop too (parent-death signal)
+start_daemon
+kids=$(pgrep -P "$DAEMON_PID" | tr '\n' ' ')
+check "three children before" test "$(wc -w <<<"$kids")" = 3
+kill -9 "$DAEMON_PID"; wait "$DAEMON_PID" 2>/dev/null; DAEMON_PID=
+for i in $(seq 100); do
+	alive=0; for k in $kids; do kill -0 "$k" 2>/dev/null && alive=$((alive + 1)); done
+	[ $alive = 0 ] && break; sleep 0.05
+done
+check "the children stop when the supervisor is killed" test "$alive" = 0

@@ -64,6 +64,8 @@ static const char *const covered[] = {
 	"INTENT_EXECUTOR_BREAKER_FAILURES",
 	"INTENT_EXECUTOR_HOURLY_NOTIONAL_USDT_MAIN",
 	"INTENT_EXECUTOR_HOURLY_NOTIONAL_USDT_MANUAL",
+	"REDIS_USERNAME", "REDIS_USERNAME_MAIN", "REDIS_USERNAME_MANUAL",
+	"INTENT_EXECUTOR_MAX_DELIVERIES", "REDIS_SENTINELS", "REDIS_MASTER_NAME",
 	NULL,
 };
 
@@ -131,6 +133,48 @@ Test(config, defaults)
 	cr_assert_eq(s.breaker_failures, 5);
 	cr_assert_eq(s.hourly_notional[0], 10000000000000LL);
 	cr_assert_eq(s.hourly_notional[1], 500000000000LL);
+	cr_assert_str_eq(s.redis_username, "");
+	cr_assert_str_eq(s.redis_user_lane[0], "");
+	cr_assert_str_eq(s.redis_user_lane[1], "");
+	cr_assert_eq(s.max_deliveries, 5);
+	cr_assert_eq(s.sentinels.n, 0);
+	cr_assert_str_eq(s.redis_master_name, "mymaster");
+}
+
+Test(config, exactly_once_and_sentinel_values)
+{
+	struct settings s;
+	char host[LIST_ITEM_MAX];
+	int port = 0;
+
+	clean_env();
+	setenv("INTENT_EXECUTOR_MAX_DELIVERIES", "1000", 1);
+	setenv("REDIS_SENTINELS", " 127.0.0.1:26379, sentinel-b:26380 ,[::1]:1", 1);
+	setenv("REDIS_MASTER_NAME", "qie-master", 1);
+	setenv("REDIS_USERNAME", "qie", 1);
+	setenv("REDIS_USERNAME_MAIN", "qie-main", 1);
+	setenv("REDIS_USERNAME_MANUAL", "", 1);
+	load_ok(&s);
+	cr_assert_eq(s.max_deliveries, 1000);
+	cr_assert_eq(s.sentinels.n, 3);
+	cr_assert_str_eq(s.redis_master_name, "qie-master");
+	cr_assert_str_eq(s.redis_username, "qie");
+	cr_assert_str_eq(s.redis_user_lane[0], "qie-main");
+	cr_assert_str_eq(s.redis_user_lane[1], "");
+	cr_assert_eq(hostport_split(s.sentinels.item[0], host, sizeof(host), &port), 0);
+	cr_assert_str_eq(host, "127.0.0.1");
+	cr_assert_eq(port, 26379);
+	cr_assert_eq(hostport_split(s.sentinels.item[1], host, sizeof(host), &port), 0);
+	cr_assert_str_eq(host, "sentinel-b");
+	cr_assert_eq(port, 26380);
+	cr_assert_eq(hostport_split(s.sentinels.item[2], host, sizeof(host), &port), 0);
+	cr_assert_str_eq(host, "::1");
+	cr_assert_eq(port, 1);
+	setenv("INTENT_EXECUTOR_MAX_DELIVERIES", "1", 1);
+	setenv("REDIS_SENTINELS", "", 1);
+	load_ok(&s);
+	cr_assert_eq(s.max_deliveries, 1);
+	cr_assert_eq(s.sentinels.n, 0);
 }
 
 Test(config, valid_values_are_taken)
@@ -362,6 +406,22 @@ Test(config, every_invalid_value_is_an_error_naming_the_variable)
 		{ "INTENT_EXECUTOR_BREAKER_FAILURES", "1001" },
 		{ "INTENT_EXECUTOR_HOURLY_NOTIONAL_USDT_MAIN", "-5" },
 		{ "INTENT_EXECUTOR_HOURLY_NOTIONAL_USDT_MANUAL", "lots" },
+		{ "REDIS_USERNAME", "a user" },
+		{ "REDIS_USERNAME_MAIN", long_name },
+		{ "REDIS_USERNAME_MANUAL", "qie\tmanual" },
+		{ "INTENT_EXECUTOR_MAX_DELIVERIES", "0" },
+		{ "INTENT_EXECUTOR_MAX_DELIVERIES", "1001" },
+		{ "INTENT_EXECUTOR_MAX_DELIVERIES", "five" },
+		{ "REDIS_SENTINELS", "127.0.0.1" },
+		{ "REDIS_SENTINELS", "127.0.0.1:0" },
+		{ "REDIS_SENTINELS", "127.0.0.1:65536" },
+		{ "REDIS_SENTINELS", "127.0.0.1:26379,:26379" },
+		{ "REDIS_SENTINELS", "::1:26379" },
+		{ "REDIS_SENTINELS", "[::1:26379" },
+		{ "REDIS_SENTINELS", "a b:26379" },
+		{ "REDIS_SENTINELS", many_items },
+		{ "REDIS_MASTER_NAME", "" },
+		{ "REDIS_MASTER_NAME", "my master" },
 	};
 	/* every covered setting has at least one bad value above */
 	for (int k = 0; covered[k]; k++) {

@@ -1,0 +1,81 @@
+/*
+ * fuzz_plan.c - a stream entry's fields through plan_from_fields() and
+ * plan_check() with the default settings (config_load() on an environment
+ * without INTENT_EXECUTOR_* variables).
+ *
+ * Input: the fields, alternately name and value, separated by '\n'
+ * (a trailing '\n' is dropped).  Each field is its own allocation.
+ */
+#include "fuzz.h"
+
+#include <ctype.h>
+
+#include "config.h"
+#include "plan.h"
+
+#define MAX_FIELDS 64
+
+static struct settings settings;
+
+int LLVMFuzzerInitialize(int *argc, char ***argv)
+{
+	static char *empty_env[] = { NULL };
+	extern char **environ;
+	char err[256];
+
+	(void)argc;
+	(void)argv;
+	environ = empty_env;            /* the defaults, whatever the shell has */
+	if (config_load(&settings, err, sizeof(err)) < 0) {
+		fprintf(stderr, "config_load: %s\n", err);
+		abort();
+	}
+	return 0;
+}
+
+static void check_ok(const struct plan_ok *ok)
+{
+	size_t n = strnlen(ok->plan_id, sizeof(ok->plan_id));
+	FUZZ_CHECK(n > 0 && n <= PLAN_ID_MAX);
+	for (size_t i = 0; i < n; i++)
+		FUZZ_CHECK(ok->plan_id[i] > 0x20 && ok->plan_id[i] < 0x7f);
+	n = strnlen(ok->symbol, sizeof(ok->symbol));
+	FUZZ_CHECK(n > 0 && n <= SYMBOL_MAX);
+	for (size_t i = 0; i < n; i++)
+		FUZZ_CHECK(isdigit((unsigned char)ok->symbol[i]) ||
+		    isupper((unsigned char)ok->symbol[i]));
+	FUZZ_CHECK(strlist_has(&settings.symbols, ok->symbol, n));
+	FUZZ_CHECK(ok->side == SIDE_BUY || ok->side == SIDE_SELL);
+	FUZZ_CHECK(ok->reduce_only == 0 || ok->reduce_only == 1);
+	FUZZ_CHECK(ok->qty > 0);
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	struct bytes fields[MAX_FIELDS];
+	struct plan p;
+	struct plan_ok ok;
+	char err[ERROR_MAX], small[8], field[FIELD_MAX + 4];
+
+	size_t nf = fuzz_split(data, size, '\n', fields, MAX_FIELDS);
+	plan_from_fields(&p, fields, nf);
+	memset(err, 'x', sizeof(err));
+	enum plan_verdict v = plan_check(&settings, &p, &ok, err, sizeof(err));
+	FUZZ_CHECK(v == PLAN_OK || v == PLAN_REJECT || v == PLAN_DECISION);
+	if (v == PLAN_OK)
+		check_ok(&ok);
+	else
+		FUZZ_CHECK(fuzz_printable(err, sizeof(err)) && err[0] != '\0');
+	/* a tiny error buffer must still be cut and terminated */
+	v = plan_check(&settings, &p, &ok, small, sizeof(small));
+	if (v != PLAN_OK)
+		FUZZ_CHECK(fuzz_printable(small, sizeof(small)));
+	/* the sanitized copies used in logs and results */
+	plan_field(field, sizeof(field), p.plan_id);
+	FUZZ_CHECK(fuzz_printable(field, sizeof(field)));
+	plan_field(small, sizeof(small), p.payload);
+	FUZZ_CHECK(fuzz_printable(small, sizeof(small)));
+	FUZZ_CHECK(plan_reduce_only(&p) == 0 || plan_reduce_only(&p) == 1);
+	fuzz_free_fields(fields, nf);
+	return 0;
+}

@@ -1,0 +1,134 @@
+/*
+ * owner.c - which consumer owns a stream entry, and the claim's step from
+ * "claimed" to "sent".
+ *
+ * The group's pending entries list (PEL) is the lock: an entry belongs to
+ * the consumer that last read or claimed it, and XAUTOCLAIM moves an entry
+ * only after it has been idle INTENT_EXECUTOR_CLAIM_MIN_IDLE_MS.  So a
+ * live worker keeps the entries it holds in memory fresh (keepalive), and
+ * a request leaves for the executor only while its entry is still this
+ * consumer's, checked and recorded in one script: of two hosts that both
+ * hold an entry (one of them slow), exactly one sends it.
+ *
+ * May: talk to Redis on the worker's command connection.  May not: block
+ * for longer than one round trip, touch other keys than the lane's stream
+ * and the plan's claim and inflight keys.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "log.h"
+#include "worker.h"
+
+/*
+ * KEYS[1] the stream; ARGV[1] group, ARGV[2] consumer, ARGV[3..] entry ids.
+ * Resets the idle time of those entries still ours (never takes one back
+ * from another consumer); JUSTID: the delivery count stays as it is.
+ */
+static const char keepalive_script[] =
+    "local n = 0 "
+    "for i = 3, #ARGV do "
+    "local p = redis.call('XPENDING', KEYS[1], ARGV[1], ARGV[i], ARGV[i], 1) "
+    "if #p == 1 and p[1][2] == ARGV[2] then "
+    "redis.call('XCLAIM', KEYS[1], ARGV[1], ARGV[2], 0, ARGV[i], 'JUSTID') "
+    "n = n + 1 end end "
+    "return n";
+
+/*
+ * KEYS[1] the claim hash, KEYS[2] the stream; ARGV[1] group, ARGV[2] entry
+ * id, ARGV[3] consumer, ARGV[4] the claim's owner (<stream>|<entry id>).
+ * "ok": state is now sent ("again": it was sent before, by a worker that
+ * died or lost the entry); "lost": another consumer owns the entry now;
+ * "gone": the entry is no longer pending (decided elsewhere); "other":
+ * another entry owns the plan.
+ */
+static const char sent_script[] =
+    "local p = redis.call('XPENDING', KEYS[2], ARGV[1], ARGV[2], ARGV[2], 1) "
+    "if #p == 0 then return 'gone' end "
+    "if p[1][2] ~= ARGV[3] then return 'lost' end "
+    "local c = redis.call('HMGET', KEYS[1], 'owner', 'state') "
+    "if c[1] and c[1] ~= ARGV[4] then return 'other' end "
+    "redis.call('HSET', KEYS[1], 'owner', ARGV[4], 'state', 'sent', "
+    "'consumer', ARGV[3]) "
+    "redis.call('EXPIRE', KEYS[1], 86400) "
+    "if c[2] == 'sent' then return 'again' end "
+    "return 'ok'";
+
+void owner_keepalive(struct worker *w)
+{
+	const char *argv[JOBS_MAX + 6];
+	size_t n = 0;
+
+	if (!w->rc || w->jobs.used == 0)
+		return;
+	argv[n++] = "EVAL";
+	argv[n++] = keepalive_script;
+	argv[n++] = "1";
+	argv[n++] = w->stream;
+	argv[n++] = w->group;
+	argv[n++] = w->consumer;
+	for (int i = 0; i < JOBS_MAX; i++)
+		if (w->jobs.pool[i].state != JOB_FREE)
+			argv[n++] = w->jobs.pool[i].stream_id;
+	redisReply *r = redisCommandArgv(w->rc, (int)n, argv, NULL);
+	if (!r) {
+		wr_lost(w, w->rc->errstr[0] ? w->rc->errstr : "no reply");
+		return;
+	}
+	if (wr_failover_error(r)) {
+		wr_lost(w, r->str);
+	} else if (r->type == REDIS_REPLY_ERROR) {
+		static int said;
+		if (!said++)    /* once: other hosts may take slow plans over */
+			log_error("keeping this worker's entries fresh failed: %s",
+			    r->str);
+	}
+	freeReplyObject(r);
+}
+
+int owner_mark_sent(struct worker *w, const struct job *j)
+{
+	char owner[160];
+	redisReply *r = NULL, *x = NULL;
+
+	snprintf(owner, sizeof(owner), "%s|%s", w->stream, j->stream_id);
+	redisAppendCommand(w->rc, "EVAL %s 2 quantum:intent_executor:claim:%s %s "
+	    "%s %s %s %s", sent_script, j->ok.plan_id, w->stream, w->group,
+	    j->stream_id, w->consumer, owner);
+	redisAppendCommand(w->rc, "SET quantum:inflight:%s %s EX 30",
+	    j->ok.symbol, j->ok.plan_id);
+	if (redisGetReply(w->rc, (void **)&r) != REDIS_OK ||
+	    redisGetReply(w->rc, (void **)&x) != REDIS_OK) {
+		if (r)
+			freeReplyObject(r);
+		wr_lost(w, w->rc->errstr);
+		return -1;
+	}
+	freeReplyObject(x);
+	if (r->type != REDIS_REPLY_STRING && r->type != REDIS_REPLY_STATUS) {
+		/* READONLY after a failover, or worse: never send unrecorded */
+		char why[200];
+		snprintf(why, sizeof(why), "claim state not recorded: %s",
+		    r->type == REDIS_REPLY_ERROR ? r->str : "unexpected reply");
+		freeReplyObject(r);
+		wr_lost(w, why);
+		return -1;
+	}
+	int again = strcmp(r->str, "again") == 0;
+	int ok = again || strcmp(r->str, "ok") == 0;
+	if (again)
+		log_info("🔁 [lane=%s] plan %.8s was sent before a crash (claim "
+		    "state sent): sent again under the same client order id (the "
+		    "binance backend looks it up on the exchange before placing; "
+		    "the paper backend knows only its own process's fills)",
+		    lane_name(w->lane), j->ok.plan_id);
+	if (!ok)
+		log_info("🔁 [lane=%s] plan %.8s not sent: %s (entry %s); left to "
+		    "its owner", lane_name(w->lane), j->ok.plan_id,
+		    strcmp(r->str, "lost") == 0 ? "another consumer took its entry "
+		    "over" : strcmp(r->str, "gone") == 0 ? "its entry was decided "
+		    "elsewhere" : "another entry owns the plan", j->stream_id);
+	freeReplyObject(r);
+	return ok;
+}
