@@ -29,6 +29,11 @@ cleanup() {
 trap cleanup EXIT
 
 pass() { echo "PASS $TEST_NAME: $*" | tee -a "$RESULTS"; }
+# skip "why": the whole script does not apply to this build (say why)
+skip() { echo "SKIP $TEST_NAME: $*" | tee -a "$RESULTS"; }
+# A build with AddressSanitizer (make check-asan) loads no seccomp filter
+# and no Landlock (sandbox/sandbox.c): tests of the sandbox itself skip it.
+sanitizer_build() { ldd "$BUILD/qie-worker" 2>/dev/null | grep -q libasan; }
 fail() {
 	echo "FAIL $TEST_NAME: $*" | tee -a "$RESULTS"
 	if [ -f "$DLOG" ]; then echo "--- last daemon log lines:"; tail -n 15 "$DLOG"; fi

@@ -35,8 +35,13 @@ done
 
 passed=$(grep -c '^PASS' "$RESULTS")
 failed=$(grep -c '^FAIL' "$RESULTS")
+skipped=$(grep -c '^SKIP' "$RESULTS")
 echo
-grep '^FAIL' "$RESULTS" | sed 's/^/  /'
+grep -E '^(FAIL|SKIP)' "$RESULTS" | sed 's/^/  /'
 rm -f "$RESULTS"
-echo "$passed passed, $failed failed"
+if [ "$skipped" -gt 0 ]; then
+	echo "$passed passed, $failed failed, $skipped skipped"
+else
+	echo "$passed passed, $failed failed"
+fi
 [ "$failed" -eq 0 ]
