@@ -125,8 +125,12 @@ unit: $(BUILD)/unit-tests
 integration: all
 	BUILD=$(BUILD) tests/run-integration.sh
 
+# make check: the linters, short fuzz runs, the whole suite under ASan and
+# UBSan, then the whole suite; its last line is "N passed, N failed".
 check: deps
 	@$(MAKE) --no-print-directory all $(BUILD)/unit-tests
+	@$(MAKE) --no-print-directory lint fuzz-short
+	@$(MAKE) --no-print-directory check-asan
 	@BUILD=$(BUILD) tests/run-all.sh
 
 demo: deps
@@ -238,9 +242,10 @@ ASAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer \
 ASAN_LOG   := $(abspath $(ASAN_BUILD))/sanitizer/report
 ASAN_OPTS  := halt_on_error=1:abort_on_error=0:detect_leaks=1:log_path=$(ASAN_LOG)
 
+# not instrumented itself: the sanitizers call it before they are set up
 $(ASAN_BUILD)/sanitizer-options.o: tests/fuzz/sanitizer-options.c
 	@mkdir -p $(dir $@)
-	$(CC) $(WARN) $(CFLAGS) $(ASAN_FLAGS) -DSAN_LOG_PATH='"$(ASAN_LOG)"' \
+	$(CC) $(WARN) $(CFLAGS) -DSAN_LOG_PATH='"$(ASAN_LOG)"' \
 		-c -o $@ $<
 
 # CFLAGS and LDFLAGS are exported to the suite too, so a test that runs

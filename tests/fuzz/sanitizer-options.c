@@ -25,12 +25,12 @@ const char *__lsan_default_options(void);
  * The daemon's own processes run sandboxed (no new threads, not
  * dumpable), where LeakSanitizer's exit-time check cannot stop the world:
  * they are checked for memory errors, not leaks; everything else
- * (unit tests, test tools) for both.
+ * (unit tests, test tools) for both.  This file is compiled without
+ * sanitizers: they call it before they are set up.
  */
-/* suffix: whether path ends in "/" + name */
-#define NO_SAN __attribute__((no_sanitize("address", "undefined")))
 
-NO_SAN static int ends_with(const char *path, long n, const char *name)
+/* whether path ends in "/" + name */
+static int ends_with(const char *path, long n, const char *name)
 {
 	long k = 0;
 	while (name[k])
@@ -47,7 +47,7 @@ NO_SAN static int ends_with(const char *path, long n, const char *name)
  * readlink(2) without the C library: this runs from the dynamic loader,
  * before libc's own relocations are done (x86_64, as the policies are).
  */
-NO_SAN static long raw_readlink(const char *path, char *buf, long size)
+static long raw_readlink(const char *path, char *buf, long size)
 {
 	long ret;
 	__asm__ volatile("syscall" : "=a"(ret)
@@ -57,7 +57,7 @@ NO_SAN static long raw_readlink(const char *path, char *buf, long size)
 }
 
 /* Our own binary's name, from /proc/self/exe. */
-NO_SAN static int is_daemon(void)
+static int is_daemon(void)
 {
 	char exe[512];
 	long n = raw_readlink("/proc/self/exe", exe, sizeof(exe));
@@ -66,7 +66,7 @@ NO_SAN static int is_daemon(void)
 		ends_with(exe, n, "quantum-intent-executor"));
 }
 
-NO_SAN const char *__asan_default_options(void)
+const char *__asan_default_options(void)
 {
 	if (is_daemon())
 		return "halt_on_error=1:abort_on_error=0:detect_leaks=0:"
