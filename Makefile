@@ -200,14 +200,14 @@ FUZZ_CFLAGS  := -g -O1 $(FUZZ_SAN) -fsanitize=fuzzer-no-link
 # clang and coverage; an archive, so a target links only what it uses
 FUZZ_LIB_SRC := common/config.c common/decimal.c common/filters.c \
 	common/frame.c common/log.c common/msg.c workers/plan.c workers/permit.c \
-	$(wildcard executor/binance_parse.c)
+	sandbox/policy.c $(wildcard executor/binance_parse.c)
 FUZZ_LIB_OBJ := $(patsubst %.c,$(FUZZ_DIR)/obj/%.o,$(FUZZ_LIB_SRC))
 # fuzz_bn_* need executor/binance_parse.c
 FUZZ_ALL_SRC := $(wildcard tests/fuzz/fuzz_*.c)
 FUZZ_SRC     := $(if $(wildcard executor/binance_parse.c),$(FUZZ_ALL_SRC),\
 	$(filter-out tests/fuzz/fuzz_bn_%,$(FUZZ_ALL_SRC)))
 FUZZ_BINS    := $(patsubst tests/fuzz/%.c,$(FUZZ_DIR)/%,$(FUZZ_SRC))
-FUZZ_LIBS    := $(shell pkg-config --libs jansson 2>/dev/null)
+FUZZ_LIBS    := $(shell pkg-config --libs jansson libseccomp 2>/dev/null)
 
 $(FUZZ_DIR)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
