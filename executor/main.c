@@ -29,6 +29,7 @@
 #include "executor.h"
 #include "fdpass.h"
 #include "log.h"
+#include "sigfd.h"
 #include "sandbox.h"
 
 #define CTL_FD 3
@@ -146,16 +147,8 @@ static void on_attach(int ctl)
 
 static int setup_signals(void)
 {
-	sigset_t set;
-	sigemptyset(&set);
-	sigaddset(&set, SIGTERM);
-	sigaddset(&set, SIGINT);
-	sigprocmask(SIG_BLOCK, &set, NULL);
-	signal(SIGPIPE, SIG_IGN);
-	int fd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
-	if (fd < 0)
-		fatal("signalfd");
-	return fd;
+	static const int sigs[] = { SIGTERM, SIGINT, 0 };
+	return sigfd_open(sigs);
 }
 
 static void serve(int sigfd)

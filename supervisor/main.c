@@ -25,6 +25,7 @@
 #include "config.h"
 #include "identity.h"
 #include "log.h"
+#include "sigfd.h"
 #include "sandbox.h"
 
 #ifndef LIBEXECDIR
@@ -103,18 +104,8 @@ static void announce(const struct settings *s)
 
 static int setup_signals(void)
 {
-	sigset_t set;
-	sigemptyset(&set);
-	sigaddset(&set, SIGCHLD);
-	sigaddset(&set, SIGTERM);
-	sigaddset(&set, SIGINT);
-	sigaddset(&set, SIGHUP);
-	sigprocmask(SIG_BLOCK, &set, NULL);
-	signal(SIGPIPE, SIG_IGN);
-	int fd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
-	if (fd < 0)
-		fatal("signalfd");
-	return fd;
+	static const int sigs[] = { SIGCHLD, SIGTERM, SIGINT, SIGHUP, 0 };
+	return sigfd_open(sigs);
 }
 
 static void on_signal(struct supervisor *sv, int sigfd, int64_t now)

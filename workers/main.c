@@ -24,6 +24,7 @@
 
 #include "clock.h"
 #include "log.h"
+#include "sigfd.h"
 #include "sandbox.h"
 #include "worker.h"
 
@@ -178,16 +179,8 @@ static void lock_down(struct worker *w, struct sandbox_spec *sb, int sigfd)
 
 static int setup_signals(void)
 {
-	sigset_t set;
-	sigemptyset(&set);
-	sigaddset(&set, SIGTERM);
-	sigaddset(&set, SIGINT);
-	sigprocmask(SIG_BLOCK, &set, NULL);
-	signal(SIGPIPE, SIG_IGN);
-	int fd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
-	if (fd < 0)
-		fatal("signalfd");
-	return fd;
+	static const int sigs[] = { SIGTERM, SIGINT, 0 };
+	return sigfd_open(sigs);
 }
 
 static void begin_stop(struct worker *w)
