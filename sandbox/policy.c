@@ -183,6 +183,12 @@ static int syscall_name(struct cursor *c, struct policy_rule *r)
 		snprintf(why, sizeof(why), "unknown syscall '%s'", r->name);
 		return perr(c, why);
 	}
+	if (r->nr < 0) {        /* libseccomp's number for another arch's call */
+		char why[96];
+		snprintf(why, sizeof(why), "'%s' is not a system call of this "
+		    "architecture", r->name);
+		return perr(c, why);
+	}
 	return 0;
 }
 

@@ -74,6 +74,8 @@ Test(policy, rejects_bad_lines)
 	rejects("read\n", "needs '# reason'");
 	rejects("read #\n", "empty reason");
 	rejects("no_such_call # x\n", "unknown syscall");
+	rejects("recv # only a socketcall multiplexer on x86_64\n",
+	    "not a system call of this architecture");
 	rejects("execve # because\n", "justified:");
 	rejects("mmap if arg2 & PROT_BOGUS == 0 # x\n", "unknown constant");
 	rejects("mmap if arg7 == 0 # x\n", "arg0 to arg5");
