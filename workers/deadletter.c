@@ -80,14 +80,8 @@ static void ack_only(struct worker *w, const char *id, const char *plan_id,
 	redisAppendCommand(w->rc, "XACK %s %s %s", w->stream, w->group, id);
 	redisAppendCommand(w->rc, "HINCRBY quantum:metrics:intent_executor "
 	    "duplicate_skipped 1");
-	for (int i = 0; i < 3; i++) {
-		redisReply *x = NULL;
-		if (redisGetReply(w->rc, (void **)&x) != REDIS_OK) {
-			wr_lost(w, w->rc->errstr);
-			return;
-		}
-		freeReplyObject(x);
-	}
+	if (wr_drain(w, 3) < 0)
+		return;
 	log_info("🔁 [lane=%s] Skip duplicate plan (%s): plan_id=%.8s, entry %s "
 	    "acknowledged", lane_name(w->lane), why, plan_id, id);
 }

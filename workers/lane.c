@@ -466,14 +466,8 @@ static void breaker_count(struct worker *w, const struct job *j)
 	redisAppendCommand(w->rc, "XADD " AUDIT_STREAM " * action halt "
 	    "state HALTED operator intent_executor reason %s lane %s "
 	    "plan_id %s timestamp %s", why, lane_name(w->lane), j->ok.plan_id, ts);
-	for (int i = 0; i < 2; i++) {
-		redisReply *x = NULL;
-		if (redisGetReply(w->rc, (void **)&x) != REDIS_OK) {
-			wr_lost(w, w->rc->errstr);
-			return;
-		}
-		freeReplyObject(x);
-	}
+	if (wr_drain(w, 2) < 0)
+		return;
 	log_error("⛔ [lane=%s] CIRCUIT BREAKER: %s: trading HALTED until an "
 	    "operator runs qiectl resume", lane_name(w->lane), why);
 }

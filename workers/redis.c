@@ -86,6 +86,19 @@ redisReply *wr_cmd(struct worker *w, const char *fmt, ...)
 	return r;
 }
 
+int wr_drain(struct worker *w, int n)
+{
+	for (int i = 0; i < n; i++) {
+		redisReply *x = NULL;
+		if (redisGetReply(w->rc, (void **)&x) != REDIS_OK) {
+			wr_lost(w, w->rc->errstr);
+			return -1;
+		}
+		freeReplyObject(x);
+	}
+	return 0;
+}
+
 static int create_group(struct worker *w)
 {
 	redisReply *r = wr_cmd(w, "XGROUP CREATE %s %s $ MKSTREAM", w->stream,

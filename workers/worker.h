@@ -76,6 +76,8 @@ void wr_start_blocking_read(struct worker *w);
 void wr_finish_blocking_read(struct worker *w);
 void wr_autoclaim(struct worker *w);
 redisReply *wr_cmd(struct worker *w, const char *fmt, ...);
+/* Reads and drops n pipelined replies; -1 (after wr_lost) if Redis failed. */
+int wr_drain(struct worker *w, int n);
 
 /*
  * deadletter.c: an entry delivered more than INTENT_EXECUTOR_MAX_DELIVERIES
