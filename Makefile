@@ -142,8 +142,6 @@ MANDIR  ?= $(PREFIX)/share/man
 DOCDIR  ?= $(PREFIX)/share/doc/quantum-intent-executor
 DATADIR ?= $(PREFIX)/share/quantum-intent-executor
 MANPAGES = $(wildcard docs/man/*.[1-8])
-# the auditable seccomp text, and compiled forms if the build writes any
-SECCOMP_FILES = $(wildcard sandbox/policies/*.policy $(BUILD)/seccomp/*.bpf)
 
 install: all
 	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(LIBEXECDIR) $(DESTDIR)$(PREFIX)/bin
@@ -157,9 +155,9 @@ install: all
 	install -m 0644 docs/redis-acl.conf $(DESTDIR)$(DOCDIR)/examples/
 	for f in SECURITY.md README.md docs/REDIS.md; do \
 		if [ -f $$f ]; then install -m 0644 $$f $(DESTDIR)$(DOCDIR)/ || exit 1; fi; done
-	if [ -n "$(strip $(SECCOMP_FILES))" ]; then \
-		install -d $(DESTDIR)$(DATADIR)/seccomp && \
-		install -m 0644 $(SECCOMP_FILES) $(DESTDIR)$(DATADIR)/seccomp/; fi
+	install -d $(DESTDIR)$(DATADIR)/seccomp
+	install -m 0644 $(POLICIES) $(DESTDIR)$(DATADIR)/seccomp/
+	install -m 0644 packaging/binance-network.conf $(DESTDIR)$(DATADIR)/
 
 # The .deb: dpkg-buildpackage through ./debian (-> packaging/debian), which
 # builds in build-deb/; the .deb, .buildinfo and .changes land in $(BUILD)/.

@@ -91,6 +91,7 @@ static const struct setting table[] = {
 	  1, 1000 },
 	{ "REDIS_SENTINELS", K_HOSTPORTS, S(sentinels), "", 0, 0 },
 	{ "REDIS_MASTER_NAME", K_NAME, S(redis_master_name), "mymaster", 0, 0 },
+	{ "INTENT_EXECUTOR_CONSUMER", K_OPTNAME, S(consumer), "", 0, 0 },
 };
 #define NSETTINGS (sizeof(table) / sizeof(table[0]))
 
@@ -117,7 +118,7 @@ const char *const config_names[] = {
 	"INTENT_EXECUTOR_HOURLY_NOTIONAL_USDT_MAIN",
 	"INTENT_EXECUTOR_HOURLY_NOTIONAL_USDT_MANUAL",
 	"INTENT_EXECUTOR_MAX_DELIVERIES", "REDIS_SENTINELS", "REDIS_MASTER_NAME",
-	NULL,
+	"INTENT_EXECUTOR_CONSUMER", NULL,
 };
 
 static int fail(char *err, size_t errlen, const char *name, const char *why,

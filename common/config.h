@@ -59,6 +59,7 @@ struct settings {
 	int max_deliveries;             /* past this, an entry is dead-lettered */
 	struct strlist sentinels;       /* "host:port" items; n == 0: no Sentinel */
 	char redis_master_name[128];    /* the master's name at the sentinels */
+	char consumer[128];             /* consumer base name; "" = host name */
 };
 
 /* Fills s from the environment; -1 with a message naming the variable. */

@@ -24,6 +24,11 @@ enum msg_type {
 	MSG_ATTACH = 3,     /* supervisor -> executor, carries a lane's fd */
 	MSG_AUTH = 4,       /* supervisor -> worker, first: the Redis password */
 	MSG_VIOLATION = 5,  /* supervisor -> main worker: a role's seccomp kill */
+	MSG_PING = 6,       /* supervisor -> child: u32 seq, answered by MSG_PONG */
+	MSG_PONG = 7,       /* child -> supervisor: the u32 seq of the ping */
+	MSG_READY = 8,      /* worker -> supervisor: Redis answered (no fields) */
+	MSG_STATE = 9,      /* executor -> supervisor: u8 ok, str text */
+	MSG_HUNG = 10,      /* supervisor -> main worker: a role killed as hung */
 };
 
 /* Building a frame. */

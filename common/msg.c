@@ -10,9 +10,76 @@ const char *lane_name(enum lane l)
 	return l == LANE_MAIN ? "main" : l == LANE_MANUAL ? "manual" : "?";
 }
 
+const char *role_name(unsigned role)
+{
+	static const char *const name[ROLE_COUNT] = { "executor", "main",
+		"manual" };
+	return role < ROLE_COUNT ? name[role] : "?";
+}
+
 const char *side_name(uint8_t side)
 {
 	return side == SIDE_BUY ? "BUY" : side == SIDE_SELL ? "SELL" : "?";
+}
+
+int msg_encode_u32(struct mbuf *m, uint16_t type, uint32_t v)
+{
+	m_init(m, type);
+	m_add_u32(m, v);
+	return m_close(m);
+}
+
+int msg_decode_u32(struct mreader *r, uint32_t *v)
+{
+	*v = m_get_u32(r);
+	return m_end(r);
+}
+
+int msg_encode_role(struct mbuf *m, uint16_t type, enum role role)
+{
+	m_init(m, type);
+	m_add_u8(m, (uint8_t)role);
+	return m_close(m);
+}
+
+int msg_decode_role(struct mreader *r, enum role *role)
+{
+	uint8_t v = m_get_u8(r);
+	if (m_end(r) < 0)
+		return -1;
+	if (v >= ROLE_COUNT) {
+		r->err = "role out of range";
+		return -1;
+	}
+	*role = (enum role)v;
+	return 0;
+}
+
+int msg_encode_state(struct mbuf *m, int ok, const char *text)
+{
+	m_init(m, MSG_STATE);
+	m_add_u8(m, ok ? 1 : 0);
+	m_add_str(m, text);
+	return m_close(m);
+}
+
+int msg_decode_state(struct mreader *r, int *ok, char *text, size_t cap)
+{
+	uint8_t v = m_get_u8(r);
+	m_get_str(r, text, cap);
+	if (m_end(r) < 0)
+		return -1;
+	if (v > 1) {
+		r->err = "ok flag is neither 0 nor 1";
+		return -1;
+	}
+	for (const char *p = text; *p; p++)
+		if ((unsigned char)*p < 0x20) {
+			r->err = "control byte in the state text";
+			return -1;
+		}
+	*ok = v;
+	return 0;
 }
 
 int msg_encode_req(struct mbuf *m, const struct exec_req *q)

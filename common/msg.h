@@ -18,8 +18,12 @@
 
 enum lane { LANE_MAIN = 0, LANE_MANUAL = 1, LANE_COUNT = 2 };
 enum side { SIDE_BUY = 1, SIDE_SELL = 2 };
+/* The supervisor's children; a worker's role is its lane's. */
+enum role { ROLE_EXECUTOR = 0, ROLE_MAIN = 1, ROLE_MANUAL = 2, ROLE_COUNT = 3 };
 
 const char *lane_name(enum lane l);
+/* "executor", "main", "manual"; "?" out of range. */
+const char *role_name(unsigned role);
 const char *side_name(uint8_t side);
 
 struct exec_req {
@@ -43,6 +47,17 @@ struct exec_res {
 	int64_t filled_qty;
 	int64_t avg_price;
 };
+
+#define STATE_TEXT_MAX 400
+
+/* MSG_PING / MSG_PONG: u32 seq.  MSG_VIOLATION / MSG_HUNG: u8 role. */
+int msg_encode_u32(struct mbuf *m, uint16_t type, uint32_t v);
+int msg_decode_u32(struct mreader *r, uint32_t *v);
+int msg_encode_role(struct mbuf *m, uint16_t type, enum role role);
+int msg_decode_role(struct mreader *r, enum role *role);
+/* MSG_STATE: u8 ok (0 or 1), the text systemd's STATUS= shows. */
+int msg_encode_state(struct mbuf *m, int ok, const char *text);
+int msg_decode_state(struct mreader *r, int *ok, char *text, size_t cap);
 
 int msg_encode_req(struct mbuf *m, const struct exec_req *q);
 int msg_decode_req(struct mreader *r, struct exec_req *q);

@@ -30,6 +30,11 @@ struct backend {
 	int (*mark_price)(void *st, const char *symbol, int64_t *price);
 	/* Places o (idempotent per coid) and fills res; -1 on failure. */
 	int (*place)(void *st, const struct order *o, struct exec_res *res);
+	/*
+	 * Can it trade?  1 with a description in text, or 0 with why not (it
+	 * tries again at every call).  NULL: always (paper).
+	 */
+	int (*ready)(void *st, char *text, size_t sz);
 };
 
 int paper_backend_init(struct backend *b, const char *filter_spec,

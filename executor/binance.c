@@ -16,15 +16,22 @@
 
 #include "binance_int.h"
 #include "clock.h"
+#include "idle.h"
 #include "log.h"
 
 static struct binance bn_state;
 
+/* Sleeps in steps of at most 250 ms, running idle_run() between them. */
 void bn_sleep_ms(int64_t ms)
 {
-	struct timespec ts = { .tv_sec = ms / 1000, .tv_nsec = (ms % 1000) * 1000000 };
-	while (ms > 0 && nanosleep(&ts, &ts) < 0 && errno == EINTR)
-		;
+	int64_t until = mono_ms() + ms;
+	for (int64_t left = ms; left > 0; left = until - mono_ms()) {
+		int64_t step = left > 250 ? 250 : left;
+		struct timespec ts = { .tv_sec = 0, .tv_nsec = step * 1000000 };
+		while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+			;
+		idle_run();
+	}
 }
 
 static int64_t secs_up(int64_t ms)
@@ -143,6 +150,15 @@ int bn_sync_time(struct binance *b)
 		else
 			describe(&r, r.why, sizeof(r.why));
 		log_warn("binance: server time unavailable: %s", r.why);
+		if (r.outcome == BN_REPLY)
+			snprintf(b->time_why, sizeof(b->time_why), "exchange %s answers "
+			    "but not with its time: %s", b->base_url, r.why);
+		else
+			snprintf(b->time_why, sizeof(b->time_why), "exchange %s "
+			    "unreachable: %s (under systemd the unit's "
+			    "IPAddressAllow=localhost drops it: install the drop-in "
+			    "binance-network.conf, see quantum-intent-executor(8))",
+			    b->base_url, r.why);
 		return -1;
 	}
 	b->offset_ms = server - (t0 + t1) / 2;
@@ -253,6 +269,37 @@ static int bn_mark(void *st, const char *symbol, int64_t *price)
 	return -1;
 }
 
+/*
+ * Ready once the exchange has answered its time once; until then every
+ * call asks again and says why not, as an ERROR line at most once a
+ * minute (and whenever the reason changes).
+ */
+static int bn_ready(void *st, char *text, size_t sz)
+{
+	struct binance *b = st;
+	char before[sizeof(b->time_why)];
+
+	if (b->synced_at) {
+		snprintf(text, sz, "backend binance, exchange %s", b->base_url);
+		return 1;
+	}
+	memcpy(before, b->time_why, sizeof(before));
+	if (bn_sync_time(b) == 0) {
+		if (!b->filters_at)
+			refresh_filters(b);
+		log_info("binance: exchange %s reached", b->base_url);
+		return bn_ready(st, text, sz);
+	}
+	int64_t now = mono_ms();
+	if (strcmp(before, b->time_why) != 0 || !b->time_logged_at ||
+	    now - b->time_logged_at >= 60000) {
+		log_error("binance: %s", b->time_why);
+		b->time_logged_at = now;
+	}
+	snprintf(text, sz, "%s", b->time_why);
+	return 0;
+}
+
 int binance_backend_init(struct backend *be, const struct settings *s,
     const struct credentials *c, char *err, size_t errlen)
 {
@@ -271,7 +318,9 @@ int binance_backend_init(struct backend *be, const struct settings *s,
 	be->filter = bn_filter;
 	be->mark_price = bn_mark;
 	be->place = bn_place;
-	bn_sync_time(b);
-	refresh_filters(b);
+	be->ready = bn_ready;
+	b->base_url = s->binance_base_url;
+	if (bn_sync_time(b) == 0)
+		refresh_filters(b);
 	return 0;
 }

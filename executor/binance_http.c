@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "binance_parse.h"
+#include "idle.h"
 #include "log.h"
 
 #ifndef VERSION
@@ -49,6 +50,15 @@ static size_t on_data(char *p, size_t size, size_t n, void *ctx)
 	return k;
 }
 
+/* libcurl calls this often, and about once a second while it waits. */
+static int on_progress(void *ctx, curl_off_t dlt, curl_off_t dln,
+    curl_off_t ult, curl_off_t uln)
+{
+	(void)ctx, (void)dlt, (void)dln, (void)ult, (void)uln;
+	idle_run();
+	return 0;
+}
+
 static int set_options(struct bn_http *c)
 {
 	CURL *h = c->h;
@@ -69,6 +79,8 @@ static int set_options(struct bn_http *c)
 	bad |= curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_data) != CURLE_OK;
 	bad |= curl_easy_setopt(h, CURLOPT_WRITEDATA, c) != CURLE_OK;
 	bad |= curl_easy_setopt(h, CURLOPT_HTTPHEADER, c->headers) != CURLE_OK;
+	bad |= curl_easy_setopt(h, CURLOPT_XFERINFOFUNCTION, on_progress) != CURLE_OK;
+	bad |= curl_easy_setopt(h, CURLOPT_NOPROGRESS, 0L) != CURLE_OK;
 	return bad ? -1 : 0;
 }
 

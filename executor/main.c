@@ -21,6 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/signalfd.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include "binance_http.h"
@@ -28,6 +29,7 @@
 #include "credentials.h"
 #include "executor.h"
 #include "fdpass.h"
+#include "idle.h"
 #include "log.h"
 #include "sigfd.h"
 #include "sandbox.h"
@@ -114,35 +116,117 @@ static void link_read(struct link *l)
 		link_close(l, "write failed");
 }
 
-static void on_attach(int ctl)
+/* One message to the supervisor (MSG_PONG, MSG_STATE); never blocks. */
+static void ctl_send(const struct mbuf *m)
 {
-	uint8_t buf[FRAME_MAX];
-	size_t len = 0;
-	int fd = -1;
-	int k = fd_recv(ctl, buf, sizeof(buf), &len, &fd);
-	if (k == 0)
-		fatalx("control socket closed by the supervisor");
-	if (k < 0)
+	if (send(CTL_FD, m->data, m->len, MSG_DONTWAIT | MSG_NOSIGNAL) < 0 &&
+	    errno != EAGAIN)
 		fatal("control socket");
-	struct frame_in in = { .len = 0 };
-	memcpy(in.buf, buf, len);
-	in.len = len;
-	uint16_t type = 0;
-	struct mreader r;
-	const char *why = "incomplete frame";
-	if (frame_next(&in, &type, &r, &why) != 1 || type != MSG_ATTACH)
-		fatalx("control socket: bad message: %s", why);
-	uint8_t lane = m_get_u8(&r);
-	if (m_end(&r) < 0 || lane >= LANE_COUNT || fd < 0)
-		fatalx("control socket: bad ATTACH message");
+}
+
+struct ctl_msg {
+	int fd;                 /* the descriptor it carried, -1 if none */
+};
+
+static int on_attach(void *ctx, struct mreader *r)
+{
+	struct ctl_msg *c = ctx;
+	uint8_t lane = m_get_u8(r);
+	if (m_end(r) < 0)
+		return -1;
+	if (lane >= LANE_COUNT || c->fd < 0) {
+		r->err = lane >= LANE_COUNT ? "lane out of range" : "no descriptor";
+		return -1;
+	}
 	struct link *l = &X.links[lane];
 	if (l->fd >= 0)
 		link_close(l, "replaced by a new worker");
 	memset(&l->in, 0, sizeof(l->in));
 	l->out.len = 0;
-	l->fd = fd;
-	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
+	l->fd = c->fd;
+	c->fd = -1;
+	fcntl(l->fd, F_SETFL, fcntl(l->fd, F_GETFL) | O_NONBLOCK);
 	log_info("lane %s: link attached", lane_name(l->lane));
+	return 0;
+}
+
+static int on_ping(void *ctx, struct mreader *r)
+{
+	struct ctl_msg *c = ctx;
+	uint32_t seq;
+	struct mbuf m;
+	if (msg_decode_u32(r, &seq) < 0)
+		return -1;
+	if (c->fd >= 0) {
+		r->err = "a descriptor with a ping";
+		return -1;
+	}
+	if (msg_encode_u32(&m, MSG_PONG, seq) == 0)
+		ctl_send(&m);
+	return 0;
+}
+
+static const struct dispatch ctl_dispatch[] = {
+	{ MSG_ATTACH, "ATTACH", on_attach },
+	{ MSG_PING, "PING", on_ping },
+	{ 0, NULL, NULL },
+};
+
+/* One message from the supervisor; anything malformed is fatal. */
+static void ctl_read(void)
+{
+	uint8_t buf[FRAME_MAX];
+	size_t len = 0;
+	struct ctl_msg c = { .fd = -1 };
+	int k = fd_recv(CTL_FD, buf, sizeof(buf), &len, &c.fd);
+	if (k == 0)
+		fatalx("control socket closed by the supervisor");
+	if (k < 0)
+		fatal("control socket");
+	struct frame_in in = { .len = len };
+	memcpy(in.buf, buf, len);
+	uint16_t type = 0;
+	struct mreader r;
+	const char *why = "incomplete frame";
+	if (frame_next(&in, &type, &r, &why) != 1 || in.off != in.len ||
+	    dispatch_frame(ctl_dispatch, &c, type, &r, &why) < 0)
+		fatalx("control socket: bad message (type %u): %s", type,
+		    why ? why : "bytes after the frame");
+	if (c.fd >= 0)
+		close(c.fd);
+}
+
+/*
+ * While a backend waits (idle.h): answers a ping waiting on the control
+ * socket, and leaves any other message (a lane's link) for the main loop.
+ */
+static void answer_pings(void)
+{
+	uint8_t hdr[FRAME_HDR];
+	struct pollfd p = { .fd = CTL_FD, .events = POLLIN };
+	while (poll(&p, 1, 0) > 0 &&
+	    recv(CTL_FD, hdr, sizeof(hdr), MSG_PEEK | MSG_DONTWAIT) ==
+	    (ssize_t)sizeof(hdr) && (hdr[4] << 8 | hdr[5]) == MSG_PING)
+		ctl_read();
+}
+
+/* Tells the supervisor whether the backend can trade; 1 when it can. */
+static int report_state(int *last)
+{
+	char text[STATE_TEXT_MAX], msg[STATE_TEXT_MAX + 32];
+	struct mbuf m;
+	int ok = 1;
+	if (X.b.ready)
+		ok = X.b.ready(X.b.state, text, sizeof(text));
+	else
+		snprintf(text, sizeof(text), "backend %s", X.b.name);
+	if (ok == *last && ok)
+		return ok;
+	*last = ok;
+	snprintf(msg, sizeof(msg), "%s%s", ok ? "" : "ERROR: executor: ", text);
+	if (msg_encode_state(&m, ok, msg) == 0)
+		ctl_send(&m);
+	return ok;
 }
 
 static int setup_signals(void)
@@ -151,8 +235,12 @@ static int setup_signals(void)
 	return sigfd_open(sigs);
 }
 
+#define STATE_RETRY_MS 5000
+
 static void serve(int sigfd)
 {
+	int state = -1;
+	int ready = report_state(&state);
 	for (;;) {
 		struct pollfd p[2 + LANE_COUNT];
 		p[0] = (struct pollfd){ .fd = CTL_FD, .events = POLLIN };
@@ -162,18 +250,21 @@ static void serve(int sigfd)
 			p[2 + i] = (struct pollfd){ .fd = l->fd, .events = POLLIN |
 				(l->out.len ? POLLOUT : 0) };
 		}
-		if (poll(p, 2 + LANE_COUNT, -1) < 0) {
+		int k = poll(p, 2 + LANE_COUNT, ready ? -1 : STATE_RETRY_MS);
+		if (k < 0) {
 			if (errno == EINTR)
 				continue;
 			fatal("poll");
 		}
+		if (!ready)
+			ready = report_state(&state);
 		if (p[1].revents) {
 			log_info("stopping: served main=%llu manual=%llu",
 			    X.served[LANE_MAIN], X.served[LANE_MANUAL]);
 			exit(0);
 		}
 		if (p[0].revents)
-			on_attach(CTL_FD);
+			ctl_read();
 		for (int i = 0; i < LANE_COUNT; i++) {
 			struct link *l = &X.links[i];
 			if (l->fd < 0 || p[2 + i].fd != l->fd)
@@ -271,6 +362,7 @@ int main(int argc, char **argv)
 
 	log_init("executor");
 	parse_args(argc, argv, &sb);
+	idle_set(answer_pings);
 	int cred_ok = credentials_load(&cred, cred_err, sizeof(cred_err)) == 0;
 	if (fcntl(CTL_FD, F_GETFD) < 0)
 		fatalx("no control socket on fd 3: start me through quantum-intent-executor");

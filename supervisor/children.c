@@ -28,38 +28,40 @@
 #define STOP_WORKERS_MS 15000
 #define STOP_EXECUTOR_MS 5000
 
-static const char *const role_names[ROLE_COUNT] = { "executor", "main",
-	"manual" };
-
 void children_init(struct supervisor *sv)
 {
 	for (int i = 0; i < ROLE_COUNT; i++) {
 		sv->c[i] = (struct child){ .role = (enum role)i,
-			.name = role_names[i], .backoff_ms = BACKOFF_MIN_MS };
+			.name = role_name((unsigned)i), .backoff_ms = BACKOFF_MIN_MS };
 	}
 	for (int i = 0; i < ROLE_COUNT; i++)
 		sv->c[i].ctl_fd = sv->c[i].ready_fd = -1;
 	sv->ctl = -1;
 }
 
+static int tell(int fd, uint16_t type, int role, unsigned *count)
+{
+	while (*count > 0) {
+		struct mbuf m;
+		if (msg_encode_role(&m, type, (enum role)role) < 0 ||
+		    write(fd, m.data, m.len) != (ssize_t)m.len)
+			return -1;
+		(*count)--;
+	}
+	return 0;
+}
+
 /*
- * Tells the main worker of sandbox violations (MSG_VIOLATION naming the
- * role), which it counts in the metrics hash; the supervisor itself never
- * talks to Redis.
+ * MSG_VIOLATION and MSG_HUNG to the main worker, which counts them in the
+ * metrics hash; the supervisor itself never talks to Redis.
  */
-static void report_violations(struct supervisor *sv)
+void children_tell_main(struct supervisor *sv)
 {
 	int fd = sv->c[ROLE_MAIN].ctl_fd;
-	for (int r = 0; r < ROLE_COUNT && fd >= 0; r++) {
-		while (sv->unreported[r] > 0) {
-			struct mbuf m;
-			m_init(&m, MSG_VIOLATION);
-			m_add_u8(&m, (uint8_t)r);
-			if (m_close(&m) < 0 || write(fd, m.data, m.len) != (ssize_t)m.len)
-				return;
-			sv->unreported[r]--;
-		}
-	}
+	for (int r = 0; r < ROLE_COUNT && fd >= 0; r++)
+		if (tell(fd, MSG_VIOLATION, r, &sv->untold_violations[r]) < 0 ||
+		    tell(fd, MSG_HUNG, r, &sv->untold_hangs[r]) < 0)
+			return;
 }
 
 static void close_fd(int *fd)
@@ -193,11 +195,12 @@ static pid_t start_worker(struct supervisor *sv, enum role role)
 	close_fd(&c->ready_fd);
 	c->ctl_fd = ctl[1];
 	c->ready_fd = rdy[0];
+	c->in.len = c->in.off = 0;
 	c->ready = 0;
 	fcntl(c->ctl_fd, F_SETFL, O_NONBLOCK);
 	fcntl(c->ready_fd, F_SETFL, O_NONBLOCK);
 	if (role == ROLE_MAIN)
-		report_violations(sv);
+		children_tell_main(sv);
 	return pid;
 }
 
@@ -208,8 +211,10 @@ int64_t children_start_due(struct supervisor *sv, int64_t now)
 		struct child *c = &sv->c[i];
 		if (c->pid > 0)
 			continue;
-		if (i != ROLE_EXECUTOR && sv->c[ROLE_EXECUTOR].pid <= 0)
-			continue;       /* started once the executor runs */
+		/* workers: once the executor runs and has been able to trade */
+		if (i != ROLE_EXECUTOR && (sv->c[ROLE_EXECUTOR].pid <= 0 ||
+		    !sv->exec_was_ok))
+			continue;
 		if (c->restart_at > now) {
 			if (c->restart_at - now < next)
 				next = c->restart_at - now;
@@ -224,6 +229,8 @@ int64_t children_start_due(struct supervisor *sv, int64_t now)
 		c->pid = pid;
 		c->uid = sv->id.demote ? sv->id.uid[i] : getuid();
 		c->started_at = now;
+		c->ping_at = 0;
+		c->next_ping = now + 1000;
 		c->started_wall = wall_ms() / 1000;
 		status_write(sv);
 		log_info("started %s (pid %d)%s", c->name, (int)pid,
@@ -255,14 +262,16 @@ void children_reap(struct supervisor *sv, int64_t now)
 		if (c->role == ROLE_EXECUTOR && sv->ctl >= 0) {
 			close(sv->ctl);
 			sv->ctl = -1;
+			sv->exec_ok = 0;
+			sv->exec_state[0] = '\0';
 		}
 		close_fd(&c->ready_fd);
 		c->ready = 0;
 		close_fd(&c->ctl_fd);
 		if (WIFSIGNALED(status) && WTERMSIG(status) == SIGSYS) {
 			sv->violations[c->role]++;
-			sv->unreported[c->role]++;
-			report_violations(sv);
+			sv->untold_violations[c->role]++;
+			children_tell_main(sv);
 		}
 		if (sv->stopping) {
 			log_info("%s (pid %d) %s", c->name, (int)pid, c->last_death);
@@ -284,20 +293,6 @@ int children_healthy(const struct supervisor *sv)
 	return sv->c[ROLE_EXECUTOR].pid > 0 && sv->c[ROLE_MAIN].ready &&
 	    sv->c[ROLE_MANUAL].ready && sv->c[ROLE_MAIN].pid > 0 &&
 	    sv->c[ROLE_MANUAL].pid > 0;
-}
-
-void children_read_ready(struct supervisor *sv, enum role role)
-{
-	struct child *c = &sv->c[role];
-	char b = 0;
-	ssize_t n = read(c->ready_fd, &b, 1);
-	if (n < 0 && errno == EAGAIN)
-		return;
-	if (n == 1 && b == 'R' && !c->ready) {
-		c->ready = 1;
-		log_info("%s (pid %d) is ready: Redis answered", c->name, (int)c->pid);
-	}
-	close_fd(&c->ready_fd);
 }
 
 int children_running(const struct supervisor *sv)
@@ -366,11 +361,13 @@ void status_write(struct supervisor *sv)
 	for (int i = 0; i < ROLE_COUNT; i++) {
 		const struct child *c = &sv->c[i];
 		fprintf(f, "%s pid=%d uid=%d started=%lld restarts=%u violations=%u "
-		    "last_death=%s\n", c->name, (int)c->pid,
+		    "hangs=%u last_death=%s\n", c->name, (int)c->pid,
 		    c->pid > 0 ? (int)c->uid : -1,
 		    c->pid > 0 ? (long long)c->started_wall : 0LL, c->restarts,
-		    sv->violations[i], c->last_death[0] ? c->last_death : "-");
+		    sv->violations[i], c->hangs,
+		    c->last_death[0] ? c->last_death : "-");
 	}
+	fprintf(f, "state %s\n", sv->state[0] ? sv->state : "starting");
 	if (fclose(f) != 0 || rename(tmp, path) != 0) {
 		if (!sv->status_warned++)
 			log_warn("status file %s: %s", path, strerror(errno));

@@ -10,8 +10,6 @@
 #include "config.h"
 #include "msg.h"
 
-enum role { ROLE_EXECUTOR = 0, ROLE_MAIN = 1, ROLE_MANUAL = 2, ROLE_COUNT = 3 };
-
 struct child {
 	enum role role;
 	const char *name;
@@ -23,9 +21,15 @@ struct child {
 	int64_t backoff_ms;
 	unsigned restarts;
 	char last_death[128];
-	int ctl_fd;             /* workers: frames to it (MSG_AUTH, MSG_VIOLATION) */
-	int ready_fd;           /* workers: its one byte once Redis answered */
+	int ctl_fd;             /* workers: frames to it (MSG_AUTH, MSG_PING, ...) */
+	int ready_fd;           /* workers: frames from it (MSG_READY, MSG_PONG) */
+	struct frame_in in;     /* what ready_fd has sent so far */
 	int ready;
+	/* liveness.c: the ping not yet answered */
+	uint32_t ping_seq;
+	int64_t ping_at;        /* mono ms it was sent; 0 when answered */
+	int64_t next_ping;      /* mono ms */
+	unsigned hangs;         /* killed as hung */
 };
 
 struct identity {
@@ -52,15 +56,24 @@ struct supervisor {
 		char password[512];     /* "" = none; never logged */
 	} redis_auth[LANE_COUNT];       /* handed to each lane's worker */
 	unsigned violations[ROLE_COUNT];        /* seccomp kills seen */
-	unsigned unreported[ROLE_COUNT];        /* not yet told to the worker */
+	/* not yet told to the main worker: seccomp kills, hang kills */
+	unsigned untold_violations[ROLE_COUNT], untold_hangs[ROLE_COUNT];
+	/* the executor's last MSG_STATE */
+	int exec_ok;
+	int exec_was_ok;                /* once: workers may start */
+	char exec_state[STATE_TEXT_MAX];
+	/* what systemd's STATUS= and the status file say (main.c) */
+	char state[STATE_TEXT_MAX + 80];
 };
 
 /*
  * Writes the status file (settings: INTENT_EXECUTOR_STATUS_FILE), replaced
  * atomically, one line per process, for qiectl status:
  *   supervisor pid=P started=UNIX consumer=NAME
- *   <role> pid=P uid=U started=UNIX restarts=N violations=N last_death=TEXT TO EOL
- * pid=0 and started=0 for a child not running; last_death=- if none.
+ *   <role> pid=P uid=U started=UNIX restarts=N violations=N hangs=N last_death=TEXT TO EOL
+ *   state TEXT TO EOL
+ * pid=0 and started=0 for a child not running; last_death=- if none; the
+ * state is the text of systemd's STATUS= (ready:, degraded:, ERROR: ...).
  */
 void status_write(struct supervisor *sv);
 
@@ -76,8 +89,8 @@ int children_stop_step(struct supervisor *sv, int64_t now);
 int children_running(const struct supervisor *sv);
 /* Every child runs and every worker has reached Redis. */
 int children_healthy(const struct supervisor *sv);
-/* Reads a worker's readiness byte (its ready_fd polled readable). */
-void children_read_ready(struct supervisor *sv, enum role role);
+/* Tells the main worker of seccomp and hang kills (it counts them). */
+void children_tell_main(struct supervisor *sv);
 
 /* Backoff after a death: fast if it served a while, doubling if not. */
 int64_t restart_backoff(int64_t prev_ms, int64_t uptime_ms);

@@ -4,6 +4,7 @@
 #include "identity.h"
 
 #include <errno.h>
+#include <cap-ng.h>
 #include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -110,21 +111,40 @@ static void resolve_one(const char *setting, const char *value, uid_t *uid,
 		    value);
 }
 
+/*
+ * Root, or (under systemd's User= with AmbientCapabilities=) a user that
+ * holds CAP_SETUID and CAP_SETGID: the children can change uid.
+ */
+static int can_switch_ids(void)
+{
+	if (geteuid() == 0)
+		return 1;
+	if (capng_get_caps_process() < 0)
+		return 0;
+	return capng_have_capability(CAPNG_EFFECTIVE, CAP_SETUID) &&
+	    capng_have_capability(CAPNG_EFFECTIVE, CAP_SETGID);
+}
+
 void identity_resolve(const struct settings *s, struct identity *id)
 {
 	static const int user_index[ROLE_COUNT] = { 2, 0, 1 };
 
 	memset(id, 0, sizeof(*id));
-	if (geteuid() != 0) {
-		log_warn("⚠️  NOT ROOT: the lanes and the executor all run as uid %d "
-		    "and are NOT isolated by uid (development mode); seccomp, "
-		    "Landlock and dropped privileges still apply", (int)geteuid());
+	if (!can_switch_ids()) {
+		log_warn("⚠️  NOT ROOT and no CAP_SETUID/CAP_SETGID: the lanes and the "
+		    "executor all run as uid %d and are NOT isolated by uid "
+		    "(development mode); seccomp, Landlock and dropped privileges "
+		    "still apply", (int)geteuid());
 		return;
 	}
 	id->demote = 1;
-	for (int r = 0; r < ROLE_COUNT; r++)
+	for (int r = 0; r < ROLE_COUNT; r++) {
 		resolve_one(user_setting[r], s->user[user_index[r]], &id->uid[r],
 		    &id->gid[r]);
+		if (id->uid[r] == geteuid())
+			fatalx("%s: \"%s\" is the supervisor's own user: a role needs "
+			    "a user of its own", user_setting[r], s->user[user_index[r]]);
+	}
 	for (int a = 0; a < ROLE_COUNT; a++)
 		for (int b = a + 1; b < ROLE_COUNT; b++)
 			if (id->uid[a] == id->uid[b])

@@ -10,10 +10,12 @@
 #include "children.h"
 
 /*
- * As root: resolves INTENT_EXECUTOR_USER_* (a name or a numeric uid) and
- * refuses (fatal, naming the setting) a user that does not exist, is root,
- * or is shared by two roles.  Not root: warns loudly that the lanes are not
- * isolated by uid, and demote stays 0.
+ * As root, or as a user holding CAP_SETUID and CAP_SETGID (the unit's
+ * User=qie-supervisor with AmbientCapabilities=): resolves
+ * INTENT_EXECUTOR_USER_* (a name or a numeric uid) and refuses (fatal,
+ * naming the setting) a user that does not exist, is root, is the
+ * supervisor's own, or is shared by two roles.  Otherwise: warns loudly
+ * that the lanes are not isolated by uid, and demote stays 0.
  */
 void identity_resolve(const struct settings *s, struct identity *id);
 

@@ -24,6 +24,7 @@
 #include "clock.h"
 #include "config.h"
 #include "identity.h"
+#include "liveness.h"
 #include "log.h"
 #include "sigfd.h"
 #include "sandbox.h"
@@ -127,21 +128,60 @@ static void on_signal(struct supervisor *sv, int sigfd, int64_t now)
 	children_reap(sv, now);
 }
 
-/* READY=1 once healthy; WATCHDOG=1 at half the interval, only then. */
+/* What systemd's STATUS= and the status file say of the daemon now. */
+static void describe_state(const struct supervisor *sv, char *buf, size_t sz)
+{
+	if (sv->stopping) {
+		snprintf(buf, sz, "stopping");
+	} else if (sv->exec_state[0] && !sv->exec_ok) {
+		snprintf(buf, sz, "%s", sv->exec_state);
+	} else if (children_healthy(sv)) {
+		snprintf(buf, sz, "ready: main and manual lanes consuming, executor "
+		    "up (%s)", sv->exec_state);
+	} else if (!sv->ready_sent) {
+		snprintf(buf, sz, "starting");
+	} else {
+		for (int i = 0; i < ROLE_COUNT; i++) {
+			const struct child *c = &sv->c[i];
+			if (c->pid <= 0 || (i != ROLE_EXECUTOR && !c->ready)) {
+				snprintf(buf, sz, "degraded: %s %s%s%s", c->name,
+				    c->pid <= 0 ? "restarting" : "reconnecting to Redis",
+				    c->pid <= 0 && c->last_death[0] ? " after it " : "",
+				    c->pid <= 0 ? c->last_death : "");
+				return;
+			}
+		}
+		snprintf(buf, sz, "degraded");
+	}
+}
+
+/*
+ * READY=1 once healthy; WATCHDOG=1 at half the interval, only while
+ * healthy (a child that its restart does not cure lets the watchdog
+ * fire); STATUS= and the status file's state whenever it changes.
+ */
 static void tell_systemd(struct supervisor *sv, int64_t now)
 {
 	static uint64_t wd_usec;
 	static int wd_checked;
 	static int64_t next_pet;
+	char state[sizeof(sv->state)], msg[sizeof(sv->state) + 16];
 
 	if (!wd_checked) {
 		wd_checked = 1;
 		if (sd_watchdog_enabled(0, &wd_usec) <= 0)
 			wd_usec = 0;
 	}
-	int healthy = children_healthy(sv);
+	int healthy = children_healthy(sv) && !sv->stopping;
+	describe_state(sv, state, sizeof(state));
+	if (strcmp(state, sv->state) != 0) {
+		memcpy(sv->state, state, sizeof(state));
+		status_write(sv);
+		snprintf(msg, sizeof(msg), "STATUS=%s", state);
+		sd_notify(0, msg);
+	}
 	if (!sv->ready_sent && healthy) {
-		sd_notify(0, "READY=1\nSTATUS=both lanes consuming, executor up");
+		sd_notify(0, "READY=1");
 		sv->ready_sent = 1;
 	}
 	if (wd_usec && healthy && now >= next_pet) {
@@ -155,6 +195,9 @@ static void run(struct supervisor *sv, int sigfd)
 	for (;;) {
 		int64_t now = mono_ms();
 		int64_t wait = children_start_due(sv, now);
+		int64_t ping = live_tick(sv, now);
+		if (ping < wait)
+			wait = ping;
 		tell_systemd(sv, now);
 		if (sv->stopping) {
 			if (children_stop_step(sv, now))
@@ -163,18 +206,21 @@ static void run(struct supervisor *sv, int sigfd)
 		}
 		if (wait > 1000)
 			wait = 1000;    /* the watchdog's pace */
-		struct pollfd p[3] = {
+		struct pollfd p[4] = {
 			{ .fd = sigfd, .events = POLLIN },
+			{ .fd = sv->ctl, .events = POLLIN },
 			{ .fd = sv->c[ROLE_MAIN].ready_fd, .events = POLLIN },
 			{ .fd = sv->c[ROLE_MANUAL].ready_fd, .events = POLLIN },
 		};
 		int timeout = wait == INT64_MAX ? -1 : (int)wait;
-		if (poll(p, 3, timeout) < 0 && errno != EINTR)
+		if (poll(p, 4, timeout) < 0 && errno != EINTR)
 			fatal("poll");
-		if (p[1].revents && sv->c[ROLE_MAIN].ready_fd >= 0)
-			children_read_ready(sv, ROLE_MAIN);
-		if (p[2].revents && sv->c[ROLE_MANUAL].ready_fd >= 0)
-			children_read_ready(sv, ROLE_MANUAL);
+		if (p[1].revents && sv->ctl >= 0)
+			live_read_executor(sv);
+		if (p[2].revents && sv->c[ROLE_MAIN].ready_fd >= 0)
+			live_read_worker(sv, ROLE_MAIN);
+		if (p[3].revents && sv->c[ROLE_MANUAL].ready_fd >= 0)
+			live_read_worker(sv, ROLE_MANUAL);
 		on_signal(sv, sigfd, mono_ms());
 	}
 }
@@ -252,7 +298,10 @@ int main(int argc, char **argv)
 	if (gethostname(host, sizeof(host)) < 0)
 		fatal("gethostname");
 	host[sizeof(host) - 1] = '\0';
-	snprintf(sv->consumer, sizeof(sv->consumer), "%s_%d", host, (int)getpid());
+	/* the same names after a restart: its own pending entries are read
+	 * again at once, and no dead consumer is left behind */
+	snprintf(sv->consumer, sizeof(sv->consumer), "%.127s",
+	    sv->s.consumer[0] ? sv->s.consumer : host);
 	identity_resolve(&sv->s, &sv->id);
 	load_redis_auth(sv);
 	sandbox_load_policy("supervisor", &policy_supervisor);

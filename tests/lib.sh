@@ -486,7 +486,8 @@ kill_tree() {
 	wait "$1" 2>/dev/null
 	return 0
 }
-# consumer_of [STATUS_FILE]: the supervisor's consumer name (<host>_<pid>).
+# consumer_of [STATUS_FILE]: the supervisor's consumer name
+# (INTENT_EXECUTOR_CONSUMER, else the host name).
 consumer_of() {
 	awk '/^supervisor /{for (i = 2; i <= NF; i++)
 		if (index($i, "consumer=") == 1) print substr($i, 10)}' "${1:-$T/status}"
@@ -569,7 +570,8 @@ start_daemon_named() {
 	"$TOP/scripts/role-users.sh"
 	: >"$T/$name.log"
 	env REDIS_PORT="$RPORT" INTENT_EXECUTOR_PERMIT_TIMEOUT_MS=1000 \
-		INTENT_EXECUTOR_BACKEND=paper INTENT_EXECUTOR_STATUS_FILE="$T/$name.status" "$@" \
+		INTENT_EXECUTOR_BACKEND=paper INTENT_EXECUTOR_STATUS_FILE="$T/$name.status" \
+		INTENT_EXECUTOR_CONSUMER="host-$name" "$@" \
 		"$BUILD/quantum-intent-executor" >>"$T/$name.log" 2>&1 &
 	DPID[$name]=$!
 	DLOG=$T/$name.log wait_log "Consuming MAIN" 10 &&

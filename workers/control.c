@@ -1,13 +1,15 @@
 /*
- * control.c - what a worker hears from the supervisor, and the one thing
- * it tells it.
+ * control.c - what a worker hears from the supervisor, and what it tells
+ * it.
  *
  * fd 4, from the supervisor, frames (frame.h): first MSG_AUTH with the
  * lane's Redis user and password ("" for none), read before the sandbox;
- * later, on the
- * main lane, MSG_VIOLATION naming a role whose process seccomp killed,
- * counted in the metrics hash.  fd 5, to the supervisor: one byte 'R'
- * once Redis has answered, then closed.
+ * then MSG_PING once a second, and, on the main lane, MSG_VIOLATION and
+ * MSG_HUNG naming a role whose process seccomp killed or the supervisor
+ * killed as hung, counted in the metrics hash.  fd 5, to the supervisor:
+ * MSG_READY once Redis has answered, and MSG_PONG for every ping, answered
+ * from the worker's poll loop, so a worker that stops running its loop
+ * stops answering.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -18,22 +20,56 @@
 #include "log.h"
 #include "worker.h"
 
-static int on_violation(void *ctx, struct mreader *r)
+/* Counted in the metrics hash: "<name>" and "<name>_<role>". */
+static const char *const event_counter[CTL_EVENTS] = {
+	[CTL_VIOLATION] = "sandbox_violations", [CTL_HUNG] = "child_hangs",
+};
+
+static void report(struct worker *w, const struct mbuf *m)
+{
+	if (w->ready_fd < 0)
+		return;
+	/* one frame is far below PIPE_BUF: written whole or not at all */
+	if (write(w->ready_fd, m->data, m->len) != (ssize_t)m->len &&
+	    errno != EAGAIN)
+		log_warn("report pipe to the supervisor: %s", strerror(errno));
+}
+
+static int on_ping(void *ctx, struct mreader *r)
 {
 	struct worker *w = ctx;
-	uint8_t role = m_get_u8(r);
-	if (m_end(r) < 0)
+	uint32_t seq;
+	struct mbuf m;
+	if (msg_decode_u32(r, &seq) < 0)
 		return -1;
-	if (role >= 3) {
-		r->err = "role out of range";
-		return -1;
-	}
-	w->violations[role]++;
+	if (msg_encode_u32(&m, MSG_PONG, seq) == 0)
+		report(w, &m);
 	return 0;
 }
 
+static int count_event(struct worker *w, struct mreader *r, enum ctl_event e)
+{
+	enum role role;
+	if (msg_decode_role(r, &role) < 0)
+		return -1;
+	w->events[e][role]++;
+	return 0;
+}
+
+static int on_violation(void *ctx, struct mreader *r)
+{
+	return count_event(ctx, r, CTL_VIOLATION);
+}
+
+static int on_hung(void *ctx, struct mreader *r)
+{
+	return count_event(ctx, r, CTL_HUNG);
+}
+
 static const struct dispatch ctl_dispatch[] = {
+	{ MSG_PING, "PING", on_ping },
 	{ MSG_VIOLATION, "VIOLATION", on_violation },
+	{ MSG_HUNG, "HUNG", on_hung },
 	{ 0, NULL, NULL },
 };
 
@@ -63,17 +99,14 @@ void ctl_read_auth(struct worker *w)
 	if (m_end(&r) < 0)
 		fatalx("control pipe: bad MSG_AUTH: %s", r.err);
 	fcntl(CTL_FD, F_SETFL, fcntl(CTL_FD, F_GETFL) | O_NONBLOCK);
+	fcntl(READY_FD, F_SETFL, fcntl(READY_FD, F_GETFL) | O_NONBLOCK);
 	w->ctl_fd = CTL_FD;
 	w->ready_fd = READY_FD;
 }
 
-void ctl_read(struct worker *w)
+/* Frames already buffered (MSG_AUTH may have come with a ping behind it). */
+static void ctl_drain(struct worker *w)
 {
-	long n = frame_in_read(w->ctl_fd, &w->ctl_in);
-	if (n == 0 || (n < 0 && errno != EAGAIN)) {
-		w->ctl_fd = -1;         /* supervisor gone: stop polling it */
-		return;
-	}
 	for (;;) {
 		uint16_t type;
 		struct mreader r;
@@ -86,31 +119,42 @@ void ctl_read(struct worker *w)
 	}
 }
 
-void ctl_count_violations(struct worker *w)
+void ctl_read(struct worker *w)
 {
-	static const char *const role[3] = { "executor", "main", "manual" };
-	for (int i = 0; i < 3 && w->rc; i++) {
-		if (!w->violations[i])
-			continue;
-		redisReply *x = wr_cmd(w, "HINCRBY quantum:metrics:intent_executor "
-		    "sandbox_violations %u", w->violations[i]);
-		redisReply *y = x ? wr_cmd(w, "HINCRBY quantum:metrics:intent_executor "
-		    "sandbox_violations_%s %u", role[i], w->violations[i]) : NULL;
-		if (x && y)
-			w->violations[i] = 0;
-		if (x)
-			freeReplyObject(x);
-		if (y)
-			freeReplyObject(y);
+	long n = frame_in_read(w->ctl_fd, &w->ctl_in);
+	if (n == 0 || (n < 0 && errno != EAGAIN)) {
+		w->ctl_fd = -1;         /* supervisor gone: stop polling it */
+		return;
 	}
+	ctl_drain(w);
+}
+
+void ctl_count_events(struct worker *w)
+{
+	for (int e = 0; e < CTL_EVENTS; e++)
+		for (int i = 0; i < ROLE_COUNT && w->rc; i++) {
+			unsigned n = w->events[e][i];
+			if (!n)
+				continue;
+			redisReply *x = wr_cmd(w, "HINCRBY quantum:metrics:intent_executor "
+			    "%s %u", event_counter[e], n);
+			redisReply *y = x ? wr_cmd(w, "HINCRBY "
+			    "quantum:metrics:intent_executor %s_%s %u", event_counter[e],
+			    role_name((unsigned)i), n) : NULL;
+			if (x && y)
+				w->events[e][i] = 0;
+			if (x)
+				freeReplyObject(x);
+			if (y)
+				freeReplyObject(y);
+		}
 }
 
 void ctl_ready(struct worker *w)
 {
-	if (w->ready_fd < 0)
-		return;
-	if (write(w->ready_fd, "R", 1) != 1)
-		log_warn("telling the supervisor we are ready: %s", strerror(errno));
-	close(w->ready_fd);
-	w->ready_fd = -1;
+	struct mbuf m;
+	m_init(&m, MSG_READY);
+	if (m_close(&m) == 0)
+		report(w, &m);
+	ctl_drain(w);
 }

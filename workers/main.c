@@ -256,7 +256,7 @@ static void run(struct worker *w, int sigfd)
 			w->next_heartbeat = now + (int64_t)w->s.heartbeat_sec * 1000;
 			heartbeat(w);
 		}
-		ctl_count_violations(w);
+		ctl_count_events(w);
 		struct pollfd p[4] = {
 			{ .fd = sigfd, .events = POLLIN },
 			{ .fd = LINK_FD, .events = POLLIN | (w->out.len ? POLLOUT : 0) },
@@ -307,11 +307,16 @@ int main(int argc, char **argv)
 	int sigfd = setup_signals();
 	lock_down(w, &sb, sigfd);
 	while (wr_connect(w) < 0) {
-		int64_t wait = w->reconnect_at - mono_ms();
-		struct pollfd p = { .fd = sigfd, .events = POLLIN };
-		if (poll(&p, 1, wait > 0 ? (int)wait : 0) > 0) {
-			log_info("stopped before Redis answered");
-			return 0;
+		int64_t wait;
+		while ((wait = w->reconnect_at - mono_ms()) > 0) {
+			struct pollfd p[2] = { { .fd = sigfd, .events = POLLIN },
+				{ .fd = w->ctl_fd, .events = POLLIN } };
+			if (poll(p, 2, (int)wait) > 0 && p[0].revents) {
+				log_info("stopped before Redis answered");
+				return 0;
+			}
+			if (w->ctl_fd >= 0 && p[1].revents)
+				ctl_read(w);    /* pings are answered while we wait */
 		}
 	}
 	announce(w);

@@ -34,6 +34,10 @@ static redisContext *open_one(struct worker *w)
 		return NULL;
 	}
 	redisEnableKeepAlive(c);
+	/* a command's longest wait: well below the supervisor's 8 s hang
+	 * limit, since the loop answers no ping while it waits */
+	struct timeval rt = { 5, 0 };
+	redisSetTimeout(c, rt);
 	if (w->redis_password[0]) {
 		redisReply *a = w->redis_user[0] ?
 		    redisCommand(c, "AUTH %s %s", w->redis_user, w->redis_password) :
@@ -50,8 +54,6 @@ static redisContext *open_one(struct worker *w)
 			return NULL;
 		}
 	}
-	struct timeval rt = { 10, 0 };
-	redisSetTimeout(c, rt);
 	if (w->s.redis_db != 0) {
 		redisReply *r = redisCommand(c, "SELECT %d", w->s.redis_db);
 		int ok = r && r->type != REDIS_REPLY_ERROR;
@@ -218,11 +220,15 @@ void wr_read_pending(struct worker *w)
 	    w->group, w->consumer, room, w->stream, w->pending_cursor);
 	if (!r)
 		return;
+	size_t n = 0;
 	if (r->type == REDIS_REPLY_ERROR)
 		read_error(w, r);
-	else if (each_stream_reply(w, r, w->pending_cursor,
-		     sizeof(w->pending_cursor), 1) == 0)
+	else if ((n = each_stream_reply(w, r, w->pending_cursor,
+		     sizeof(w->pending_cursor), 1)) == 0)
 		w->pending_mode = 0;
+	else
+		log_info("read %zu pending entries of this consumer (%s) again",
+		    n, w->consumer);
 	freeReplyObject(r);
 }
 

@@ -22,8 +22,11 @@
 #include "result.h"
 
 #define LINK_FD 3
-#define CTL_FD 4        /* from the supervisor: MSG_AUTH, MSG_VIOLATION */
-#define READY_FD 5      /* to the supervisor: 'R' once Redis answered */
+#define CTL_FD 4        /* from the supervisor: MSG_AUTH, MSG_PING, ... */
+#define READY_FD 5      /* to the supervisor: MSG_READY, MSG_PONG */
+
+/* What the supervisor tells the main worker to count (control.c). */
+enum ctl_event { CTL_VIOLATION, CTL_HUNG, CTL_EVENTS };
 
 struct sentinel_node {
 	char addr[48];                  /* numeric, resolved before the sandbox */
@@ -58,7 +61,7 @@ struct worker {
 	struct frame_in ctl_in;
 	char redis_user[64];            /* from MSG_AUTH: "" = default user */
 	char redis_password[512];       /* from MSG_AUTH; never logged */
-	unsigned violations[3];         /* to count: executor, main, manual */
+	unsigned events[CTL_EVENTS][ROLE_COUNT];        /* not yet counted */
 
 	/* Redis Sentinel (sentinel.c); n_sentinels == 0: REDIS_HOST is used */
 	struct sentinel_node sentinels[LIST_MAX];
@@ -124,7 +127,9 @@ int wr_failover_error(const redisReply *r);
 /* control.c */
 void ctl_read_auth(struct worker *w);
 void ctl_read(struct worker *w);
-void ctl_count_violations(struct worker *w);
+/* Counts what the supervisor told us in the metrics hash. */
+void ctl_count_events(struct worker *w);
+/* MSG_READY to the supervisor: Redis answered. */
 void ctl_ready(struct worker *w);
 
 /* lane.c */

@@ -84,9 +84,54 @@ static int on_res(void *ctx, struct mreader *r)
 	return msg_decode_res(r, &s);
 }
 
+/* The supervisor's messages: a seq, a role, the executor's state. */
+static int on_u32(void *ctx, struct mreader *r)
+{
+	uint32_t v;
+	(void)ctx;
+	return msg_decode_u32(r, &v);
+}
+
+static int on_role(void *ctx, struct mreader *r)
+{
+	enum role role = ROLE_COUNT;
+	(void)ctx;
+	int k = msg_decode_role(r, &role);
+	if (k == 0)
+		FUZZ_CHECK(role < ROLE_COUNT);
+	return k;
+}
+
+static int on_state(void *ctx, struct mreader *r)
+{
+	char text[STATE_TEXT_MAX];
+	int ok = -1;
+	(void)ctx;
+	int k = msg_decode_state(r, &ok, text, sizeof(text));
+	if (k == 0) {
+		FUZZ_CHECK(ok == 0 || ok == 1);
+		FUZZ_CHECK(fuzz_terminated(text, sizeof(text)));
+		for (const char *p = text; *p; p++)
+			FUZZ_CHECK((unsigned char)*p >= 0x20);
+	}
+	return k;
+}
+
+static int on_empty(void *ctx, struct mreader *r)
+{
+	(void)ctx;
+	return m_end(r);
+}
+
 static const struct dispatch table[] = {
 	{ MSG_EXEC_REQ, "EXEC_REQ", on_req },
 	{ MSG_EXEC_RES, "EXEC_RES", on_res },
+	{ MSG_PING, "PING", on_u32 },
+	{ MSG_PONG, "PONG", on_u32 },
+	{ MSG_READY, "READY", on_empty },
+	{ MSG_STATE, "STATE", on_state },
+	{ MSG_VIOLATION, "VIOLATION", on_role },
+	{ MSG_HUNG, "HUNG", on_role },
 	{ 0, NULL, NULL },
 };
 
@@ -106,7 +151,8 @@ static int drain(struct frame_in *in)
 		check_res(r);
 		why = NULL;
 		int d = dispatch_frame(table, NULL, type, &r, &why);
-		if (type != MSG_EXEC_REQ && type != MSG_EXEC_RES)
+		if (type == 0 || type > MSG_HUNG || type == MSG_ATTACH ||
+		    type == MSG_AUTH)
 			FUZZ_CHECK(d == -1);
 		if (d < 0)
 			FUZZ_CHECK(why != NULL);

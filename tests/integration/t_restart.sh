@@ -127,7 +127,8 @@ check "SIGTERM: 6 entries left pending on the manual lane" \
 
 grant_range "term-main-" 8; grant_range "term-manual-" 8
 start_daemon $NOLIMIT INTENT_EXECUTOR_CLAIM_MIN_IDLE_MS=1000
-check "new daemon: takes the pending entries over" wait_log "took over" 5 2
+check "new daemon: same consumer names, reads its own pending entries again at once" \
+	wait_log "pending entries of this consumer" 5 2
 check "new daemon: every waiting plan decided" wait_all "$T/ids" 10
 sleep 0.3
 counts=$(counts_of)

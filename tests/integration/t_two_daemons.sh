@@ -1,6 +1,7 @@
 #!/bin/bash
 # t_two_daemons.sh - several hosts on one Redis.  Two daemons (consumers
-# <host>_<pid>: the supervisors' pids differ) share both lanes' groups,
+# host-a, host-b: start_daemon_named sets INTENT_EXECUTOR_CONSUMER) share
+# both lanes' groups,
 # trading on the fake exchange (binance backend).  Mid-run, daemon A dies
 # with an order on the exchange whose answer it never got (the fake delays
 # it) and requests it had sent but not yet placed; its whole process tree

@@ -66,7 +66,7 @@ static const char *const covered[] = {
 	"INTENT_EXECUTOR_HOURLY_NOTIONAL_USDT_MANUAL",
 	"REDIS_USERNAME", "REDIS_USERNAME_MAIN", "REDIS_USERNAME_MANUAL",
 	"INTENT_EXECUTOR_MAX_DELIVERIES", "REDIS_SENTINELS", "REDIS_MASTER_NAME",
-	NULL,
+	"INTENT_EXECUTOR_CONSUMER", NULL,
 };
 
 Test(config, every_setting_has_a_test_here)
@@ -139,6 +139,7 @@ Test(config, defaults)
 	cr_assert_eq(s.max_deliveries, 5);
 	cr_assert_eq(s.sentinels.n, 0);
 	cr_assert_str_eq(s.redis_master_name, "mymaster");
+	cr_assert_str_eq(s.consumer, "");       /* the host name */
 }
 
 Test(config, exactly_once_and_sentinel_values)
@@ -151,6 +152,7 @@ Test(config, exactly_once_and_sentinel_values)
 	setenv("INTENT_EXECUTOR_MAX_DELIVERIES", "1000", 1);
 	setenv("REDIS_SENTINELS", " 127.0.0.1:26379, sentinel-b:26380 ,[::1]:1", 1);
 	setenv("REDIS_MASTER_NAME", "qie-master", 1);
+	setenv("INTENT_EXECUTOR_CONSUMER", "host-a", 1);
 	setenv("REDIS_USERNAME", "qie", 1);
 	setenv("REDIS_USERNAME_MAIN", "qie-main", 1);
 	setenv("REDIS_USERNAME_MANUAL", "", 1);
@@ -158,6 +160,7 @@ Test(config, exactly_once_and_sentinel_values)
 	cr_assert_eq(s.max_deliveries, 1000);
 	cr_assert_eq(s.sentinels.n, 3);
 	cr_assert_str_eq(s.redis_master_name, "qie-master");
+	cr_assert_str_eq(s.consumer, "host-a");
 	cr_assert_str_eq(s.redis_username, "qie");
 	cr_assert_str_eq(s.redis_user_lane[0], "qie-main");
 	cr_assert_str_eq(s.redis_user_lane[1], "");
@@ -422,6 +425,8 @@ Test(config, every_invalid_value_is_an_error_naming_the_variable)
 		{ "REDIS_SENTINELS", many_items },
 		{ "REDIS_MASTER_NAME", "" },
 		{ "REDIS_MASTER_NAME", "my master" },
+		{ "INTENT_EXECUTOR_CONSUMER", "host a" },
+		{ "INTENT_EXECUTOR_CONSUMER", long_name },
 	};
 	/* every covered setting has at least one bad value above */
 	for (int k = 0; covered[k]; k++) {

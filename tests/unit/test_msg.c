@@ -325,3 +325,99 @@ Test(msg, names)
 	cr_assert_str_eq(side_name(0), "?");
 	cr_assert_str_eq(side_name(3), "?");
 }
+
+/* The supervisor's messages (liveness.c, executor/main.c, workers/control.c). */
+static void reader_of(const struct mbuf *m, struct mreader *r)
+{
+	m_reader(r, m->data + FRAME_HDR, m->len - FRAME_HDR);
+}
+
+Test(msg, ping_pong_seq_round_trips)
+{
+	struct mbuf m;
+	struct mreader r;
+	uint32_t v = 0;
+	cr_assert_eq(msg_encode_u32(&m, MSG_PING, 0xfffffffeu), 0);
+	cr_assert_eq(m.data[5], MSG_PING);
+	reader_of(&m, &r);
+	cr_assert_eq(msg_decode_u32(&r, &v), 0);
+	cr_assert_eq(v, 0xfffffffeu);
+}
+
+Test(msg, ping_with_a_trailing_byte_is_refused)
+{
+	struct mbuf m;
+	struct mreader r;
+	uint32_t v;
+	m_init(&m, MSG_PONG);
+	m_add_u32(&m, 7);
+	m_add_u8(&m, 0);
+	cr_assert_eq(m_close(&m), 0);
+	reader_of(&m, &r);
+	cr_assert_eq(msg_decode_u32(&r, &v), -1);
+	cr_assert_str_eq(r.err, "trailing bytes");
+}
+
+Test(msg, role_round_trips_and_out_of_range_is_refused)
+{
+	struct mbuf m;
+	struct mreader r;
+	enum role role = ROLE_COUNT;
+	cr_assert_eq(msg_encode_role(&m, MSG_HUNG, ROLE_MANUAL), 0);
+	reader_of(&m, &r);
+	cr_assert_eq(msg_decode_role(&r, &role), 0);
+	cr_assert_eq(role, ROLE_MANUAL);
+	cr_assert_str_eq(role_name(role), "manual");
+	cr_assert_str_eq(role_name(ROLE_COUNT), "?");
+	m_init(&m, MSG_HUNG);
+	m_add_u8(&m, ROLE_COUNT);
+	cr_assert_eq(m_close(&m), 0);
+	reader_of(&m, &r);
+	role = ROLE_MAIN;
+	cr_assert_eq(msg_decode_role(&r, &role), -1);
+	cr_assert_str_eq(r.err, "role out of range");
+	cr_assert_eq(role, ROLE_MAIN, "left untouched");
+}
+
+Test(msg, state_round_trips)
+{
+	struct mbuf m;
+	struct mreader r;
+	char text[STATE_TEXT_MAX];
+	int ok = -1;
+	cr_assert_eq(msg_encode_state(&m, 0, "ERROR: executor: exchange unreachable"), 0);
+	reader_of(&m, &r);
+	cr_assert_eq(msg_decode_state(&r, &ok, text, sizeof(text)), 0);
+	cr_assert_eq(ok, 0);
+	cr_assert_str_eq(text, "ERROR: executor: exchange unreachable");
+}
+
+Test(msg, state_with_a_bad_flag_a_control_byte_or_too_long_is_refused)
+{
+	struct mbuf m;
+	struct mreader r;
+	char text[STATE_TEXT_MAX], big[STATE_TEXT_MAX + 1];
+	int ok = -1;
+
+	m_init(&m, MSG_STATE);
+	m_add_u8(&m, 2);
+	m_add_str(&m, "backend paper");
+	cr_assert_eq(m_close(&m), 0);
+	reader_of(&m, &r);
+	cr_assert_eq(msg_decode_state(&r, &ok, text, sizeof(text)), -1);
+	cr_assert_str_eq(r.err, "ok flag is neither 0 nor 1");
+	cr_assert_eq(ok, -1);
+
+	cr_assert_eq(msg_encode_state(&m, 1, "ready\nREADY=1"), 0);
+	reader_of(&m, &r);
+	cr_assert_eq(msg_decode_state(&r, &ok, text, sizeof(text)), -1,
+	    "a newline would add a line to systemd's notification");
+	cr_assert_str_eq(r.err, "control byte in the state text");
+
+	memset(big, 'x', sizeof(big) - 1);
+	big[sizeof(big) - 1] = '\0';
+	cr_assert_eq(msg_encode_state(&m, 1, big), 0);
+	reader_of(&m, &r);
+	cr_assert_eq(msg_decode_state(&r, &ok, text, sizeof(text)), -1);
+	cr_assert_str_eq(r.err, "string too long");
+}
