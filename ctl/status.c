@@ -25,12 +25,14 @@ struct proc {
 	long uid;               /* -1: not known (supervisor line, or not running) */
 	long long started;
 	long restarts;          /* -1: not given (supervisor line) */
+	long hangs;             /* killed as hung; -1: not given */
 	char last_death[160];
 };
 
 struct daemon_state {
 	int nproc;
 	struct proc p[PROCS_MAX];
+	char state[480];        /* the status file's state line: STATUS= */
 	int running;            /* the supervisor's pid is alive */
 	int unknown;            /* the status file could not be read */
 	char why[400];          /* why not running, or why unknown */
@@ -92,6 +94,8 @@ static void parse_line(struct proc *p, const char *line)
 	p->started = strtoll(v, NULL, 10);
 	line_field(line, "restarts", v, sizeof(v), 0);
 	p->restarts = v[0] ? strtol(v, NULL, 10) : -1;
+	line_field(line, "hangs", v, sizeof(v), 0);
+	p->hangs = v[0] ? strtol(v, NULL, 10) : -1;
 	line_field(line, "last_death", p->last_death, sizeof(p->last_death), 1);
 	if (strcmp(p->role, "supervisor") == 0)
 		p->uid = proc_uid(p->pid);
@@ -111,8 +115,13 @@ static void read_status(const struct ctl *c, struct daemon_state *d)
 		    " (the daemon is not running)" : "");
 		return;
 	}
-	while (d->nproc < PROCS_MAX && fgets(line, sizeof(line), f))
-		parse_line(&d->p[d->nproc++], line);
+	while (fgets(line, sizeof(line), f)) {
+		if (strncmp(line, "state ", 6) == 0)
+			snprintf(d->state, sizeof(d->state), "%.*s",
+			    (int)strcspn(line + 6, "\n"), line + 6);
+		else if (d->nproc < PROCS_MAX)
+			parse_line(&d->p[d->nproc++], line);
+	}
 	(void)fclose(f);
 	if (d->nproc == 0 || strcmp(d->p[0].role, "supervisor") != 0 ||
 	    d->p[0].pid <= 0) {
@@ -142,6 +151,8 @@ static json_t *proc_json(const struct proc *p, int running)
 	    json_integer(p->started) : json_null());
 	if (p->restarts >= 0)
 		json_object_set_new(j, "restarts", json_integer(p->restarts));
+	if (p->hangs >= 0)
+		json_object_set_new(j, "hangs", json_integer(p->hangs));
 	if (strcmp(p->role, "supervisor") != 0)
 		json_object_set_new(j, "last_death",
 		    strcmp(p->last_death, "-") != 0 && p->last_death[0] ?
@@ -291,7 +302,7 @@ static void print_procs(json_t *daemon, json_t *procs)
 
 	json_t *r = json_object_get(daemon, "running");
 	if (json_is_true(r))
-		printf("daemon: running\n");
+		printf("daemon: running\nstate: %s\n", jstr(daemon, "state", "?"));
 	else if (json_is_null(r))
 		printf("daemon: UNKNOWN (%s)\n", jstr(daemon, "error", "?"));
 	else
@@ -402,6 +413,8 @@ int cmd_status(struct ctl *c, int argc, char **argv)
 	json_object_set_new(daemon, "status_file", json_string(c->s.status_file));
 	json_object_set_new(daemon, "error", d.running ? json_null() :
 	    json_string(d.why));
+	json_object_set_new(daemon, "state", d.running && d.state[0] ?
+	    json_text(d.state) : json_null());
 	for (int i = 0; i < d.nproc; i++)
 		json_array_append_new(procs, proc_json(&d.p[i], d.running));
 

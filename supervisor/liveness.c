@@ -39,6 +39,10 @@ static void kill_child(struct child *c, const char *why)
 	kill(c->pid, SIGKILL);
 	c->ping_at = 0;
 	c->next_ping = INT64_MAX;       /* until it is started again */
+	if (c->ctl_fd >= 0) {           /* nothing more for the dying one */
+		close(c->ctl_fd);
+		c->ctl_fd = -1;
+	}
 }
 
 static int on_pong(void *ctx, struct mreader *r)
@@ -114,10 +118,15 @@ int64_t live_tick(struct supervisor *sv, int64_t now)
 			char why[64];
 			snprintf(why, sizeof(why), "not answering for %lld s",
 			    (long long)((now - c->ping_at) / 1000));
-			kill_child(c, why);
+			/* told first: the workers lose their link when the
+			 * executor dies, and the main worker counts what it was
+			 * told before it exits (a hung main worker is told
+			 * through its successor) */
 			c->hangs++;
 			sv->untold_hangs[i]++;
-			children_tell_main(sv);
+			if (i != ROLE_MAIN)
+				children_tell_main(sv);
+			kill_child(c, why);
 			status_write(sv);
 			continue;
 		}

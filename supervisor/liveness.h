@@ -10,7 +10,7 @@
 #include "children.h"
 
 #define PING_EVERY_MS 1000
-#define HANG_MS 8000            /* a ping this old unanswered: hung */
+#define HANG_MS 7000            /* a ping this old unanswered: hung */
 
 /* Sends the pings that are due, kills a child that stopped answering;
  * returns ms until the next ping is due. */

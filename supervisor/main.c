@@ -146,7 +146,7 @@ static void describe_state(const struct supervisor *sv, char *buf, size_t sz)
 			if (c->pid <= 0 || (i != ROLE_EXECUTOR && !c->ready)) {
 				snprintf(buf, sz, "degraded: %s %s%s%s", c->name,
 				    c->pid <= 0 ? "restarting" : "reconnecting to Redis",
-				    c->pid <= 0 && c->last_death[0] ? " after it " : "",
+				    c->pid <= 0 && c->last_death[0] ? "; it " : "",
 				    c->pid <= 0 ? c->last_death : "");
 				return;
 			}
@@ -159,8 +159,9 @@ static void describe_state(const struct supervisor *sv, char *buf, size_t sz)
  * READY=1 once healthy; WATCHDOG=1 at half the interval, only while
  * healthy (a child that its restart does not cure lets the watchdog
  * fire); STATUS= and the status file's state whenever it changes.
+ * Returns ms until the next pet is due.
  */
-static void tell_systemd(struct supervisor *sv, int64_t now)
+static int64_t tell_systemd(struct supervisor *sv, int64_t now)
 {
 	static uint64_t wd_usec;
 	static int wd_checked;
@@ -188,6 +189,9 @@ static void tell_systemd(struct supervisor *sv, int64_t now)
 		sd_notify(0, "WATCHDOG=1");
 		next_pet = now + (int64_t)(wd_usec / 2000);
 	}
+	if (!wd_usec || !healthy)
+		return INT64_MAX;       /* what makes it healthy wakes the loop */
+	return next_pet - now;
 }
 
 static void run(struct supervisor *sv, int sigfd)
@@ -196,16 +200,16 @@ static void run(struct supervisor *sv, int sigfd)
 		int64_t now = mono_ms();
 		int64_t wait = children_start_due(sv, now);
 		int64_t ping = live_tick(sv, now);
+		int64_t pet = tell_systemd(sv, now);
 		if (ping < wait)
 			wait = ping;
-		tell_systemd(sv, now);
+		if (pet < wait)
+			wait = pet;
 		if (sv->stopping) {
 			if (children_stop_step(sv, now))
 				return;
 			wait = 100;
 		}
-		if (wait > 1000)
-			wait = 1000;    /* the watchdog's pace */
 		struct pollfd p[4] = {
 			{ .fd = sigfd, .events = POLLIN },
 			{ .fd = sv->ctl, .events = POLLIN },

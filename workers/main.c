@@ -113,6 +113,10 @@ static void announce(struct worker *w)
 static void link_read(struct worker *w)
 {
 	long n = frame_in_read(LINK_FD, &w->in);
+	if (n == 0 && w->ctl_fd >= 0) {
+		ctl_read(w);            /* the supervisor may have said why */
+		ctl_count_events(w);
+	}
 	if (n == 0)
 		fatalx("executor link closed: plans at the executor stay pending "
 		    "and are read again after restart");
