@@ -28,15 +28,15 @@ if [ "${1:-}" = --in-root ]; then
 
 	check "dpkg -i" dpkg -i "$DEB" >"$T/dpkg.log" 2>&1 || cat "$T/dpkg.log"
 	check "installed" test "$(dpkg-query -W -f='${db:Status-Status}' $PKG)" = installed
-	for u in qie-main qie-manual qie-executor; do
+	for u in qie-supervisor qie-main qie-manual qie-executor; do
 		check "user $u created, nologin" \
 			test "$(getent passwd $u | cut -d: -f7)" = /usr/sbin/nologin
 		check "user $u is a system user" \
 			test "$(getent passwd $u | cut -d: -f3)" -lt 1000
 		check "user $u has no home" test "$(getent passwd $u | cut -d: -f6)" = /nonexistent
 	done
-	check "three distinct uids" test "$(for u in qie-main qie-manual qie-executor; do
-		id -u $u; done | sort -u | wc -l)" = 3
+	check "four distinct uids" test "$(for u in qie-supervisor qie-main qie-manual qie-executor; do
+		id -u $u; done | sort -u | wc -l)" = 4
 	check "$CRED is 0700 root" test "$(stat -c %a:%U $CRED)" = 700:root
 	for c in binance-api-key binance-api-secret redis-password; do
 		check "credstore link for $c" \
@@ -128,6 +128,8 @@ for p in "$TOP"/sandbox/policies/*.policy; do
 	check "seccomp policy $(basename "$p") shipped" \
 		cmp -s "$p" "$X/usr/share/$PKG/seccomp/$(basename "$p")"
 done
+check "the binance network drop-in shipped" \
+	cmp -s "$TOP/packaging/binance-network.conf" "$X/usr/share/$PKG/binance-network.conf"
 check "the unit shipped is packaging's" cmp -s "$TOP/packaging/$PKG.service" "$X/lib/systemd/system/$PKG.service"
 check "no credentials directory in the package (postinst makes it 0700)" test ! -e "$X$CRED"
 check "conffiles lists only the env file" test "$(cat "$X/DEBIAN/conffiles")" = "$ENVF"
@@ -147,13 +149,13 @@ check "env file: no API key or secret value" \
 
 # sysusers: three system users, no home, nologin
 SU=$X/usr/lib/sysusers.d/$PKG.conf
-for u in qie-main qie-manual qie-executor; do
+for u in qie-supervisor qie-main qie-manual qie-executor; do
 	check "sysusers: $u" grep -qE "^u[[:space:]]+$u[[:space:]]+-[[:space:]]+\".*\"[[:space:]]+/nonexistent[[:space:]]+/usr/sbin/nologin$" "$SU"
 done
-check "sysusers: nothing else" test "$(grep -cvE '^[[:space:]]*(#|$)' "$SU")" = 3
+check "sysusers: nothing else" test "$(grep -cvE '^[[:space:]]*(#|$)' "$SU")" = 4
 mkdir -p "$T/sysroot/etc"
 check "systemd-sysusers accepts it" systemd-sysusers --root="$T/sysroot" "$SU" 2>/dev/null
-check "and creates the users" test "$(grep -c '^qie-' "$T/sysroot/etc/passwd")" = 3
+check "and creates the users" test "$(grep -c '^qie-' "$T/sysroot/etc/passwd")" = 4
 
 # maintainer scripts
 check "postinst: sysusers before use" grep -q "systemd-sysusers" "$X/DEBIAN/postinst"
