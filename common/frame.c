@@ -5,6 +5,7 @@
 #include "frame.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -225,4 +226,71 @@ int dispatch_frame(const struct dispatch *table, void *ctx, uint16_t type,
 	}
 	*why = "unknown message type";
 	return -1;
+}
+
+static const char *type_name(const struct dispatch *table, uint16_t type)
+{
+	for (; table->fn; table++)
+		if (table->type == type)
+			return table->name;
+	return NULL;
+}
+
+/* One frame through the table; -1 with err naming its type and why. */
+static int take(const struct dispatch *table, void *ctx, uint16_t type,
+    struct mreader *r, char *err, size_t errlen)
+{
+	const char *why = NULL;
+	if (dispatch_frame(table, ctx, type, r, &why) == 0)
+		return 0;
+	const char *name = type_name(table, type);
+	if (name)
+		snprintf(err, errlen, "%s: %s", name, why);
+	else
+		snprintf(err, errlen, "type %u: %s", type, why);
+	return -1;
+}
+
+int frame_drain(struct frame_in *in, const struct dispatch *table, void *ctx,
+    char *err, size_t errlen)
+{
+	for (;;) {
+		uint16_t type = 0;
+		struct mreader r;
+		const char *why = NULL;
+		int k = frame_next(in, &type, &r, &why);
+		if (k == 0)
+			return 0;
+		if (k < 0) {
+			snprintf(err, errlen, "%s", why);
+			return -1;
+		}
+		if (take(table, ctx, type, &r, err, errlen) < 0)
+			return -1;
+	}
+}
+
+int frame_one(const uint8_t *buf, size_t len, const struct dispatch *table,
+    void *ctx, char *err, size_t errlen)
+{
+	struct frame_in in = { .len = 0 };
+	uint16_t type = 0;
+	struct mreader r;
+	const char *why = "a partial frame";
+
+	if (len > sizeof(in.buf)) {
+		snprintf(err, errlen, "a message longer than a frame");
+		return -1;
+	}
+	memcpy(in.buf, buf, len);
+	in.len = len;
+	if (frame_next(&in, &type, &r, &why) != 1) {
+		snprintf(err, errlen, "%s", why);
+		return -1;
+	}
+	if (in.off != in.len) {
+		snprintf(err, errlen, "bytes after the frame");
+		return -1;
+	}
+	return take(table, ctx, type, &r, err, errlen);
 }

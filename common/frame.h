@@ -95,4 +95,17 @@ struct dispatch {
 int dispatch_frame(const struct dispatch *table, void *ctx, uint16_t type,
     struct mreader *r, const char **why);
 
+/*
+ * The one way a receiver takes frames.  frame_drain() runs every whole
+ * frame waiting in `in` through the receiver's table (a partial frame
+ * waits for more bytes); frame_one() takes one datagram (SOCK_SEQPACKET)
+ * that must hold exactly one frame.  0 when every frame was taken, -1 at
+ * the first bad one, with err naming it: "EXEC_REQ: trailing bytes",
+ * "type 9: unknown message type", "frame longer than the cap".
+ */
+int frame_drain(struct frame_in *in, const struct dispatch *table, void *ctx,
+    char *err, size_t errlen);
+int frame_one(const uint8_t *buf, size_t len, const struct dispatch *table,
+    void *ctx, char *err, size_t errlen);
+
 #endif

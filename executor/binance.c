@@ -137,7 +137,7 @@ static void describe(const struct bn_reply *r, char *out, size_t sz)
 int bn_sync_time(struct binance *b)
 {
 	struct bn_reply r;
-	char err[100];
+	char err[100], why[sizeof(r.why) + 40];
 	int64_t server;
 
 	int64_t t0 = wall_ms();
@@ -146,19 +146,19 @@ int bn_sync_time(struct binance *b)
 	if (r.outcome != BN_REPLY || r.status != 200 ||
 	    bn_parse_time(r.body, r.len, &server, err, sizeof(err)) < 0) {
 		if (r.outcome == BN_REPLY && r.status == 200)
-			snprintf(r.why, sizeof(r.why), "%s", err);
+			snprintf(why, sizeof(why), "%s", err);
 		else
-			describe(&r, r.why, sizeof(r.why));
-		log_warn("binance: server time unavailable: %s", r.why);
+			describe(&r, why, sizeof(why));
+		log_warn("binance: server time unavailable: %s", why);
 		if (r.outcome == BN_REPLY)
 			snprintf(b->time_why, sizeof(b->time_why), "exchange %s answers "
-			    "but not with its time: %s", b->base_url, r.why);
+			    "but not with its time: %s", b->base_url, why);
 		else
 			snprintf(b->time_why, sizeof(b->time_why), "exchange %s "
 			    "unreachable: %s (under systemd the unit's "
 			    "IPAddressAllow=localhost drops it: install the drop-in "
 			    "binance-network.conf, see quantum-intent-executor(8))",
-			    b->base_url, r.why);
+			    b->base_url, why);
 		return -1;
 	}
 	b->offset_ms = server - (t0 + t1) / 2;

@@ -41,7 +41,7 @@ struct binance {
 	int64_t offset_ms;              /* server clock - our wall clock */
 	int64_t synced_at;              /* mono ms; 0 never */
 	const char *base_url;           /* the settings' */
-	char time_why[300];             /* why the last time request failed */
+	char time_why[480];             /* why the last time request failed */
 	int64_t time_logged_at;         /* mono ms: that failure's ERROR line */
 	int64_t backoff_until;          /* 429: mono ms */
 	int64_t banned_until;           /* 418: mono ms */

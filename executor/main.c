@@ -47,7 +47,6 @@ struct exec_ctx {
 	struct settings s;
 	struct backend b;
 	struct link links[LANE_COUNT];
-	struct link *cur;
 	unsigned long long served[LANE_COUNT];
 };
 
@@ -62,18 +61,19 @@ static void link_close(struct link *l, const char *why)
 	l->fd = -1;
 }
 
+/* A request on a lane's link: ctx is that link, the lane is its own. */
 static int on_exec_req(void *ctx, struct mreader *r)
 {
-	struct exec_ctx *x = ctx;
+	struct link *l = ctx;
 	struct exec_req q;
 	struct exec_res res;
 	struct mbuf m;
 
 	if (msg_decode_req(r, &q) < 0)
 		return -1;
-	executor_handle(&x->s, &x->b, x->cur->lane, &q, &res);
-	x->served[x->cur->lane]++;
-	if (msg_encode_res(&m, &res) < 0 || frame_out_push(&x->cur->out, &m) < 0) {
+	executor_handle(&X.s, &X.b, l->lane, &q, &res);
+	X.served[l->lane]++;
+	if (msg_encode_res(&m, &res) < 0 || frame_out_push(&l->out, &m) < 0) {
 		r->err = "reply queue full: worker is not reading";
 		return -1;
 	}
@@ -87,6 +87,7 @@ static const struct dispatch lane_dispatch[] = {
 
 static void link_read(struct link *l)
 {
+	char err[160], msg[200];
 	long n = frame_in_read(l->fd, &l->in);
 	if (n == 0) {
 		link_close(l, "worker closed it");
@@ -97,20 +98,10 @@ static void link_read(struct link *l)
 			link_close(l, strerror(errno));
 		return;
 	}
-	for (;;) {
-		uint16_t type;
-		struct mreader r;
-		const char *why = NULL;
-		int k = frame_next(&l->in, &type, &r, &why);
-		if (k == 0)
-			break;
-		X.cur = l;
-		if (k < 0 || dispatch_frame(lane_dispatch, &X, type, &r, &why) < 0) {
-			char msg[128];
-			snprintf(msg, sizeof(msg), "malformed frame (type %u): %s", type, why);
-			link_close(l, msg);
-			return;
-		}
+	if (frame_drain(&l->in, lane_dispatch, l, err, sizeof(err)) < 0) {
+		snprintf(msg, sizeof(msg), "malformed frame: %s", err);
+		link_close(l, msg);
+		return;
 	}
 	if (frame_out_flush(l->fd, &l->out) < 0)
 		link_close(l, "write failed");
@@ -183,15 +174,9 @@ static void ctl_read(void)
 		fatalx("control socket closed by the supervisor");
 	if (k < 0)
 		fatal("control socket");
-	struct frame_in in = { .len = len };
-	memcpy(in.buf, buf, len);
-	uint16_t type = 0;
-	struct mreader r;
-	const char *why = "incomplete frame";
-	if (frame_next(&in, &type, &r, &why) != 1 || in.off != in.len ||
-	    dispatch_frame(ctl_dispatch, &c, type, &r, &why) < 0)
-		fatalx("control socket: bad message (type %u): %s", type,
-		    why ? why : "bytes after the frame");
+	char err[160];
+	if (frame_one(buf, len, ctl_dispatch, &c, err, sizeof(err)) < 0)
+		fatalx("control socket: bad message: %s", err);
 	if (c.fd >= 0)
 		close(c.fd);
 }
@@ -213,7 +198,8 @@ static void answer_pings(void)
 /* Tells the supervisor whether the backend can trade; 1 when it can. */
 static int report_state(int *last)
 {
-	char text[STATE_TEXT_MAX], msg[STATE_TEXT_MAX + 32];
+	static const char error[] = "ERROR: executor: ";
+	char text[STATE_TEXT_MAX - sizeof(error) + 1], msg[STATE_TEXT_MAX];
 	struct mbuf m;
 	int ok = 1;
 	if (X.b.ready)
@@ -223,7 +209,7 @@ static int report_state(int *last)
 	if (ok == *last && ok)
 		return ok;
 	*last = ok;
-	snprintf(msg, sizeof(msg), "%s%s", ok ? "" : "ERROR: executor: ", text);
+	snprintf(msg, sizeof(msg), "%s%s", ok ? "" : error, text);
 	if (msg_encode_state(&m, ok, msg) == 0)
 		ctl_send(&m);
 	return ok;

@@ -141,26 +141,20 @@ int64_t live_tick(struct supervisor *sv, int64_t now)
 	return next < 0 ? 0 : next;
 }
 
-/* Runs every whole frame in c->in; -1 with *why on a bad one. */
-static int drain(struct from_child *f, const struct dispatch *table,
-    struct frame_in *in, const char **why)
+/* A child that sent what no table takes is not trusted to go on. */
+static void bad_frame(struct child *c, const char *err)
 {
-	for (;;) {
-		uint16_t type;
-		struct mreader r;
-		int k = frame_next(in, &type, &r, why);
-		if (k <= 0)
-			return k;
-		if (dispatch_frame(table, f, type, &r, why) < 0)
-			return -1;
-	}
+	char why[200];
+	snprintf(why, sizeof(why), "sent a bad frame (%s)", err);
+	if (c->pid > 0)
+		kill_child(c, why);
 }
 
 void live_read_worker(struct supervisor *sv, enum role role)
 {
 	struct child *c = &sv->c[role];
 	struct from_child f = { sv, c };
-	const char *why = NULL;
+	char err[160];
 	long n = frame_in_read(c->ready_fd, &c->in);
 	if (n < 0 && errno == EAGAIN)
 		return;
@@ -169,17 +163,17 @@ void live_read_worker(struct supervisor *sv, enum role role)
 		c->ready_fd = -1;
 		return;
 	}
-	if (drain(&f, from_worker, &c->in, &why) < 0 && c->pid > 0)
-		kill_child(c, why ? why : "sent a malformed frame");
+	if (frame_drain(&c->in, from_worker, &f, err, sizeof(err)) < 0)
+		bad_frame(c, err);
 }
 
 void live_read_executor(struct supervisor *sv)
 {
 	struct child *c = &sv->c[ROLE_EXECUTOR];
 	struct from_child f = { sv, c };
-	struct frame_in in = { .len = 0 };
-	const char *why = NULL;
-	ssize_t n = recv(sv->ctl, in.buf, FRAME_MAX, MSG_DONTWAIT);
+	uint8_t buf[FRAME_MAX];
+	char err[160];
+	ssize_t n = recv(sv->ctl, buf, sizeof(buf), MSG_DONTWAIT | MSG_TRUNC);
 	if (n < 0 && errno == EAGAIN)
 		return;
 	if (n <= 0) {
@@ -187,8 +181,9 @@ void live_read_executor(struct supervisor *sv)
 		sv->ctl = -1;
 		return;
 	}
-	in.len = (size_t)n;
-	int k = drain(&f, from_executor, &in, &why);
-	if ((k < 0 || in.off != in.len) && c->pid > 0)
-		kill_child(c, why ? why : "sent a partial frame");
+	if ((size_t)n > sizeof(buf))    /* MSG_TRUNC: its real length */
+		bad_frame(c, "a message longer than a frame");
+	else if (frame_one(buf, (size_t)n, from_executor, &f, err,
+	    sizeof(err)) < 0)
+		bad_frame(c, err);
 }

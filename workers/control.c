@@ -47,10 +47,12 @@ static int on_ping(void *ctx, struct mreader *r)
 	return 0;
 }
 
+static int before_auth(struct worker *w, struct mreader *r);
+
 static int count_event(struct worker *w, struct mreader *r, enum ctl_event e)
 {
 	enum role role;
-	if (msg_decode_role(r, &role) < 0)
+	if (before_auth(w, r) < 0 || msg_decode_role(r, &role) < 0)
 		return -1;
 	w->events[e][role]++;
 	return 0;
@@ -66,56 +68,66 @@ static int on_hung(void *ctx, struct mreader *r)
 	return count_event(ctx, r, CTL_HUNG);
 }
 
+/* The first frame, read before the sandbox: the lane's Redis login. */
+static int on_auth(void *ctx, struct mreader *r)
+{
+	struct worker *w = ctx;
+	if (w->authed) {
+		r->err = "a second MSG_AUTH";
+		return -1;
+	}
+	m_get_str(r, w->redis_user, sizeof(w->redis_user));
+	m_get_str(r, w->redis_password, sizeof(w->redis_password));
+	if (m_end(r) < 0)
+		return -1;
+	w->authed = 1;
+	return 0;
+}
+
+static int before_auth(struct worker *w, struct mreader *r)
+{
+	if (w->authed)
+		return 0;
+	r->err = "sent before MSG_AUTH";
+	return -1;
+}
+
+static int on_ping_after_auth(void *ctx, struct mreader *r)
+{
+	return before_auth(ctx, r) < 0 ? -1 : on_ping(ctx, r);
+}
+
 static const struct dispatch ctl_dispatch[] = {
-	{ MSG_PING, "PING", on_ping },
+	{ MSG_AUTH, "AUTH", on_auth },
+	{ MSG_PING, "PING", on_ping_after_auth },
 	{ MSG_VIOLATION, "VIOLATION", on_violation },
 	{ MSG_HUNG, "HUNG", on_hung },
 	{ 0, NULL, NULL },
 };
 
+static void ctl_drain(struct worker *w)
+{
+	char err[160];
+	if (frame_drain(&w->ctl_in, ctl_dispatch, w, err, sizeof(err)) < 0)
+		fatalx("control pipe: %s", err);
+}
+
 void ctl_read_auth(struct worker *w)
 {
 	struct pollfd p = { .fd = CTL_FD, .events = POLLIN };
-	uint16_t type;
-	struct mreader r;
-	const char *why = "the supervisor sent no MSG_AUTH within 10 s";
 
 	if (fcntl(CTL_FD, F_GETFD) < 0 || fcntl(READY_FD, F_GETFD) < 0)
 		fatalx("no control pipes on fd 4 and 5: start me through "
 		    "quantum-intent-executor");
-	for (;;) {
-		int k = frame_next(&w->ctl_in, &type, &r, &why);
-		if (k < 0)
-			fatalx("control pipe: %s", why);
-		if (k == 1)
-			break;
-		if (poll(&p, 1, 10000) <= 0 || frame_in_read(CTL_FD, &w->ctl_in) <= 0)
-			fatalx("control pipe: %s", why);
-	}
-	if (type != MSG_AUTH)
-		fatalx("control pipe: first message is type %u, not MSG_AUTH", type);
-	m_get_str(&r, w->redis_user, sizeof(w->redis_user));
-	m_get_str(&r, w->redis_password, sizeof(w->redis_password));
-	if (m_end(&r) < 0)
-		fatalx("control pipe: bad MSG_AUTH: %s", r.err);
 	fcntl(CTL_FD, F_SETFL, fcntl(CTL_FD, F_GETFL) | O_NONBLOCK);
 	fcntl(READY_FD, F_SETFL, fcntl(READY_FD, F_GETFL) | O_NONBLOCK);
 	w->ctl_fd = CTL_FD;
 	w->ready_fd = READY_FD;
-}
-
-/* Frames already buffered (MSG_AUTH may have come with a ping behind it). */
-static void ctl_drain(struct worker *w)
-{
-	for (;;) {
-		uint16_t type;
-		struct mreader r;
-		const char *why = NULL;
-		int k = frame_next(&w->ctl_in, &type, &r, &why);
-		if (k == 0)
-			return;
-		if (k < 0 || dispatch_frame(ctl_dispatch, w, type, &r, &why) < 0)
-			fatalx("control pipe: %s", why);
+	while (!w->authed) {
+		if (poll(&p, 1, 10000) <= 0 || frame_in_read(CTL_FD, &w->ctl_in) <= 0)
+			fatalx("control pipe: the supervisor sent no MSG_AUTH within "
+			    "10 s");
+		ctl_drain(w);
 	}
 }
 
@@ -156,5 +168,4 @@ void ctl_ready(struct worker *w)
 	m_init(&m, MSG_READY);
 	if (m_close(&m) == 0)
 		report(w, &m);
-	ctl_drain(w);
 }

@@ -110,8 +110,23 @@ static void announce(struct worker *w)
 	log_info("📨 Consuming MANUAL: %s", w->stream);
 }
 
+static int on_exec_res(void *ctx, struct mreader *r)
+{
+	struct exec_res res;
+	if (msg_decode_res(r, &res) < 0)
+		return -1;
+	lane_on_result(ctx, &res);
+	return 0;
+}
+
+static const struct dispatch link_dispatch[] = {
+	{ MSG_EXEC_RES, "EXEC_RES", on_exec_res },
+	{ 0, NULL, NULL },
+};
+
 static void link_read(struct worker *w)
 {
+	char err[160];
 	long n = frame_in_read(LINK_FD, &w->in);
 	if (n == 0 && w->ctl_fd >= 0) {
 		ctl_read(w);            /* the supervisor may have said why */
@@ -125,22 +140,8 @@ static void link_read(struct worker *w)
 			return;
 		fatal("executor link");
 	}
-	for (;;) {
-		uint16_t type;
-		struct mreader r;
-		struct exec_res res;
-		const char *why = NULL;
-		int k = frame_next(&w->in, &type, &r, &why);
-		if (k == 0)
-			return;
-		if (k < 0)
-			fatalx("executor link: %s", why);
-		if (type != MSG_EXEC_RES)
-			fatalx("executor link: unexpected message type %u", type);
-		if (msg_decode_res(&r, &res) < 0)
-			fatalx("executor link: bad EXEC_RES: %s", r.err);
-		lane_on_result(w, &res);
-	}
+	if (frame_drain(&w->in, link_dispatch, w, err, sizeof(err)) < 0)
+		fatalx("executor link: %s", err);
 }
 
 /*

@@ -220,7 +220,7 @@ void wr_read_pending(struct worker *w)
 	    w->group, w->consumer, room, w->stream, w->pending_cursor);
 	if (!r)
 		return;
-	size_t n = 0;
+	size_t n;
 	if (r->type == REDIS_REPLY_ERROR)
 		read_error(w, r);
 	else if ((n = each_stream_reply(w, r, w->pending_cursor,

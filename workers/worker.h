@@ -59,6 +59,7 @@ struct worker {
 	int64_t stop_deadline;
 	int ctl_fd, ready_fd;           /* -1 once closed */
 	struct frame_in ctl_in;
+	int authed;                     /* MSG_AUTH read */
 	char redis_user[64];            /* from MSG_AUTH: "" = default user */
 	char redis_password[512];       /* from MSG_AUTH; never logged */
 	unsigned events[CTL_EVENTS][ROLE_COUNT];        /* not yet counted */

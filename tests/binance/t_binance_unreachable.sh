@@ -17,6 +17,8 @@ redis-cli XGROUP CREATE "$MANUAL" intent_executor_manual '$' MKSTREAM >/dev/null
 
 start_daemon_bg INTENT_EXECUTOR_CREDENTIALS_DIR="$CRED_DIR" INTENT_EXECUTOR_BINANCE_BASE_URL="$URL"
 check "an ERROR line says the exchange is unreachable" wait_log "ERROR executor: binance: exchange $URL unreachable" 15
+check "  with the reason curl gave (not empty)" \
+	bash -c 'grep -qE "unreachable: [^ (][^(]*\(under systemd" "$1"' _ "$DLOG"
 check "  and names the likely cause (the unit's IP allowlist) and the fix" \
 	bash -c 'grep "unreachable" "$1" | grep -q "IPAddressAllow=localhost.*binance-network.conf"' _ "$DLOG"
 state() { sed -n 's/^state //p' "$T/status" 2>/dev/null; }

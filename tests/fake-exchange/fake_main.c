@@ -3,11 +3,13 @@
  * (libmicrohttpd, one thread per connection so a delayed answer does not
  * hold others back), raw request capture for signature checks, replies.
  *
- *   fake-exchange --key KEY --secret SECRET [--port N] [--skew MS]
- *                 [--mode NAME[:COUNT[:ARG]]]
+ *   fake-exchange --key KEY --secret SECRET [--port N] [--bind ADDR]
+ *                 [--skew MS] [--mode NAME[:COUNT[:ARG]]]
  *
  * Port 0 (the default) picks a free port; it is printed as "PORT <n>".
- * May: listen on 127.0.0.1 only.  May not: be used outside the tests.
+ * ADDR is an IPv4 address, 127.0.0.1 by default; another one only inside a
+ * test's own network namespace (tests/packaging/t_systemd.sh puts it on a
+ * dummy interface of a container).  May not: be used outside the tests.
  */
 #include <arpa/inet.h>
 #include <openssl/evp.h>
@@ -25,6 +27,7 @@
 int fake_set_mode_arg(const char *spec);        /* fake_api.c */
 
 static struct fake_args A;
+static const char *bind_addr = "127.0.0.1";
 
 int64_t fake_now_ms(void)
 {
@@ -172,7 +175,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c,
 static void usage(void)
 {
 	fprintf(stderr, "usage: fake-exchange --key KEY --secret SECRET "
-	    "[--port N] [--skew MS] [--mode NAME[:COUNT[:ARG]]]...\n");
+	    "[--port N] [--bind ADDR] [--skew MS] [--mode NAME[:COUNT[:ARG]]]...\n");
 	exit(2);
 }
 
@@ -188,6 +191,8 @@ static void parse_args(int argc, char **argv)
 			A.secret = v;
 		else if (strcmp(argv[i], "--port") == 0)
 			A.port = atoi(v);
+		else if (strcmp(argv[i], "--bind") == 0)
+			bind_addr = v;
 		else if (strcmp(argv[i], "--skew") == 0)
 			A.skew_ms = atoll(v);
 		else if (strcmp(argv[i], "--mode") == 0) {
@@ -211,7 +216,8 @@ int main(int argc, char **argv)
 	fake_init(&A);
 	struct sockaddr_in sa = { .sin_family = AF_INET,
 		.sin_port = htons((uint16_t)A.port) };
-	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if (inet_pton(AF_INET, bind_addr, &sa.sin_addr) != 1)
+		usage();
 	sigemptyset(&set);
 	sigaddset(&set, SIGTERM);
 	sigaddset(&set, SIGINT);
@@ -226,7 +232,7 @@ int main(int argc, char **argv)
 	    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)30,
 	    MHD_OPTION_END);
 	if (!d)
-		fatalx("cannot listen on 127.0.0.1:%d", A.port);
+		fatalx("cannot listen on %s:%d", bind_addr, A.port);
 	const union MHD_DaemonInfo *di = MHD_get_daemon_info(d,
 	    MHD_DAEMON_INFO_BIND_PORT);
 	printf("PORT %u\n", di ? (unsigned)di->port : (unsigned)A.port);

@@ -601,3 +601,90 @@ Test(frame, flush_reports_a_write_error)
 	cr_assert_eq(frame_out_flush(sp[0], &out), -1);
 	close(sp[0]);
 }
+
+/* frame_drain / frame_one: the one way every receiver takes frames. */
+static int ones;
+
+static int count_one(void *ctx, struct mreader *r)
+{
+	(void)ctx;
+	(void)m_get_u8(r);
+	if (m_end(r) < 0)
+		return -1;
+	ones++;
+	return 0;
+}
+
+static const struct dispatch counting[] = {
+	{ 1, "ONE", count_one },
+	{ 0, NULL, NULL },
+};
+
+static void push_one(struct frame_in *in, uint16_t type, int extra)
+{
+	struct mbuf m;
+	m_init(&m, type);
+	m_add_u8(&m, 7);
+	if (extra)
+		m_add_u8(&m, 8);
+	cr_assert_eq(m_close(&m), 0);
+	memcpy(in->buf + in->len, m.data, m.len);
+	in->len += m.len;
+}
+
+Test(frame, drain_takes_every_whole_frame_and_keeps_a_partial_one)
+{
+	struct frame_in in = { .len = 0 };
+	char err[100] = "";
+	push_one(&in, 1, 0);
+	push_one(&in, 1, 0);
+	in.buf[in.len++] = 0;           /* the first byte of a third header */
+	ones = 0;
+	cr_assert_eq(frame_drain(&in, counting, NULL, err, sizeof(err)), 0);
+	cr_assert_eq(ones, 2);
+	cr_assert_eq(in.len - in.off, 1, "the partial frame waits");
+}
+
+Test(frame, drain_stops_at_a_bad_frame_and_names_it)
+{
+	struct frame_in in = { .len = 0 };
+	char err[100] = "";
+	push_one(&in, 1, 0);
+	push_one(&in, 1, 1);            /* a trailing byte */
+	push_one(&in, 1, 0);
+	ones = 0;
+	cr_assert_eq(frame_drain(&in, counting, NULL, err, sizeof(err)), -1);
+	cr_assert_eq(ones, 1, "nothing after the bad frame ran");
+	cr_assert_str_eq(err, "ONE: trailing bytes");
+
+	struct frame_in in2 = { .len = 0 };
+	push_one(&in2, 9, 0);
+	cr_assert_eq(frame_drain(&in2, counting, NULL, err, sizeof(err)), -1);
+	cr_assert_str_eq(err, "type 9: unknown message type");
+
+	static struct frame_in big = { .len = 0 };
+	memcpy(big.buf, "\xff\xff\xff\xff\x00\x01", 6);
+	big.len = 6;
+	cr_assert_eq(frame_drain(&big, counting, NULL, err, sizeof(err)), -1);
+	cr_assert_str_eq(err, "frame longer than the cap");
+}
+
+Test(frame, one_takes_exactly_one_frame)
+{
+	struct frame_in in = { .len = 0 };
+	char err[100] = "";
+	push_one(&in, 1, 0);
+	ones = 0;
+	cr_assert_eq(frame_one(in.buf, in.len, counting, NULL, err, sizeof(err)), 0);
+	cr_assert_eq(ones, 1);
+	cr_assert_eq(frame_one(in.buf, in.len - 1, counting, NULL, err,
+	    sizeof(err)), -1);
+	cr_assert_str_eq(err, "a partial frame");
+	push_one(&in, 1, 0);
+	cr_assert_eq(frame_one(in.buf, in.len, counting, NULL, err, sizeof(err)), -1);
+	cr_assert_str_eq(err, "bytes after the frame");
+	cr_assert_eq(ones, 1, "neither frame of a two-frame datagram ran");
+	cr_assert_eq(frame_one(in.buf, sizeof(in.buf) + 1, counting, NULL, err,
+	    sizeof(err)), -1);
+	cr_assert_str_eq(err, "a message longer than a frame");
+}
