@@ -23,6 +23,7 @@
 #include <string.h>
 
 #include "clock.h"
+#include "keys.h"
 #include "log.h"
 #include "plan.h"
 #include "worker.h"
@@ -78,8 +79,8 @@ static void ack_only(struct worker *w, const char *id, const char *plan_id,
 {
 	redisAppendCommand(w->rc, "UNWATCH");
 	redisAppendCommand(w->rc, "XACK %s %s %s", w->stream, w->group, id);
-	redisAppendCommand(w->rc, "HINCRBY quantum:metrics:intent_executor "
-	    "duplicate_skipped 1");
+	redisAppendCommand(w->rc, "HINCRBY " KEY_METRICS
+	    " duplicate_skipped 1");
 	if (wr_drain(w, 3) < 0)
 		return;
 	log_info("🔁 [lane=%s] Skip duplicate plan (%s): plan_id=%.8s, entry %s "
@@ -98,11 +99,11 @@ static int plan_status(struct worker *w, const char *id, const char *plan_id,
 	redisReply *rep[3] = { NULL, NULL, NULL };
 
 	snprintf(mine, sizeof(mine), "%s|%s", w->stream, id);
-	redisAppendCommand(w->rc, "WATCH quantum:intent_executor:done:%s "
-	    "quantum:intent_executor:claim:%s", plan_id, plan_id);
-	redisAppendCommand(w->rc, "EXISTS quantum:intent_executor:done:%s",
+	redisAppendCommand(w->rc, "WATCH " KEY_DONE "%s "
+	    KEY_CLAIM "%s", plan_id, plan_id);
+	redisAppendCommand(w->rc, "EXISTS " KEY_DONE "%s",
 	    plan_id);
-	redisAppendCommand(w->rc, "HMGET quantum:intent_executor:claim:%s owner "
+	redisAppendCommand(w->rc, "HMGET " KEY_CLAIM "%s owner "
 	    "state", plan_id);
 	for (int i = 0; i < 3; i++)
 		if (redisGetReply(w->rc, (void **)&rep[i]) != REDIS_OK) {
@@ -171,7 +172,7 @@ static int move(struct worker *w, const char *id, const redisReply *fields,
 
 	if (!argv || !len)
 		fatalx("out of memory");
-	snprintf(dead, sizeof(dead), "%s.dead", w->stream);
+	snprintf(dead, sizeof(dead), "%s" KEY_DEAD_SUFFIX, w->stream);
 	snprintf(count, sizeof(count), "%lld", deliveries);
 	snprintf(ts, sizeof(ts), "%lld", (long long)(wall_ms() / 1000));
 	const char *extra[DL_EXTRA] = { "dl_reason", r->error, "dl_original_id",
@@ -266,7 +267,8 @@ static int dead_letter(struct worker *w, const char *id,
 		return -1;
 	}
 	log_warn("☠️  [lane=%s] Dead-lettered entry %s (plan_id=%.8s): delivered "
-	    "%lld times (INTENT_EXECUTOR_MAX_DELIVERIES=%d); moved to %s.dead",
+	    "%lld times (INTENT_EXECUTOR_MAX_DELIVERIES=%d); moved to "
+	    "%s" KEY_DEAD_SUFFIX,
 	    lane_name(w->lane), id, plan_id[0] ? plan_id : "-", deliveries,
 	    w->s.max_deliveries, w->stream);
 	if (strcmp(state, "sent") == 0)

@@ -12,7 +12,6 @@
 #include "safety.h"
 #include "worker.h"
 
-#define MANUAL_KEY "quantum:manual_lane:enabled"
 /*
  * Permit polls: after 1 ms, then every POLL_FAST_MS while the plan has
  * waited less than POLL_FAST_FOR_MS (a permit usually follows its plan
@@ -24,7 +23,7 @@
 #define POLL_FAST_MS 2
 #define POLL_FAST_FOR_MS 1000
 #define POLL_MAX_MS 20
-#define PERMIT_KEY_MAX (sizeof("quantum:permit:p33:") + PLAN_ID_MAX)
+#define PERMIT_KEY_MAX (sizeof(KEY_PERMIT) + PLAN_ID_MAX)
 
 /*
  * One round trip for the permits of every plan polled, either encoding,
@@ -53,7 +52,7 @@ static void ack(struct worker *w, const char *id)
 
 static void count(struct worker *w, const char *counter)
 {
-	redisReply *r = wr_cmd(w, "HINCRBY quantum:metrics:intent_executor %s 1",
+	redisReply *r = wr_cmd(w, "HINCRBY " KEY_METRICS " %s 1",
 	    counter);
 	if (r)
 		freeReplyObject(r);
@@ -65,8 +64,8 @@ int lane_manual_enabled(struct worker *w, long long *ttl)
 	*ttl = 0;
 	if (!w->rc)
 		return -1;
-	redisAppendCommand(w->rc, "GET " MANUAL_KEY);
-	redisAppendCommand(w->rc, "TTL " MANUAL_KEY);
+	redisAppendCommand(w->rc, "GET " KEY_MANUAL_LANE);
+	redisAppendCommand(w->rc, "TTL " KEY_MANUAL_LANE);
 	if (redisGetReply(w->rc, (void **)&v) != REDIS_OK ||
 	    redisGetReply(w->rc, (void **)&t) != REDIS_OK) {
 		if (v)
@@ -85,7 +84,7 @@ int lane_manual_enabled(struct worker *w, long long *ttl)
 	if (too_long && !w->ttl_cap_logged)
 		log_warn("🔒 [lane=manual] key %s has TTL %llds, above "
 		    "INTENT_EXECUTOR_MANUAL_MAX_TTL_SEC=%d: manual lane treated as "
-		    "disabled", MANUAL_KEY, *ttl, w->s.manual_max_ttl_sec);
+		    "disabled", KEY_MANUAL_LANE, *ttl, w->s.manual_max_ttl_sec);
 	w->ttl_cap_logged = too_long;
 	return on && !too_long;
 }
@@ -253,11 +252,11 @@ static int is_duplicate(struct worker *w, const char *id, struct plan_ok *ok,
 		redisReply *r = NULL, *g = NULL;
 		if (!w->rc)
 			return 1;
-		redisAppendCommand(w->rc, "EVAL %s 2 quantum:intent_executor:done:%s "
-		    "quantum:intent_executor:claim:%s %s|%s %s", claim_script, plan_id,
+		redisAppendCommand(w->rc, "EVAL %s 2 " KEY_DONE "%s "
+		    KEY_CLAIM "%s %s|%s %s", claim_script, plan_id,
 		    plan_id, w->stream, id, lane_name(w->lane));
 		if (st)
-			redisAppendCommand(w->rc, "GET " TRADING_STATE_KEY);
+			redisAppendCommand(w->rc, "GET " KEY_TRADING_STATE);
 		if (redisGetReply(w->rc, (void **)&r) != REDIS_OK ||
 		    (st && redisGetReply(w->rc, (void **)&g) != REDIS_OK)) {
 			if (r)
@@ -384,7 +383,7 @@ static int read_gate(struct worker *w, const char *id, const struct plan *p,
 	if (st) {
 		now_st = *st;
 	} else {
-		redisReply *r = wr_cmd(w, "GET " TRADING_STATE_KEY);
+		redisReply *r = wr_cmd(w, "GET " KEY_TRADING_STATE);
 		if (!r)
 			return -1;
 		now_st = state_of_reply(r);
@@ -451,7 +450,7 @@ void lane_entry(struct worker *w, const char *id, const redisReply *fields)
  */
 static void breaker_count(struct worker *w, const struct job *j)
 {
-	redisReply *r = wr_cmd(w, "INCR " BREAKER_KEY);
+	redisReply *r = wr_cmd(w, "INCR " KEY_BREAKER);
 	if (!r)
 		return;
 	long long n = r->type == REDIS_REPLY_INTEGER ? r->integer : 0;
@@ -462,8 +461,8 @@ static void breaker_count(struct worker *w, const struct job *j)
 	snprintf(why, sizeof(why), "%lld consecutive orders failed or ended "
 	    "unknown; last: plan %s: %s", n, j->ok.plan_id, j->error);
 	snprintf(ts, sizeof(ts), "%lld", (long long)(wall_ms() / 1000));
-	redisAppendCommand(w->rc, "SET " TRADING_STATE_KEY " HALTED");
-	redisAppendCommand(w->rc, "XADD " AUDIT_STREAM " * action halt "
+	redisAppendCommand(w->rc, "SET " KEY_TRADING_STATE " HALTED");
+	redisAppendCommand(w->rc, "XADD " KEY_AUDIT_STREAM " * action halt "
 	    "state HALTED operator intent_executor reason %s lane %s "
 	    "plan_id %s timestamp %s", why, lane_name(w->lane), j->ok.plan_id, ts);
 	if (wr_drain(w, 2) < 0)
@@ -511,7 +510,7 @@ static void finish(struct worker *w, struct job *j)
 	r.permit = j->permit_read ? &j->permit : NULL;
 	result_count(&r, j->executed ? "executed_true" : "executed_false");
 	if (r.res && j->executed)
-		r.reset_key = BREAKER_KEY;      /* a success ends a run of failures */
+		r.reset_key = KEY_BREAKER;      /* a success ends a run of failures */
 	r.claimed = 1;
 	if (j->consumed_manual)
 		result_count(&r, "manual_processed");
@@ -540,7 +539,7 @@ void lane_retry_unwritten(struct worker *w)
 		struct job *j = &w->jobs.pool[i];
 		if (j->state != JOB_UNWRITTEN)
 			continue;
-		redisReply *r = wr_cmd(w, "EXISTS quantum:intent_executor:done:%s",
+		redisReply *r = wr_cmd(w, "EXISTS " KEY_DONE "%s",
 		    j->ok.plan_id);
 		if (!r)
 			return;
@@ -670,7 +669,7 @@ void lane_poll_permits(struct worker *w)
 		struct job *j = &w->jobs.pool[i];
 		if (j->state != JOB_WAITING || j->next_poll > now)
 			continue;
-		snprintf(keys[n], sizeof(keys[n]), "quantum:permit:p33:%s",
+		snprintf(keys[n], sizeof(keys[n]), KEY_PERMIT "%s",
 		    j->ok.plan_id);
 		argv[3 + n] = keys[n];
 		due[n++] = j;
@@ -683,7 +682,7 @@ void lane_poll_permits(struct worker *w)
 	argv[2] = nkeys;
 	redisAppendCommandArgv(w->rc, n + 3, argv, NULL);
 	/* the trading state, read in the same round trip, for every plan */
-	redisAppendCommand(w->rc, "GET " TRADING_STATE_KEY);
+	redisAppendCommand(w->rc, "GET " KEY_TRADING_STATE);
 	/* both replies first: deciding a job sends commands of its own */
 	for (; got < 2; got++)
 		if (redisGetReply(w->rc, (void **)&rep[got]) != REDIS_OK)

@@ -23,6 +23,7 @@
 #include <netdb.h>
 
 #include "clock.h"
+#include "keys.h"
 #include "log.h"
 #include "sigfd.h"
 #include "sandbox.h"
@@ -82,7 +83,7 @@ static void heartbeat(struct worker *w)
 			lane_log_manual_state(w, on, ttl, 1);
 		return;
 	}
-	redisReply *r = wr_cmd(w, "HMGET quantum:metrics:intent_executor "
+	redisReply *r = wr_cmd(w, "HMGET " KEY_METRICS " "
 	    "processed executed_true executed_false blocked_source");
 	if (!r)
 		return;

@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "keys.h"
 #include "log.h"
 #include "worker.h"
 
@@ -93,10 +94,10 @@ int owner_mark_sent(struct worker *w, const struct job *j)
 	redisReply *r = NULL, *x = NULL;
 
 	snprintf(owner, sizeof(owner), "%s|%s", w->stream, j->stream_id);
-	redisAppendCommand(w->rc, "EVAL %s 2 quantum:intent_executor:claim:%s %s "
+	redisAppendCommand(w->rc, "EVAL %s 2 " KEY_CLAIM "%s %s "
 	    "%s %s %s %s", sent_script, j->ok.plan_id, w->stream, w->group,
 	    j->stream_id, w->consumer, owner);
-	redisAppendCommand(w->rc, "SET quantum:inflight:%s %s EX 30",
+	redisAppendCommand(w->rc, "SET " KEY_INFLIGHT "%s %s EX 30",
 	    j->ok.symbol, j->ok.plan_id);
 	if (redisGetReply(w->rc, (void **)&r) != REDIS_OK ||
 	    redisGetReply(w->rc, (void **)&x) != REDIS_OK) {

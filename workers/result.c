@@ -13,9 +13,8 @@
 
 #include "clock.h"
 #include "decimal.h"
+#include "keys.h"
 #include "log.h"
-
-#define METRICS_KEY "quantum:metrics:intent_executor"
 
 void result_count(struct result *r, const char *counter)
 {
@@ -111,20 +110,20 @@ int result_append(redisContext *c, const struct settings *s,
 	    s->result_stream, r->plan_id, r->symbol,
 	    r->executed ? "true" : "false", tsbuf, details);
 	if (r->plan_id[0]) {
-		append(c, &n, "SET quantum:intent_executor:done:%s 1 EX 86400",
+		append(c, &n, "SET " KEY_DONE "%s 1 EX 86400",
 		    r->plan_id);
 		if (r->claimed)
-			append(c, &n, "HSET quantum:intent_executor:claim:%s "
+			append(c, &n, "HSET " KEY_CLAIM "%s "
 			    "state %s order_id %s", r->plan_id,
 			    r->claim_state ? r->claim_state : "settled",
 			    r->res && r->res->order_id[0] ? r->res->order_id : "-");
 	}
 	for (int i = 0; i < RESULT_COUNTERS && r->counters[i]; i++)
-		append(c, &n, "HINCRBY " METRICS_KEY " %s 1", r->counters[i]);
+		append(c, &n, "HINCRBY " KEY_METRICS " %s 1", r->counters[i]);
 	if (r->executed) {
-		append(c, &n, "SET quantum:cooldown:last_exec_ts:%s %s EX 3600",
+		append(c, &n, "SET " KEY_COOLDOWN "%s %s EX 3600",
 		    r->symbol, nowms);
-		append(c, &n, "DEL quantum:inflight:%s", r->symbol);
+		append(c, &n, "DEL " KEY_INFLIGHT "%s", r->symbol);
 	}
 	if (r->reset_key)
 		append(c, &n, "SET %s 0", r->reset_key);
@@ -162,8 +161,8 @@ static int decided_elsewhere(redisContext *c, const char *stream,
 	redisReply *x = NULL;
 	int last;
 
-	redisAppendCommand(c, "WATCH quantum:intent_executor:done:%s", r->plan_id);
-	redisAppendCommand(c, "EXISTS quantum:intent_executor:done:%s", r->plan_id);
+	redisAppendCommand(c, "WATCH " KEY_DONE "%s", r->plan_id);
+	redisAppendCommand(c, "EXISTS " KEY_DONE "%s", r->plan_id);
 	if (read_replies(c, 1, &last) < 0 ||
 	    redisGetReply(c, (void **)&x) != REDIS_OK)
 		return -1;

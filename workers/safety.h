@@ -13,12 +13,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "keys.h"
 #include "plan.h"
 #include "permit.h"
 
-#define TRADING_STATE_KEY "quantum:intent_executor:trading_state"
-#define BREAKER_KEY "quantum:intent_executor:breaker:consecutive_failures"
-#define AUDIT_STREAM "quantum:stream:intent_executor.audit"
 #define FUTURE_SLACK_MS 5000    /* clocks may differ this much */
 
 enum trading_state { TS_ACTIVE = 0, TS_REDUCING = 1, TS_HALTED = 2 };
