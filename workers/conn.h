@@ -90,8 +90,9 @@ void conn_free_replies(redisReply **rep, int n);
 /*
  * For a connection that waits for one slow reply (a blocking read) while
  * the caller polls conn_fd(): conn_send() queues and writes one command
- * (0, or -1 lost); conn_poll_reply() reads what arrived: 1 with *r, 0 not
- * complete yet, -1 lost.
+ * (0, or -1 lost); conn_poll_reply(), called once conn_fd() is readable
+ * (it would wait for data otherwise), reads what arrived: 1 with *r, 0
+ * not complete yet, -1 lost.
  */
 int conn_send(struct conn *k, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
