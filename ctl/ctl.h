@@ -16,6 +16,7 @@
 #include <stdint.h>
 
 #include "config.h"
+#include "keys.h"
 
 /* Exit codes a script can rely on. */
 #define EXIT_OK 0
@@ -23,9 +24,6 @@
 #define EXIT_USAGE 2            /* bad arguments, values or settings */
 #define CTL_HELP (-1)           /* a command saw --help: print the usage */
 
-#define MANUAL_KEY "quantum:manual_lane:enabled"
-#define AUDIT_STREAM "quantum:stream:intent_executor.audit"
-#define METRICS_KEY "quantum:metrics:intent_executor"
 #define DEFAULT_ENV_FILE "/etc/quantum/intent-executor.env"
 
 struct ctl {

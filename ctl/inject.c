@@ -146,8 +146,8 @@ static void warn_skips(struct ctl *c, const struct plan_args *a,
 		json_array_append_new(warnings, json_string(msg));
 	}
 	if (a->manual) {
-		redisReply *v = redisCommand(c->rc, "GET %s", MANUAL_KEY);
-		redisReply *t = redisCommand(c->rc, "TTL %s", MANUAL_KEY);
+		redisReply *v = redisCommand(c->rc, "GET %s", KEY_MANUAL_LANE);
+		redisReply *t = redisCommand(c->rc, "TTL %s", KEY_MANUAL_LANE);
 		int on = v && t && v->type == REDIS_REPLY_STRING &&
 		    !strcmp(v->str, "1") && t->type == REDIS_REPLY_INTEGER &&
 		    t->integer > 0 && t->integer <= c->s.manual_max_ttl_sec;
@@ -160,7 +160,7 @@ static void warn_skips(struct ctl *c, const struct plan_args *a,
 		if (t)
 			freeReplyObject(t);
 	}
-	redisReply *d = redisCommand(c->rc, "EXISTS quantum:intent_executor:done:%s",
+	redisReply *d = redisCommand(c->rc, "EXISTS " KEY_DONE "%s",
 	    p->plan_id);
 	if (d && d->type == REDIS_REPLY_INTEGER && d->integer > 0) {
 		snprintf(msg, sizeof(msg), "plan_id %.128s was already decided: the "

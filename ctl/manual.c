@@ -38,7 +38,7 @@ redisReply *change_with_audit(struct ctl *c, const char *action,
     int change_argc, const char **change_argv, char *audit_id, size_t idsz)
 {
 	char host[128] = "?", ttl_s[24], until_s[24], at_s[24];
-	const char *xadd[] = { "XADD", AUDIT_STREAM, "*", "action", action,
+	const char *xadd[] = { "XADD", KEY_AUDIT_STREAM, "*", "action", action,
 		"operator", a->operator, "reason", a->reason, "ttl_sec", ttl_s,
 		"until", until_s, "at", at_s, "by", invoking_user(), "host", host,
 		"tool", "qiectl" };
@@ -62,7 +62,7 @@ redisReply *change_with_audit(struct ctl *c, const char *action,
 		}
 		int bad = r->type == REDIS_REPLY_ERROR;
 		if (bad)
-			ctl_err(c, "redis %s: %s", i ? "XADD " AUDIT_STREAM : action,
+			ctl_err(c, "redis %s: %s", i ? "XADD " KEY_AUDIT_STREAM : action,
 			    r->str);
 		freeReplyObject(r);
 		if (bad) {
@@ -110,7 +110,7 @@ static int enable(struct ctl *c, const struct lane_args *a)
 	long long until = (long long)time(NULL) + ttl;
 	char ttl_s[24];
 	snprintf(ttl_s, sizeof(ttl_s), "%lld", ttl);
-	const char *setex[] = { "SETEX", MANUAL_KEY, ttl_s, "1" };
+	const char *setex[] = { "SETEX", KEY_MANUAL_LANE, ttl_s, "1" };
 	redisReply *r = change_with_audit(c, "manual_lane.enable", a, ttl, until,
 	    4, setex, id, sizeof(id));
 	ctl_close(c);
@@ -143,7 +143,7 @@ static int disable(struct ctl *c, const struct lane_args *a)
 		return EXIT_USAGE;
 	if (ctl_connect(c) < 0)
 		return EXIT_RUNTIME;
-	const char *del[] = { "DEL", MANUAL_KEY };
+	const char *del[] = { "DEL", KEY_MANUAL_LANE };
 	redisReply *r = change_with_audit(c, "manual_lane.disable", a, 0, 0,
 	    2, del, id, sizeof(id));
 	ctl_close(c);
@@ -209,8 +209,8 @@ int cmd_audit(struct ctl *c, int argc, char **argv)
 		return EXIT_USAGE;
 	if (ctl_connect(c) < 0)
 		return EXIT_RUNTIME;
-	redisReply *r = ctl_cmd(c, "XREVRANGE " AUDIT_STREAM,
-	    "XREVRANGE %s + - COUNT %ld", AUDIT_STREAM, n);
+	redisReply *r = ctl_cmd(c, "XREVRANGE " KEY_AUDIT_STREAM,
+	    "XREVRANGE %s + - COUNT %ld", KEY_AUDIT_STREAM, n);
 	ctl_close(c);
 	if (!r)
 		return EXIT_RUNTIME;

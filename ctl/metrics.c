@@ -51,8 +51,8 @@ static int is_known(const char *f)
 /* Fills obj with field -> integer, in display order. */
 static int collect(struct ctl *c, json_t *obj)
 {
-	redisReply *r = ctl_cmd(c, "HGETALL " METRICS_KEY, "HGETALL %s",
-	    METRICS_KEY);
+	redisReply *r = ctl_cmd(c, "HGETALL " KEY_METRICS, "HGETALL %s",
+	    KEY_METRICS);
 	if (!r)
 		return -1;
 	size_t n = r->type == REDIS_REPLY_ARRAY ? r->elements / 2 : 0;
@@ -91,9 +91,10 @@ static int collect(struct ctl *c, json_t *obj)
 
 static int manual_gauges(struct ctl *c, long long *on, long long *ttl)
 {
-	redisReply *v = ctl_cmd(c, "GET " MANUAL_KEY, "GET %s", MANUAL_KEY);
-	redisReply *t = v ? ctl_cmd(c, "TTL " MANUAL_KEY, "TTL %s", MANUAL_KEY) :
-	    NULL;
+	redisReply *v = ctl_cmd(c, "GET " KEY_MANUAL_LANE, "GET %s",
+	    KEY_MANUAL_LANE);
+	redisReply *t = v ? ctl_cmd(c, "TTL " KEY_MANUAL_LANE, "TTL %s",
+	    KEY_MANUAL_LANE) : NULL;
 	if (!t) {
 		if (v)
 			freeReplyObject(v);
@@ -138,7 +139,7 @@ static void print_prometheus(json_t *m, long long on, long long ttl)
 		if (help)
 			printf("# HELP %s %s\n", name, help);
 		else
-			printf("# HELP %s Counter of %s.\n", name, METRICS_KEY);
+			printf("# HELP %s Counter of %s.\n", name, KEY_METRICS);
 		printf("# TYPE %s counter\n%s %lld\n", name, name,
 		    (long long)json_integer_value(v));
 	}

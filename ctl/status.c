@@ -200,9 +200,10 @@ static json_t *lane_json(struct ctl *c, const char *name, const char *stream,
 static json_t *manual_json(struct ctl *c, int *ok)
 {
 	json_t *j = json_object();
-	redisReply *v = ctl_cmd(c, "GET " MANUAL_KEY, "GET %s", MANUAL_KEY);
-	redisReply *t = v ? ctl_cmd(c, "TTL " MANUAL_KEY, "TTL %s", MANUAL_KEY) :
-	    NULL;
+	redisReply *v = ctl_cmd(c, "GET " KEY_MANUAL_LANE, "GET %s",
+	    KEY_MANUAL_LANE);
+	redisReply *t = v ? ctl_cmd(c, "TTL " KEY_MANUAL_LANE, "TTL %s",
+	    KEY_MANUAL_LANE) : NULL;
 	if (!v || !t) {
 		*ok = 0;
 		if (v)
@@ -224,7 +225,7 @@ static json_t *manual_json(struct ctl *c, int *ok)
 	if (on && ttl > c->s.manual_max_ttl_sec)
 		on = 0;
 	json_object_set_new(j, "enabled", json_boolean(on));
-	json_object_set_new(j, "key", json_string(MANUAL_KEY));
+	json_object_set_new(j, "key", json_string(KEY_MANUAL_LANE));
 	json_object_set_new(j, "value", v->type == REDIS_REPLY_STRING ?
 	    json_text(v->str) : json_null());
 	json_object_set_new(j, "ttl", json_integer(ttl));

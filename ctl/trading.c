@@ -14,13 +14,11 @@
 
 #include "ctl.h"
 
-#define STATE_KEY "quantum:intent_executor:trading_state"
-#define BREAKER_KEY "quantum:intent_executor:breaker:consecutive_failures"
-
 static int show(struct ctl *c)
 {
-	redisReply *r = ctl_cmd(c, "GET " STATE_KEY, "GET %s", STATE_KEY);
-	redisReply *b = r ? ctl_cmd(c, "GET " BREAKER_KEY, "GET %s", BREAKER_KEY) :
+	redisReply *r = ctl_cmd(c, "GET " KEY_TRADING_STATE, "GET %s",
+	    KEY_TRADING_STATE);
+	redisReply *b = r ? ctl_cmd(c, "GET " KEY_BREAKER, "GET %s", KEY_BREAKER) :
 	    NULL;
 	ctl_close(c);
 	if (!r || !b) {
@@ -52,14 +50,14 @@ static int show(struct ctl *c)
 static int change(struct ctl *c, const char *state, const struct lane_args *a)
 {
 	char id[64], action[32];
-	const char *set[] = { "SET", STATE_KEY, state };
+	const char *set[] = { "SET", KEY_TRADING_STATE, state };
 
 	if (check_who(c, a) < 0 || ctl_settings(c) < 0)
 		return EXIT_USAGE;
 	if (ctl_connect(c) < 0)
 		return EXIT_RUNTIME;
 	if (strcmp(state, "ACTIVE") == 0) {
-		redisReply *z = ctl_cmd(c, "SET " BREAKER_KEY, "SET %s 0", BREAKER_KEY);
+		redisReply *z = ctl_cmd(c, "SET " KEY_BREAKER, "SET %s 0", KEY_BREAKER);
 		if (!z) {
 			ctl_close(c);
 			return EXIT_RUNTIME;

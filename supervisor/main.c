@@ -24,6 +24,7 @@
 #include "clock.h"
 #include "config.h"
 #include "identity.h"
+#include "keys.h"
 #include "liveness.h"
 #include "log.h"
 #include "sigfd.h"
@@ -98,7 +99,7 @@ static void announce(const struct settings *s)
 		    "(simulated fills; no order reaches any exchange)" : "binance");
 	strlist_format(&s->sources, list, sizeof(list));
 	log_info("Source allowlist: %s", list);
-	log_info("Manual lane TTL guard: quantum:manual_lane:enabled");
+	log_info("Manual lane TTL guard: " KEY_MANUAL_LANE);
 	strlist_format(&s->symbols, list, sizeof(list));
 	log_info("Symbol allowlist: %s", list);
 }

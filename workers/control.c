@@ -17,6 +17,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "keys.h"
 #include "log.h"
 #include "worker.h"
 
@@ -148,11 +149,10 @@ void ctl_count_events(struct worker *w)
 			unsigned n = w->events[e][i];
 			if (!n)
 				continue;
-			redisReply *x = wr_cmd(w, "HINCRBY quantum:metrics:intent_executor "
-			    "%s %u", event_counter[e], n);
-			redisReply *y = x ? wr_cmd(w, "HINCRBY "
-			    "quantum:metrics:intent_executor %s_%s %u", event_counter[e],
-			    role_name((unsigned)i), n) : NULL;
+			redisReply *x = wr_cmd(w, "HINCRBY " KEY_METRICS " %s %u",
+			    event_counter[e], n);
+			redisReply *y = x ? wr_cmd(w, "HINCRBY " KEY_METRICS " %s_%s %u",
+			    event_counter[e], role_name((unsigned)i), n) : NULL;
 			if (x && y)
 				w->events[e][i] = 0;
 			if (x)

@@ -5,6 +5,9 @@
  *
  * One poll(2) loop: the blocking XREADGROUP connection, the executor link,
  * a signalfd, and timers for permit polls, the heartbeat and XAUTOCLAIM.
+ * It routes the entries the stream layer returns (stream.c) to the plan
+ * logic (deadletter.c, intake.c), and a lost Redis connection is handled
+ * by wr_up() (redis.c) between steps, before it polls.
  * SIGTERM: stop reading, leave plans not yet sent pending in Redis, wait
  * for the executor's answers to the ones sent, write their results, exit.
  */
@@ -23,6 +26,7 @@
 #include <netdb.h>
 
 #include "clock.h"
+#include "keys.h"
 #include "log.h"
 #include "sigfd.h"
 #include "sandbox.h"
@@ -82,7 +86,7 @@ static void heartbeat(struct worker *w)
 			lane_log_manual_state(w, on, ttl, 1);
 		return;
 	}
-	redisReply *r = wr_cmd(w, "HMGET quantum:metrics:intent_executor "
+	redisReply *r = wr_cmd(w, "HMGET " KEY_METRICS " "
 	    "processed executed_true executed_false blocked_source");
 	if (!r)
 		return;
@@ -194,7 +198,7 @@ static void begin_stop(struct worker *w)
 	w->stop_deadline = mono_ms() + STOP_GRACE_MS;
 	jobs_drop_unsent(&w->jobs);
 	if (w->rs) {
-		redisFree(w->rs);
+		conn_free(w->rs);
 		w->rs = NULL;
 		w->rs_waiting = 0;
 	}
@@ -225,9 +229,71 @@ static int64_t next_timer(struct worker *w, int64_t now)
 	return t < now ? 0 : t - now;
 }
 
+/*
+ * The entries of a batch to the plan logic, in order; entries read again
+ * pass the dead-letter check first.  Stops at a lost connection: the rest
+ * stay pending and are read again.
+ */
+static void route(struct worker *w, const struct batch *b)
+{
+	for (size_t i = 0; i < b->n && conn_up(w->rc); i++)
+		if (!dl_check(w, &b->e[i]))
+			lane_entry(w, &b->e[i]);
+}
+
+/* Our own pending entries, one batch; none left: pending_mode ends. */
+static void read_pending(struct worker *w)
+{
+	struct batch b;
+	if (stream_read_pending(w->rc, &w->st, w->pending_cursor,
+		sizeof(w->pending_cursor), jobs_room(&w->jobs), &b) < 0)
+		return;
+	route(w, &b);
+	if (b.got == 0)
+		w->pending_mode = 0;
+	else
+		log_info("read %zu pending entries of this consumer (%s) again",
+		    (size_t)b.got, w->consumer);
+	batch_free(&b);
+}
+
+/* Takes over what idle consumers left pending, batch by batch. */
+static void autoclaim(struct worker *w)
+{
+	char cursor[48] = "0-0";
+	struct batch b;
+	do {
+		int room = jobs_room(&w->jobs);
+		if (room <= 0 || stream_autoclaim(w->rc, &w->st, cursor,
+			sizeof(cursor), room, &b) < 0)
+			return;
+		route(w, &b);
+		batch_free(&b);
+	} while (wr_up(w) && strcmp(cursor, "0-0") != 0);
+}
+
+static void start_read(struct worker *w)
+{
+	int room = jobs_room(&w->jobs);
+	if (room <= 0 || w->rs_waiting || !w->rs)
+		return;
+	if (stream_start_read(w->rs, &w->st, room) == 0)
+		w->rs_waiting = 1;
+}
+
+static void finish_read(struct worker *w)
+{
+	struct batch b;
+	if (stream_finish_read(w->rs, w->rc, &w->st, &b) <= 0)
+		return;
+	w->rs_waiting = 0;
+	route(w, &b);
+	batch_free(&b);
+}
+
 static void redis_work(struct worker *w, int64_t now)
 {
-	if (!w->rc) {
+	if (!wr_up(w)) {
 		if (now < w->reconnect_at || wr_connect(w) < 0)
 			return;
 		log_info("Redis connected: %s:%d consumer=%s", w->s.redis_host,
@@ -236,20 +302,21 @@ static void redis_work(struct worker *w, int64_t now)
 	}
 	/* our own pending entries first: taking them over (XAUTOCLAIM) and
 	 * reading them again would count two deliveries for one */
-	while (w->rc && w->pending_mode && !w->stopping &&
+	while (wr_up(w) && w->pending_mode && !w->stopping &&
 	    jobs_room(&w->jobs) > 0)
-		wr_read_pending(w);
-	if (w->rc && now >= w->next_autoclaim && !w->stopping) {
+		read_pending(w);
+	if (wr_up(w) && now >= w->next_autoclaim && !w->stopping) {
 		w->next_autoclaim = now + w->s.claim_min_idle_ms / 2;
 		owner_keepalive(w);     /* ours stay ours while we hold them */
-		if (w->rc && !w->pending_mode)
-			wr_autoclaim(w);
+		if (wr_up(w) && !w->pending_mode)
+			autoclaim(w);
 	}
-	sentinel_watch(w, now);         /* with Sentinel: a new master? */
-	if (w->rc && lane_next_poll(w) <= now)
+	if (wr_up(w))
+		sentinel_watch(w, now); /* with Sentinel: a new master? */
+	if (wr_up(w) && lane_next_poll(w) <= now)
 		lane_poll_permits(w);
-	if (w->rc && !w->pending_mode && !w->stopping)
-		wr_start_blocking_read(w);
+	if (wr_up(w) && !w->pending_mode && !w->stopping)
+		start_read(w);
 }
 
 static void run(struct worker *w, int sigfd)
@@ -262,10 +329,11 @@ static void run(struct worker *w, int sigfd)
 			heartbeat(w);
 		}
 		ctl_count_events(w);
+		wr_up(w);               /* a loss above: closed, reconnect timed */
 		struct pollfd p[4] = {
 			{ .fd = sigfd, .events = POLLIN },
 			{ .fd = LINK_FD, .events = POLLIN | (w->out.len ? POLLOUT : 0) },
-			{ .fd = w->rs_waiting ? w->rs->fd : -1, .events = POLLIN },
+			{ .fd = w->rs_waiting ? conn_fd(w->rs) : -1, .events = POLLIN },
 			{ .fd = w->ctl_fd, .events = POLLIN },
 		};
 		int k = poll(p, 4, (int)next_timer(w, mono_ms()));
@@ -282,8 +350,8 @@ static void run(struct worker *w, int sigfd)
 			fatal("executor link");
 		if (p[1].revents & (POLLIN | POLLHUP | POLLERR))
 			link_read(w);
-		if (w->rs_waiting && w->rs && p[2].revents)
-			wr_finish_blocking_read(w);
+		if (wr_up(w) && w->rs_waiting && p[2].revents)
+			finish_read(w);
 		if (w->ctl_fd >= 0 && p[3].revents)
 			ctl_read(w);
 	}

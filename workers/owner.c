@@ -10,14 +10,16 @@
  * consumer's, checked and recorded in one script: of two hosts that both
  * hold an entry (one of them slow), exactly one sends it.
  *
- * May: talk to Redis on the worker's command connection.  May not: block
- * for longer than one round trip, touch other keys than the lane's stream
- * and the plan's claim and inflight keys.
+ * May: talk to Redis on the worker's command connection (conn.c), mark it
+ * lost when the claim's state could not be recorded.  May not: block for
+ * longer than one round trip, touch other keys than the lane's stream and
+ * the plan's claim and inflight keys, call the plan logic.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "keys.h"
 #include "log.h"
 #include "worker.h"
 
@@ -60,7 +62,7 @@ void owner_keepalive(struct worker *w)
 	const char *argv[JOBS_MAX + 6];
 	size_t n = 0;
 
-	if (!w->rc || w->jobs.used == 0)
+	if (w->jobs.used == 0)
 		return;
 	argv[n++] = "EVAL";
 	argv[n++] = keepalive_script;
@@ -71,14 +73,10 @@ void owner_keepalive(struct worker *w)
 	for (int i = 0; i < JOBS_MAX; i++)
 		if (w->jobs.pool[i].state != JOB_FREE)
 			argv[n++] = w->jobs.pool[i].stream_id;
-	redisReply *r = redisCommandArgv(w->rc, (int)n, argv, NULL);
-	if (!r) {
-		wr_lost(w, w->rc->errstr[0] ? w->rc->errstr : "no reply");
-		return;
-	}
-	if (wr_failover_error(r)) {
-		wr_lost(w, r->str);
-	} else if (r->type == REDIS_REPLY_ERROR) {
+	redisReply *r = conn_cmd_argv(w->rc, (int)n, argv, NULL);
+	if (!r)
+		return;         /* lost (or the master moved) */
+	if (r->type == REDIS_REPLY_ERROR) {
 		static int said;
 		if (!said++)    /* once: other hosts may take slow plans over */
 			log_error("keeping this worker's entries fresh failed: %s",
@@ -90,29 +88,23 @@ void owner_keepalive(struct worker *w)
 int owner_mark_sent(struct worker *w, const struct job *j)
 {
 	char owner[160];
-	redisReply *r = NULL, *x = NULL;
+	redisReply *r;
 
 	snprintf(owner, sizeof(owner), "%s|%s", w->stream, j->stream_id);
-	redisAppendCommand(w->rc, "EVAL %s 2 quantum:intent_executor:claim:%s %s "
-	    "%s %s %s %s", sent_script, j->ok.plan_id, w->stream, w->group,
-	    j->stream_id, w->consumer, owner);
-	redisAppendCommand(w->rc, "SET quantum:inflight:%s %s EX 30",
-	    j->ok.symbol, j->ok.plan_id);
-	if (redisGetReply(w->rc, (void **)&r) != REDIS_OK ||
-	    redisGetReply(w->rc, (void **)&x) != REDIS_OK) {
-		if (r)
-			freeReplyObject(r);
-		wr_lost(w, w->rc->errstr);
+	conn_append(w->rc, "EVAL %s 2 " KEY_CLAIM "%s %s %s %s %s %s",
+	    sent_script, j->ok.plan_id, w->stream, w->group, j->stream_id,
+	    w->consumer, owner);
+	conn_append(w->rc, "SET " KEY_INFLIGHT "%s %s EX 30", j->ok.symbol,
+	    j->ok.plan_id);
+	if (conn_replies(w->rc, &r, 1) < 0)
 		return -1;
-	}
-	freeReplyObject(x);
 	if (r->type != REDIS_REPLY_STRING && r->type != REDIS_REPLY_STATUS) {
 		/* READONLY after a failover, or worse: never send unrecorded */
 		char why[200];
 		snprintf(why, sizeof(why), "claim state not recorded: %s",
 		    r->type == REDIS_REPLY_ERROR ? r->str : "unexpected reply");
 		freeReplyObject(r);
-		wr_lost(w, why);
+		conn_set_lost(w->rc, why);
 		return -1;
 	}
 	int again = strcmp(r->str, "again") == 0;

@@ -48,6 +48,11 @@ void plan_field(char *dst, size_t sz, struct bytes b)
 	log_sanitize(dst, sz, b.p ? b.p : "", b.p ? b.n : 0);
 }
 
+void plan_id8(char out[9], const char *plan_id)
+{
+	snprintf(out, 9, "%.8s", plan_id);
+}
+
 static int present(struct bytes b)
 {
 	return b.p && b.n > 0;

@@ -9,15 +9,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "bytes.h"
 #include "config.h"
 #include "msg.h"
 
 #define FIELD_MAX 256   /* longest value accepted in a known field */
-
-struct bytes {
-	const char *p;
-	size_t n;               /* p == NULL: field absent */
-};
 
 struct plan {
 	struct bytes plan_id, source, symbol, side, type, qty, reduce_only,
@@ -60,5 +56,8 @@ int plan_reduce_only(const struct plan *p);
 
 /* Sanitized copy of a field for logs and results ("" when absent). */
 void plan_field(char *dst, size_t sz, struct bytes b);
+
+/* The first 8 bytes of a plan_id, as the logs show it. */
+void plan_id8(char out[9], const char *plan_id);
 
 #endif

@@ -1,7 +1,10 @@
 /*
  * result.c - result entries, counters and acknowledgement in one MULTI;
  * a claimed plan's result is written once, whichever consumer finishes it.
- * Talks only to the Redis connection it is given.
+ *
+ * May: talk to the Redis connection it is given (conn.c), mark it lost
+ * when a result could not be written.  May not: call the plan logic or
+ * the worker's connection handling.
  */
 #include "result.h"
 
@@ -13,9 +16,8 @@
 
 #include "clock.h"
 #include "decimal.h"
+#include "keys.h"
 #include "log.h"
-
-#define METRICS_KEY "quantum:metrics:intent_executor"
 
 void result_count(struct result *r, const char *counter)
 {
@@ -26,6 +28,23 @@ void result_count(struct result *r, const char *counter)
 			return;
 		}
 	}
+}
+
+void result_from_plan(struct result *r, enum lane lane, const char *id,
+    const struct plan *p)
+{
+	memset(r, 0, sizeof(*r));
+	r->lane = lane;
+	r->stream_id = id;
+	plan_field(r->plan_id, sizeof(r->plan_id), p->plan_id);
+	plan_field(r->symbol, sizeof(r->symbol), p->symbol);
+	for (char *c = r->symbol; *c; c++)
+		if (*c >= 'a' && *c <= 'z')
+			*c = (char)(*c - 'a' + 'A');
+	plan_field(r->side, sizeof(r->side), p->side);
+	plan_field(r->qty, sizeof(r->qty), p->qty);
+	plan_field(r->source, sizeof(r->source), p->source);
+	plan_field(r->decision, sizeof(r->decision), p->decision);
 }
 
 static json_t *dec_json(int64_t v)
@@ -84,17 +103,16 @@ char *result_details(const struct result *r, long long ts)
 	return s;
 }
 
-static int append(redisContext *c, int *n, const char *fmt, ...)
+static void append(struct conn *k, int *n, const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
-	int rc = redisvAppendCommand(c, fmt, ap);
+	conn_vappend(k, fmt, ap);
 	va_end(ap);
 	(*n)++;
-	return rc;
 }
 
-int result_append(redisContext *c, const struct settings *s,
+int result_append(struct conn *k, const struct settings *s,
     const char *stream, const char *group, const struct result *r)
 {
 	long long ts = wall_ms() / 1000;
@@ -106,46 +124,41 @@ int result_append(redisContext *c, const struct settings *s,
 		fatalx("out of memory");
 	snprintf(tsbuf, sizeof(tsbuf), "%lld", ts);
 	snprintf(nowms, sizeof(nowms), "%lld", (long long)wall_ms());
-	append(c, &n, "XADD %s * event_type apply.result plan_id %s symbol %s "
+	append(k, &n, "XADD %s * event_type apply.result plan_id %s symbol %s "
 	    "executed %s source intent_executor timestamp %s details %s",
 	    s->result_stream, r->plan_id, r->symbol,
 	    r->executed ? "true" : "false", tsbuf, details);
 	if (r->plan_id[0]) {
-		append(c, &n, "SET quantum:intent_executor:done:%s 1 EX 86400",
+		append(k, &n, "SET " KEY_DONE "%s 1 EX 86400",
 		    r->plan_id);
 		if (r->claimed)
-			append(c, &n, "HSET quantum:intent_executor:claim:%s "
+			append(k, &n, "HSET " KEY_CLAIM "%s "
 			    "state %s order_id %s", r->plan_id,
 			    r->claim_state ? r->claim_state : "settled",
 			    r->res && r->res->order_id[0] ? r->res->order_id : "-");
 	}
 	for (int i = 0; i < RESULT_COUNTERS && r->counters[i]; i++)
-		append(c, &n, "HINCRBY " METRICS_KEY " %s 1", r->counters[i]);
+		append(k, &n, "HINCRBY " KEY_METRICS " %s 1", r->counters[i]);
 	if (r->executed) {
-		append(c, &n, "SET quantum:cooldown:last_exec_ts:%s %s EX 3600",
+		append(k, &n, "SET " KEY_COOLDOWN "%s %s EX 3600",
 		    r->symbol, nowms);
-		append(c, &n, "DEL quantum:inflight:%s", r->symbol);
+		append(k, &n, "DEL " KEY_INFLIGHT "%s", r->symbol);
 	}
 	if (r->reset_key)
-		append(c, &n, "SET %s 0", r->reset_key);
-	append(c, &n, "XACK %s %s %s", stream, group, r->stream_id);
+		append(k, &n, "SET %s 0", r->reset_key);
+	append(k, &n, "XACK %s %s %s", stream, group, r->stream_id);
 	free(details);
 	return n;
 }
 
-/* Reads n replies; the last one's type in *last (-1 if none came). */
-static int read_replies(redisContext *c, int n, int *last)
+/* The type of the last queued reply (-1 when the connection was lost). */
+static int last_type(struct conn *k)
 {
-	*last = -1;
-	for (int i = 0; i < n; i++) {
-		redisReply *rep = NULL;
-		if (redisGetReply(c, (void **)&rep) != REDIS_OK)
-			return -1;
-		if (i == n - 1)
-			*last = rep->type;
-		freeReplyObject(rep);
-	}
-	return 0;
+	redisReply *x = conn_last(k);
+	int t = x ? x->type : -1;
+	if (x)
+		freeReplyObject(x);
+	return t;
 }
 
 /*
@@ -156,24 +169,22 @@ static int read_replies(redisContext *c, int n, int *last)
  * acknowledged.  Returns 1 then, 0 to write (the key stays watched), -1
  * when Redis failed.
  */
-static int decided_elsewhere(redisContext *c, const char *stream,
+static int decided_elsewhere(struct conn *k, const char *stream,
     const char *group, const struct result *r)
 {
-	redisReply *x = NULL;
-	int last;
+	redisReply *rep[2];
 
-	redisAppendCommand(c, "WATCH quantum:intent_executor:done:%s", r->plan_id);
-	redisAppendCommand(c, "EXISTS quantum:intent_executor:done:%s", r->plan_id);
-	if (read_replies(c, 1, &last) < 0 ||
-	    redisGetReply(c, (void **)&x) != REDIS_OK)
+	conn_append(k, "WATCH " KEY_DONE "%s", r->plan_id);
+	conn_append(k, "EXISTS " KEY_DONE "%s", r->plan_id);
+	if (conn_replies(k, rep, 2) < 0)
 		return -1;
-	int done = x->type == REDIS_REPLY_INTEGER && x->integer > 0;
-	freeReplyObject(x);
+	int done = rep[1]->type == REDIS_REPLY_INTEGER && rep[1]->integer > 0;
+	conn_free_replies(rep, 2);
 	if (!done)
 		return 0;
-	redisAppendCommand(c, "UNWATCH");
-	redisAppendCommand(c, "XACK %s %s %s", stream, group, r->stream_id);
-	if (read_replies(c, 2, &last) < 0)
+	conn_append(k, "UNWATCH");
+	conn_append(k, "XACK %s %s %s", stream, group, r->stream_id);
+	if (conn_drain(k) < 0)
 		return -1;
 	log_info("🔁 [lane=%s] plan %.8s already has its result (another consumer "
 	    "decided it): entry %s acknowledged, no second result",
@@ -181,22 +192,30 @@ static int decided_elsewhere(redisContext *c, const char *stream,
 	return 1;
 }
 
-int result_commit(redisContext *c, const struct settings *s,
+static int commit(struct conn *k, const struct settings *s,
     const char *stream, const char *group, const struct result *r)
 {
 	int n = 0, last, watched = r->claimed && r->plan_id[0];
 
 	if (watched) {
-		int k = decided_elsewhere(c, stream, group, r);
-		if (k != 0)
-			return k < 0 ? -1 : 0;
+		int d = decided_elsewhere(k, stream, group, r);
+		if (d != 0)
+			return d < 0 ? -1 : 0;
 	}
-	append(c, &n, "MULTI");
-	n += result_append(c, s, stream, group, r);
-	append(c, &n, "EXEC");
-	if (read_replies(c, n, &last) < 0)
-		return -1;
+	append(k, &n, "MULTI");
+	n += result_append(k, s, stream, group, r);
+	append(k, &n, "EXEC");
+	last = last_type(k);
 	if (last == REDIS_REPLY_NIL && watched)         /* decided meanwhile? */
-		return decided_elsewhere(c, stream, group, r) == 1 ? 0 : -1;
+		return decided_elsewhere(k, stream, group, r) == 1 ? 0 : -1;
 	return last == REDIS_REPLY_ARRAY ? 0 : -1;
+}
+
+int result_commit(struct conn *k, const struct settings *s,
+    const char *stream, const char *group, const struct result *r)
+{
+	if (commit(k, s, stream, group, r) == 0)
+		return 0;
+	conn_set_lost(k, "MULTI failed");       /* unless lost already */
+	return -1;
 }

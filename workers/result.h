@@ -2,14 +2,15 @@
  * result.h - the one result entry of a decided plan, written together with
  * its counters, its done key and the XACK of its entry in one MULTI/EXEC,
  * so that a plan is either wholly decided in Redis or still pending.
+ * Talks only to the connection it is given, through the connection layer.
  */
 #ifndef QIE_RESULT_H
 #define QIE_RESULT_H
 
-#include <hiredis/hiredis.h>
 #include <stdint.h>
 
 #include "config.h"
+#include "conn.h"
 #include "msg.h"
 #include "permit.h"
 
@@ -40,22 +41,27 @@ struct result {
 /* Adds a counter to r (ignored beyond RESULT_COUNTERS-1). */
 void result_count(struct result *r, const char *counter);
 
+/* r zeroed, then the entry's and the plan's fields (sanitized) set. */
+void result_from_plan(struct result *r, enum lane lane, const char *id,
+    const struct plan *p);
+
 /*
  * Writes the result entry, counters, done key (when the plan has an id),
  * the cooldown and inflight keys (when executed), and the XACK.  A claimed
  * plan whose done key exists already (another consumer decided it) gets no
  * second result: its entry is only acknowledged.
- * Returns 0, or -1 when Redis failed (the caller reconnects and retries).
+ * Returns 0, or -1 when Redis failed: k is then marked lost (the worker
+ * reconnects, and the plan is written again or read again).
  */
-int result_commit(redisContext *c, const struct settings *s,
+int result_commit(struct conn *k, const struct settings *s,
     const char *stream, const char *group, const struct result *r);
 
 /*
- * The commands of result_commit() between MULTI and EXEC, appended to c's
+ * The commands of result_commit() between MULTI and EXEC, appended to k's
  * pipeline for a caller's own MULTI (the dead-letter move); returns how
  * many replies they will bring.
  */
-int result_append(redisContext *c, const struct settings *s,
+int result_append(struct conn *k, const struct settings *s,
     const char *stream, const char *group, const struct result *r);
 
 /* The details JSON alone (for tests); caller frees. */

@@ -53,6 +53,22 @@ int plan_age_check(int64_t plan_ms, int64_t now_ms, int max_age_sec, char *err,
 	return 0;
 }
 
+int trading_gate(int64_t plan_ms, int reduce_only, enum trading_state st,
+    int64_t now_ms, int max_age_sec, char *err, size_t errlen)
+{
+	if (plan_age_check(plan_ms, now_ms, max_age_sec, err, errlen) < 0)
+		return -1;
+	if (st == TS_HALTED) {
+		snprintf(err, errlen, "trading_halted");
+		return -1;
+	}
+	if (st == TS_REDUCING && !reduce_only) {
+		snprintf(err, errlen, "trading_reducing:only reduce-only orders run");
+		return -1;
+	}
+	return 0;
+}
+
 int permit_binding_check(const struct permit *pm, const char *symbol,
     int64_t now_ms, int max_age_sec, char *err, size_t errlen)
 {

@@ -13,12 +13,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "keys.h"
 #include "plan.h"
 #include "permit.h"
 
-#define TRADING_STATE_KEY "quantum:intent_executor:trading_state"
-#define BREAKER_KEY "quantum:intent_executor:breaker:consecutive_failures"
-#define AUDIT_STREAM "quantum:stream:intent_executor.audit"
 #define FUTURE_SLACK_MS 5000    /* clocks may differ this much */
 
 enum trading_state { TS_ACTIVE = 0, TS_REDUCING = 1, TS_HALTED = 2 };
@@ -37,6 +35,14 @@ int64_t plan_time_ms(struct bytes timestamp, const char *stream_id,
 /* 0, or -1 with "plan_stale:..." in err. */
 int plan_age_check(int64_t plan_ms, int64_t now_ms, int max_age_sec, char *err,
     size_t errlen);
+
+/*
+ * The gate a plan passes at read time and again just before it leaves:
+ * its age, and the trading state (HALTED stops every plan, REDUCING all
+ * but reduce-only ones).  0 to go on, or -1 with err set.
+ */
+int trading_gate(int64_t plan_ms, int reduce_only, enum trading_state st,
+    int64_t now_ms, int max_age_sec, char *err, size_t errlen);
 
 /* 0, or -1 with "p33_permit_mismatch:..." / "p33_permit_stale:..." in err. */
 int permit_binding_check(const struct permit *pm, const char *symbol,

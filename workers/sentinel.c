@@ -5,7 +5,7 @@
  * of REDIS_MASTER_NAME at every (re)connect (SENTINEL
  * get-master-addr-by-name), and checks with ROLE that the node it reached
  * is the master.  A lost connection, a reply that says the node is no
- * longer the master (READONLY, UNBLOCKED: wr_failover_error()), or the
+ * longer the master (READONLY, UNBLOCKED: conn_failover_error()), or the
  * sentinels naming another master (asked every SENTINEL_WATCH_MS) ends the
  * connection, and the next connect asks again: the worker follows a
  * failover.  Plans not decided stay pending in the group and are read
@@ -17,7 +17,9 @@
  * connect only to REDIS_PORT and the sentinels' ports, every Redis node
  * must listen on REDIS_PORT (docs/REDIS.md).
  *
- * May: connect to the sentinels and to the Redis nodes they name.
+ * May: connect to the sentinels and to the Redis nodes they name (through
+ * the connection layer, conn.c), mark the command connection lost when
+ * they name another master (redis.c then reconnects).
  * May not: resolve names after the sandbox, send the sentinels anything but
  * the one query, log a password.
  */
@@ -31,7 +33,7 @@
 #include "worker.h"
 
 #define SENTINEL_CONNECT_US 500000L
-#define SENTINEL_REPLY_S 1
+#define SENTINEL_REPLY_US 1000000L
 
 static int numeric(const char *a)
 {
@@ -90,22 +92,18 @@ void sentinel_resolve(struct worker *w)
 static int ask(struct worker *w, const struct sentinel_node *n, char *addr,
     size_t addrsz)
 {
-	struct timeval ct = { 0, SENTINEL_CONNECT_US };
-	struct timeval rt = { SENTINEL_REPLY_S, 0 };
 	/* argv, so the sentinels' own command stays apart from the data
 	 * nodes' (docs/redis-acl.conf lists what the workers send to Redis) */
 	const char *argv[3] = { "SENTINEL", "get-master-addr-by-name",
 		w->s.redis_master_name };
 	int rc = -1;
 
-	redisContext *c = redisConnectWithTimeout(n->addr, n->port, ct);
-	if (!c || c->err) {
-		if (c)
-			redisFree(c);
+	struct conn *c = conn_open_plain(n->addr, n->port, SENTINEL_CONNECT_US,
+	    SENTINEL_REPLY_US);
+	if (!c)
 		return -1;
-	}
-	redisSetTimeout(c, rt);
-	redisReply *r = redisCommandArgv(c, 3, argv, NULL);
+	conn_append_argv(c, 3, argv, NULL);     /* any reply, errors too */
+	redisReply *r = conn_last(c);
 	if (r && r->type == REDIS_REPLY_ARRAY && r->elements == 2 &&
 	    r->element[0]->type == REDIS_REPLY_STRING &&
 	    r->element[1]->type == REDIS_REPLY_STRING) {
@@ -129,7 +127,7 @@ static int ask(struct worker *w, const struct sentinel_node *n, char *addr,
 	}
 	if (r)
 		freeReplyObject(r);
-	redisFree(c);
+	conn_free(c);
 	return rc;
 }
 
@@ -168,7 +166,7 @@ void sentinel_watch(struct worker *w, int64_t now)
 {
 	char addr[48];
 
-	if (!w->n_sentinels || !w->rc || now < w->next_sentinel_check)
+	if (!w->n_sentinels || !conn_up(w->rc) || now < w->next_sentinel_check)
 		return;
 	w->next_sentinel_check = now + SENTINEL_WATCH_MS;
 	for (int k = 0; k < w->n_sentinels; k++) {
@@ -179,39 +177,28 @@ void sentinel_watch(struct worker *w, int64_t now)
 			char why[160];
 			snprintf(why, sizeof(why), "the sentinels name %s:%d the master "
 			    "now", addr, w->s.redis_port);
-			wr_lost(w, why);        /* the reconnect follows it */
+			conn_set_lost(w->rc, why);      /* the reconnect follows it */
 		}
 		return;
 	}
 	/* no sentinel answered: keep the connection we have */
 }
 
-int sentinel_is_master(struct worker *w, redisContext *c)
+int sentinel_is_master(struct worker *w, struct conn *c)
 {
-	redisReply *r = redisCommand(c, "ROLE");
+	conn_append(c, "ROLE");         /* any reply, errors too */
+	redisReply *r = conn_last(c);
 	int ok = r && r->type == REDIS_REPLY_ARRAY && r->elements > 0 &&
 	    r->element[0]->type == REDIS_REPLY_STRING &&
 	    strcmp(r->element[0]->str, "master") == 0;
 	if (!ok)
 		log_error("Redis %s:%d is not the master (%s): asking the sentinels "
 		    "again", w->s.redis_host, w->s.redis_port,
-		    !r ? c->errstr : r->type == REDIS_REPLY_ERROR ? r->str :
+		    !r ? conn_why(c) : r->type == REDIS_REPLY_ERROR ? r->str :
 		    r->type == REDIS_REPLY_ARRAY && r->elements > 0 &&
 		    r->element[0]->type == REDIS_REPLY_STRING ? r->element[0]->str :
 		    "unexpected ROLE reply");
 	if (r)
 		freeReplyObject(r);
 	return ok;
-}
-
-int wr_failover_error(const redisReply *r)
-{
-	static const char *const word[] = { "READONLY", "UNBLOCKED", "MASTERDOWN",
-		"LOADING", NULL };
-	if (!r || r->type != REDIS_REPLY_ERROR)
-		return 0;
-	for (int i = 0; word[i]; i++)
-		if (strncmp(r->str, word[i], strlen(word[i])) == 0)
-			return 1;
-	return 0;
 }

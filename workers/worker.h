@@ -16,10 +16,13 @@
 #include <stdint.h>
 
 #include "config.h"
+#include "conn.h"
 #include "frame.h"
 #include "jobs.h"
 #include "msg.h"
 #include "result.h"
+#include "safety.h"
+#include "stream.h"
 
 #define LINK_FD 3
 #define CTL_FD 4        /* from the supervisor: MSG_AUTH, MSG_PING, ... */
@@ -40,8 +43,9 @@ struct worker {
 	char consumer[160];
 	char lane_tag[16];              /* "lane=main" */
 
-	redisContext *rc;               /* commands */
-	redisContext *rs;               /* blocking XREADGROUP */
+	struct conn *rc;                /* commands; NULL: not connected */
+	struct conn *rs;                /* blocking XREADGROUP */
+	struct stream st;               /* the lane's stream, group, consumer */
 	int rs_waiting;
 	int pending_mode;               /* re-reading our own pending entries */
 	char pending_cursor[48];
@@ -72,28 +76,41 @@ struct worker {
 	int64_t next_sentinel_check;    /* sentinel_watch() */
 };
 
-/* redis.c */
+/*
+ * The files call each other downwards only (no circle):
+ *
+ *   main.c         the loop: routes entries to the plan logic, handles a
+ *                  lost connection through wr_up(), once per step
+ *   control.c      the supervisor's pipes
+ *   intake.c       plan logic: an entry read, up to its queue
+ *   lifecycle.c    plan logic: a queued plan's life (permit, request,
+ *                  result); deadletter.c: an entry moved away
+ *   redis.c        the two connections: connect, loss handled
+ *   owner.c        the claim's sent step; result.c: a result written;
+ *                  sentinel.c: where the master is; stream.c: batches
+ *   conn.c         one connection: commands, pipelines, loss as a state
+ *
+ * and the pure modules (jobs, plan, permit, safety) under them all.
+ */
+
+/*
+ * redis.c: wr_connect() opens both connections (0, or -1 with the
+ * reconnect scheduled); wr_up() is 1 while both are up, and after a loss
+ * handles it, once (logged, closed, plans not yet sent dropped, reconnect
+ * scheduled) and is 0; wr_cmd() is one command on the command connection
+ * (conn_cmd()).
+ */
 int wr_connect(struct worker *w);
-void wr_lost(struct worker *w, const char *why);
-void wr_read_pending(struct worker *w);
-void wr_start_blocking_read(struct worker *w);
-void wr_finish_blocking_read(struct worker *w);
-void wr_autoclaim(struct worker *w);
+int wr_up(struct worker *w);
 redisReply *wr_cmd(struct worker *w, const char *fmt, ...);
-/* Reads and drops n pipelined replies; -1 (after wr_lost) if Redis failed. */
-int wr_drain(struct worker *w, int n);
 
 /*
  * deadletter.c: an entry delivered more than INTENT_EXECUTOR_MAX_DELIVERIES
- * times goes to <stream>.dead with a result saying why.  dl_counts() fills
- * counts[i] with the delivery count of entries->element[i] (0: unknown);
- * dl_check() moves a redelivered entry past the limit and returns 1 (skip
- * it: moved, or left pending when the move failed), else 0.
+ * times goes to <stream>.dead with a result saying why.  dl_check() moves
+ * a redelivered entry past the limit and returns 1 (skip it: moved, or
+ * left pending when the move failed), else 0.
  */
-void dl_counts(struct worker *w, const redisReply *entries, long long *counts,
-    size_t n);
-int dl_check(struct worker *w, const char *id, const redisReply *fields,
-    long long deliveries);
+int dl_check(struct worker *w, const struct entry *e);
 
 /*
  * owner.c: which consumer owns an entry.  owner_keepalive() resets the
@@ -113,17 +130,16 @@ int owner_mark_sent(struct worker *w, const struct job *j);
  */
 void sentinel_resolve(struct worker *w);
 int sentinel_locate(struct worker *w);
-int sentinel_is_master(struct worker *w, redisContext *c);
+int sentinel_is_master(struct worker *w, struct conn *c);
 /*
  * Every SENTINEL_WATCH_MS while connected: asks the sentinels again and
- * drops the connection when they name another master (a promoted replica
- * is the master at once, while the old master may take writes, which the
- * failover then discards, until the sentinels turn it into a replica).
+ * marks the command connection lost when they name another master (a
+ * promoted replica is the master at once, while the old master may take
+ * writes, which the failover then discards, until the sentinels turn it
+ * into a replica).
  */
 void sentinel_watch(struct worker *w, int64_t now);
 #define SENTINEL_WATCH_MS 1000
-/* A reply that means the master moved (READONLY, UNBLOCKED ...). */
-int wr_failover_error(const redisReply *r);
 
 /* control.c */
 void ctl_read_auth(struct worker *w);
@@ -133,15 +149,24 @@ void ctl_count_events(struct worker *w);
 /* MSG_READY to the supervisor: Redis answered. */
 void ctl_ready(struct worker *w);
 
-/* lane.c */
-void lane_entry(struct worker *w, const char *id, const redisReply *fields);
-void lane_poll_permits(struct worker *w);
-int64_t lane_next_poll(struct worker *w);
-void lane_on_result(struct worker *w, const struct exec_res *res);
-void lane_retry_unwritten(struct worker *w);
+/* intake.c: an entry read from the stream, up to its queue. */
+void lane_entry(struct worker *w, const struct entry *e);
 /* Manual lane: reads the key; -1 on Redis failure, else 0/1 and *ttl. */
 int lane_manual_enabled(struct worker *w, long long *ttl);
 void lane_log_manual_state(struct worker *w, int enabled, long long ttl,
     int always);
+
+/*
+ * lifecycle.c: a queued plan's life: permit wait, request, result.
+ * lane_start_wait() starts the wait of a plan at the head of its queue;
+ * lane_trading_state() reads a GET of the trading state (an error reply
+ * or odd type: HALTED).
+ */
+void lane_start_wait(struct worker *w, struct job *j);
+enum trading_state lane_trading_state(const redisReply *r);
+void lane_poll_permits(struct worker *w);
+int64_t lane_next_poll(struct worker *w);
+void lane_on_result(struct worker *w, const struct exec_res *res);
+void lane_retry_unwritten(struct worker *w);
 
 #endif

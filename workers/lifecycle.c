@@ -1,0 +1,369 @@
+/*
+ * lifecycle.c - a queued plan's life, at the head of its symbol's queue:
+ * the permit wait (polled for every waiting plan in one round trip), the
+ * gate again just before it leaves, the claim's step to "sent" (owner.c),
+ * the request to the executor, the executor's answer, the one result,
+ * the circuit breaker, and the next plan of the symbol.
+ *
+ * May: talk to Redis on the command connection (conn.c): permits, the
+ * trading state, the breaker; write a result (result.c); mark a claim sent
+ * (owner.c); send requests on the executor link.  May not: read the
+ * stream or take entries (intake.c does), handle a lost connection (its
+ * functions return; main.c and redis.c handle the loss).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "clock.h"
+#include "decimal.h"
+#include "log.h"
+#include "worker.h"
+
+/*
+ * Permit polls: after 1 ms, then every POLL_FAST_MS while the plan has
+ * waited less than POLL_FAST_FOR_MS (a permit usually follows its plan
+ * within milliseconds: it is noticed within POLL_FAST_MS), then every
+ * POLL_MAX_MS until the permit timeout.  Polls fall on a common grid of
+ * their interval, so plans that wait alike share one round (one EVAL for
+ * all their keys) instead of each waking the worker.
+ */
+#define POLL_FAST_MS 2
+#define POLL_FAST_FOR_MS 1000
+#define POLL_MAX_MS 20
+#define PERMIT_KEY_MAX (sizeof(KEY_PERMIT) + PLAN_ID_MAX)
+
+/*
+ * One round trip for the permits of every plan polled, either encoding,
+ * never a WRONGTYPE error: for each key, {type, value} or {type}.
+ */
+static const char permit_script[] =
+    "local out = {} "
+    "for i, k in ipairs(KEYS) do "
+    "local t = redis.call('TYPE', k).ok "
+    "if t == 'string' then out[i] = {t, redis.call('GET', k)} "
+    "elseif t == 'hash' then out[i] = {t, redis.call('HGETALL', k)} "
+    "else out[i] = {t} end end "
+    "return out";
+
+enum trading_state lane_trading_state(const redisReply *r)
+{
+	if (r->type == REDIS_REPLY_NIL)
+		return TS_ACTIVE;
+	if (r->type == REDIS_REPLY_STRING)
+		return trading_state_of(r->str, r->len, 1);
+	return TS_HALTED;
+}
+
+void lane_start_wait(struct worker *w, struct job *j)
+{
+	char pid[9];
+	(void)w;
+	plan_id8(pid, j->ok.plan_id);
+	log_info("⏳ Waiting for P3.3 permit: %s", pid);
+	j->state = JOB_WAITING;
+	j->wait_start = j->next_poll = mono_ms();
+	j->polls = 0;
+}
+
+/* j leaves its queue; the next plan of its symbol starts waiting. */
+static void next_of(struct worker *w, struct job *j)
+{
+	struct job *next = jobs_pop(&w->jobs, j);
+	if (next && !w->stopping)
+		lane_start_wait(w, next);
+}
+
+/*
+ * An order the backend tried to place (its status is not the executor's
+ * own NOT_SENT) that failed, or whose outcome stayed unknown: one more in
+ * the run.  At INTENT_EXECUTOR_BREAKER_FAILURES in a
+ * row (over both lanes and every host) trading is HALTED until an operator
+ * resumes it, and the audit stream says why.  0, or -1 when Redis was lost.
+ */
+static int breaker_count(struct worker *w, const struct job *j)
+{
+	redisReply *r = conn_cmd(w->rc, "INCR " KEY_BREAKER);
+	if (!r)
+		return -1;
+	long long n = r->type == REDIS_REPLY_INTEGER ? r->integer : 0;
+	freeReplyObject(r);
+	if (n < w->s.breaker_failures)
+		return 0;
+	char why[ERROR_MAX + PLAN_ID_MAX + 96], ts[24];
+	snprintf(why, sizeof(why), "%lld consecutive orders failed or ended "
+	    "unknown; last: plan %s: %s", n, j->ok.plan_id, j->error);
+	snprintf(ts, sizeof(ts), "%lld", (long long)(wall_ms() / 1000));
+	conn_append(w->rc, "SET " KEY_TRADING_STATE " HALTED");
+	conn_append(w->rc, "XADD " KEY_AUDIT_STREAM " * action halt "
+	    "state HALTED operator intent_executor reason %s lane %s "
+	    "plan_id %s timestamp %s", why, lane_name(w->lane), j->ok.plan_id, ts);
+	if (conn_drain(w->rc) < 0)
+		return -1;
+	log_error("⛔ [lane=%s] CIRCUIT BREAKER: %s: trading HALTED until an "
+	    "operator runs qiectl resume", lane_name(w->lane), why);
+	return 0;
+}
+
+/* Which step decided a plan that reached the permit wait. */
+static const char *guard_of(const struct job *j)
+{
+	if (j->executed)
+		return "exchange";
+	if (strncmp(j->error, "p33_", 4) == 0)
+		return "permit";
+	if (strncmp(j->error, "plan_", 5) == 0 ||
+	    strncmp(j->error, "trading_", 8) == 0)
+		return "safety";
+	if (j->res.seq == j->seq && j->seq &&
+	    strcmp(j->res.status, "NOT_SENT") != 0)
+		return "exchange";
+	return "executor";
+}
+
+static void result_of(struct worker *w, const struct job *j, struct result *r)
+{
+	memset(r, 0, sizeof(*r));
+	r->lane = w->lane;
+	r->stream_id = j->stream_id;
+	snprintf(r->plan_id, sizeof(r->plan_id), "%s", j->ok.plan_id);
+	snprintf(r->symbol, sizeof(r->symbol), "%s", j->ok.symbol);
+	snprintf(r->side, sizeof(r->side), "%s", side_name(j->ok.side));
+	dec_format(r->qty, sizeof(r->qty), j->ok.qty);
+	snprintf(r->source, sizeof(r->source), "%s", j->source);
+	snprintf(r->decision, sizeof(r->decision), "%s", j->decision);
+	r->executed = j->executed;
+	snprintf(r->error, sizeof(r->error), "%s", j->error);
+	r->guard = guard_of(j);
+	r->res = j->res.seq == j->seq && j->seq ? &j->res : NULL;
+	r->permit = j->permit_read ? &j->permit : NULL;
+	result_count(r, j->executed ? "executed_true" : "executed_false");
+	if (r->res && j->executed)
+		r->reset_key = KEY_BREAKER;     /* a success ends a run of failures */
+	r->claimed = 1;
+	if (j->consumed_manual)
+		result_count(r, "manual_processed");
+}
+
+/*
+ * Decides a head job: result written, next plan of its symbol started.
+ * 0, or -1 when Redis was lost (the job stays unwritten: retried after
+ * reconnecting).
+ */
+static int finish(struct worker *w, struct job *j)
+{
+	char pid[9], q[40];
+	struct result r;
+
+	j->state = JOB_UNWRITTEN;
+	result_of(w, j, &r);
+	if (result_commit(w->rc, &w->s, w->stream, w->group, &r) < 0)
+		return -1;      /* retried after reconnecting */
+	plan_id8(pid, j->ok.plan_id);
+	if (j->executed) {
+		dec_format(q, sizeof(q), j->res.filled_qty);
+		log_info("✅ [lane=%s] Executed plan: %s | %s %s filled=%s order_id=%s",
+		    lane_name(w->lane), pid, j->ok.symbol, side_name(j->ok.side), q,
+		    j->res.order_id);
+	} else {
+		log_info("❌ [lane=%s] Plan not executed: %s | error=%s",
+		    lane_name(w->lane), pid, j->error);
+	}
+	if (r.res && !j->executed && strcmp(j->res.status, "NOT_SENT") != 0 &&
+	    breaker_count(w, j) < 0) {
+		jobs_pop(&w->jobs, j);  /* the plans after it stay pending */
+		return -1;
+	}
+	next_of(w, j);
+	return 0;
+}
+
+void lane_retry_unwritten(struct worker *w)
+{
+	for (int i = 0; i < JOBS_MAX; i++) {
+		struct job *j = &w->jobs.pool[i];
+		if (j->state != JOB_UNWRITTEN)
+			continue;
+		redisReply *r = conn_cmd(w->rc, "EXISTS " KEY_DONE "%s",
+		    j->ok.plan_id);
+		if (!r)
+			return;
+		int written = r->type == REDIS_REPLY_INTEGER && r->integer > 0;
+		freeReplyObject(r);
+		if (!written && finish(w, j) < 0)
+			return;
+		if (written)
+			next_of(w, j);
+	}
+}
+
+/* Decides j as not executed with the error "word" or "word:detail". */
+static int fail(struct worker *w, struct job *j, const char *word,
+    const char *detail)
+{
+	j->executed = 0;
+	snprintf(j->error, sizeof(j->error), "%s%s%s", word,
+	    detail ? ":" : "", detail ? detail : "");
+	return finish(w, j);
+}
+
+/* 0, or -1 when Redis was lost. */
+static int send_request(struct worker *w, struct job *j)
+{
+	struct exec_req q = { 0 };
+	struct mbuf m;
+
+	/* the claim says "sent" before the request can reach the executor,
+	 * and only while this consumer owns the entry (owner.c) */
+	int own = owner_mark_sent(w, j);
+	if (own < 0)
+		return -1;      /* Redis was lost: the entry stays pending */
+	if (own == 0) {
+		next_of(w, j);  /* another consumer has it */
+		return 0;
+	}
+	j->seq = ++w->next_seq ? w->next_seq : ++w->next_seq;
+	q.seq = j->seq;
+	snprintf(q.plan_id, sizeof(q.plan_id), "%s", j->ok.plan_id);
+	snprintf(q.symbol, sizeof(q.symbol), "%s", j->ok.symbol);
+	q.side = j->ok.side;
+	q.reduce_only = (uint8_t)j->ok.reduce_only;
+	q.qty = j->ok.qty;
+	q.safe_qty = j->permit.safe_qty;
+	if (msg_encode_req(&m, &q) < 0 || frame_out_push(&w->out, &m) < 0)
+		return fail(w, j, "executor_unavailable", "request queue full");
+	j->state = JOB_SENT;
+	frame_out_flush(LINK_FD, &w->out);
+	return 0;
+}
+
+/* No permit yet: the next poll on the grid, or the timeout. */
+static int not_yet(struct worker *w, struct job *j, int64_t now)
+{
+	if (now - j->wait_start >= w->s.permit_timeout_ms)
+		return fail(w, j, "p33_permit_missing_or_denied", NULL);
+	int step = 1 << (j->polls < 5 ? j->polls : 5);
+	int cap = now - j->wait_start < POLL_FAST_FOR_MS ? POLL_FAST_MS :
+	    POLL_MAX_MS;
+	if (step > cap)
+		step = cap;
+	j->next_poll = (now / step + 1) * step;
+	j->polls++;
+	return 0;
+}
+
+/* The permit in r ({type, value}): 0 with j->permit set, or -1 and *why. */
+static int permit_of(struct job *j, const redisReply *r, const char **why)
+{
+	const char *type = r->element[0]->str;
+
+	if (strcmp(type, "string") == 0 && r->elements == 2)
+		return permit_from_json(r->element[1]->str, r->element[1]->len,
+		    &j->permit, why);
+	if (strcmp(type, "hash") != 0 || r->elements != 2)
+		return -1;
+	const redisReply *h = r->element[1];
+	struct bytes *b = calloc(h->elements + 1, sizeof(*b));
+	if (!b)
+		fatalx("out of memory");
+	for (size_t i = 0; i < h->elements; i++)
+		b[i] = (struct bytes){ h->element[i]->str, h->element[i]->len };
+	int rc = permit_from_hash(b, h->elements, &j->permit, why);
+	free(b);
+	return rc;
+}
+
+/* Acts on one EVAL reply for job j: 0, or -1 when Redis was lost. */
+static int on_permit(struct worker *w, struct job *j, const redisReply *r,
+    int64_t now, enum trading_state st)
+{
+	char err[ERROR_MAX];
+	const char *why = "permit key has an unexpected type";
+
+	if (r->type != REDIS_REPLY_ARRAY || r->elements < 1 ||
+	    (r->element[0]->type != REDIS_REPLY_STATUS &&
+		r->element[0]->type != REDIS_REPLY_STRING)) {
+		if (r->type == REDIS_REPLY_ERROR)
+			why = "permit read failed";
+		return fail(w, j, "p33_permit_invalid", why);
+	}
+	if (strcmp(r->element[0]->str, "none") == 0)
+		return not_yet(w, j, now);
+	if (permit_of(j, r, &why) < 0)
+		return fail(w, j, "p33_permit_invalid", why);
+	j->permit_read = 1;
+	if (!j->permit.allow)
+		return fail(w, j, "p33_permit_denied",
+		    j->permit.reason[0] ? j->permit.reason : "no reason given");
+	if (permit_binding_check(&j->permit, j->ok.symbol, wall_ms(),
+		w->s.max_plan_age_sec, err, sizeof(err)) < 0 ||
+	    trading_gate(j->ok.plan_ms, j->ok.reduce_only, st, wall_ms(),
+		w->s.max_plan_age_sec, err, sizeof(err)) < 0)
+		return fail(w, j, err, NULL);
+	return send_request(w, j);
+}
+
+void lane_poll_permits(struct worker *w)
+{
+	static char keys[JOBS_MAX][PERMIT_KEY_MAX];
+	const char *argv[JOBS_MAX + 3];
+	struct job *due[JOBS_MAX];
+	redisReply *rep[2];
+	char nkeys[16];
+	int n = 0;
+	int64_t now = mono_ms();
+
+	for (int i = 0; i < JOBS_MAX; i++) {
+		struct job *j = &w->jobs.pool[i];
+		if (j->state != JOB_WAITING || j->next_poll > now)
+			continue;
+		snprintf(keys[n], sizeof(keys[n]), KEY_PERMIT "%s", j->ok.plan_id);
+		argv[3 + n] = keys[n];
+		due[n++] = j;
+	}
+	if (n == 0)
+		return;
+	snprintf(nkeys, sizeof(nkeys), "%d", n);
+	argv[0] = "EVAL";
+	argv[1] = permit_script;
+	argv[2] = nkeys;
+	conn_append_argv(w->rc, n + 3, argv, NULL);
+	/* the trading state, read in the same round trip, for every plan */
+	conn_append(w->rc, "GET " KEY_TRADING_STATE);
+	/* both replies first: deciding a job sends commands of its own */
+	if (conn_replies(w->rc, rep, 2) < 0)
+		return;
+	enum trading_state st = lane_trading_state(rep[1]);
+	/* one {type[, value]} per key; an error reply stands for each */
+	const redisReply *all = rep[0];
+	int each = all->type == REDIS_REPLY_ARRAY && all->elements == (size_t)n;
+	for (int i = 0; i < n; i++)
+		if (due[i]->state == JOB_WAITING &&
+		    on_permit(w, due[i], each ? all->element[i] : all, now, st) < 0)
+			break;          /* Redis lost */
+	conn_free_replies(rep, 2);
+}
+
+int64_t lane_next_poll(struct worker *w)
+{
+	int64_t next = INT64_MAX;
+	for (int i = 0; i < JOBS_MAX; i++)
+		if (w->jobs.pool[i].state == JOB_WAITING &&
+		    w->jobs.pool[i].next_poll < next)
+			next = w->jobs.pool[i].next_poll;
+	return next;
+}
+
+void lane_on_result(struct worker *w, const struct exec_res *res)
+{
+	struct job *j = jobs_by_seq(&w->jobs, res->seq);
+	if (!j) {
+		log_error("executor answered request %u, which is not outstanding",
+		    res->seq);
+		return;
+	}
+	j->res = *res;
+	j->executed = res->executed;
+	snprintf(j->error, sizeof(j->error), "%s", res->error);
+	finish(w, j);
+}
