@@ -23,6 +23,7 @@ enum kind { K_NAME, K_OPTNAME, K_INT, K_BOOL, K_LIST, K_SYMLIST, K_DEC, K_BACKEN
 struct setting {
 	const char *name;
 	enum kind kind;
+	unsigned to;            /* who is handed it (config.h: TO_*) */
 	size_t off, size;
 	const char *def;
 	long min, max;
@@ -30,96 +31,113 @@ struct setting {
 
 #define S(f) offsetof(struct settings, f), sizeof(((struct settings *)0)->f)
 static const struct setting table[] = {
-	{ "REDIS_HOST", K_NAME, S(redis_host), "127.0.0.1", 0, 0 },
-	{ "REDIS_PORT", K_INT, S(redis_port), "6379", 1, 65535 },
-	{ "REDIS_DB", K_INT, S(redis_db), "0", 0, 65535 },
-	{ "REDIS_USERNAME", K_OPTNAME, S(redis_username), "", 0, 0 },
-	{ "REDIS_USERNAME_MAIN", K_OPTNAME, S(redis_user_lane[0]), "", 0, 0 },
-	{ "REDIS_USERNAME_MANUAL", K_OPTNAME, S(redis_user_lane[1]), "", 0, 0 },
-	{ "INTENT_EXECUTOR_MAIN_STREAM", K_NAME, S(main_stream),
+	{ "REDIS_HOST", K_NAME, TO_WORKERS, S(redis_host), "127.0.0.1", 0, 0 },
+	{ "REDIS_PORT", K_INT, TO_WORKERS, S(redis_port), "6379", 1, 65535 },
+	{ "REDIS_DB", K_INT, TO_WORKERS, S(redis_db), "0", 0, 65535 },
+	{ "REDIS_USERNAME", K_OPTNAME, TO_WORKERS, S(redis_username),
+	  "", 0, 0 },
+	{ "REDIS_USERNAME_MAIN", K_OPTNAME, TO_WORKERS, S(redis_user_lane[0]),
+	  "", 0, 0 },
+	{ "REDIS_USERNAME_MANUAL", K_OPTNAME, TO_WORKERS, S(redis_user_lane[1]),
+	  "", 0, 0 },
+	{ "INTENT_EXECUTOR_MAIN_STREAM", K_NAME, TO_WORKERS, S(main_stream),
 	  "quantum:stream:apply.plan", 0, 0 },
-	{ "INTENT_EXECUTOR_MAIN_GROUP", K_NAME, S(main_group),
+	{ "INTENT_EXECUTOR_MAIN_GROUP", K_NAME, TO_WORKERS, S(main_group),
 	  "intent_executor", 0, 0 },
-	{ "INTENT_EXECUTOR_MANUAL_STREAM", K_NAME, S(manual_stream),
+	{ "INTENT_EXECUTOR_MANUAL_STREAM", K_NAME, TO_WORKERS, S(manual_stream),
 	  "quantum:stream:apply.plan.manual", 0, 0 },
-	{ "INTENT_EXECUTOR_MANUAL_GROUP", K_NAME, S(manual_group),
+	{ "INTENT_EXECUTOR_MANUAL_GROUP", K_NAME, TO_WORKERS, S(manual_group),
 	  "intent_executor_manual", 0, 0 },
-	{ "INTENT_EXECUTOR_RESULT_STREAM", K_NAME, S(result_stream),
+	{ "INTENT_EXECUTOR_RESULT_STREAM", K_NAME, TO_WORKERS, S(result_stream),
 	  "quantum:stream:apply.result", 0, 0 },
-	{ "INTENT_EXECUTOR_SOURCE_ALLOWLIST", K_LIST, S(sources),
+	{ "INTENT_EXECUTOR_SOURCE_ALLOWLIST", K_LIST, TO_WORKERS, S(sources),
 	  "intent_bridge", 0, 0 },
-	{ "INTENT_EXECUTOR_ALLOWLIST", K_SYMLIST, S(symbols),
-	  "BTCUSDT,ETHUSDT,TRXUSDT", 0, 0 },
-	{ "INTENT_EXECUTOR_ALLOW_UPSIZE", K_BOOL, S(allow_upsize), "false", 0, 0 },
-	{ "INTENT_EXECUTOR_MIN_NOTIONAL_USDT", K_DEC, S(min_notional), "0", 0, 0 },
-	{ "INTENT_EXECUTOR_BACKEND", K_BACKEND, S(backend), "paper", 0, 0 },
-	{ "INTENT_EXECUTOR_PERMIT_TIMEOUT_MS", K_INT, S(permit_timeout_ms),
-	  "8000", 1, 600000 },
-	{ "INTENT_EXECUTOR_HEARTBEAT_SEC", K_INT, S(heartbeat_sec), "60", 1, 86400 },
-	{ "INTENT_EXECUTOR_CLAIM_MIN_IDLE_MS", K_INT, S(claim_min_idle_ms),
-	  "60000", 1000, 86400000 },
-	{ "INTENT_EXECUTOR_PAPER_FILTERS", K_FILTERS, S(paper_filters), "", 0, 0 },
-	{ "INTENT_EXECUTOR_BINANCE_BASE_URL", K_URL, S(binance_base_url),
-	  "https://testnet.binancefuture.com", 0, 0 },
-	{ "INTENT_EXECUTOR_STATUS_FILE", K_NAME, S(status_file),
-	  "/run/quantum-intent-executor/status", 0, 0 },
-	{ "INTENT_EXECUTOR_MANUAL_MAX_TTL_SEC", K_INT, S(manual_max_ttl_sec),
-	  "3600", 1, 86400 },
-	{ "INTENT_EXECUTOR_CREDENTIALS_DIR", K_DIR, S(credentials_dir), "", 0, 0 },
-	{ "INTENT_EXECUTOR_USER_MAIN", K_NAME, S(user[0]), "qie-main", 0, 0 },
-	{ "INTENT_EXECUTOR_USER_MANUAL", K_NAME, S(user[1]), "qie-manual", 0, 0 },
-	{ "INTENT_EXECUTOR_USER_EXECUTOR", K_NAME, S(user[2]), "qie-executor", 0, 0 },
-	{ "INTENT_EXECUTOR_MAX_NOTIONAL_USDT_MAIN", K_DEC, S(max_notional[0]),
-	  "10000", 0, 0 },
-	{ "INTENT_EXECUTOR_MAX_NOTIONAL_USDT_MANUAL", K_DEC, S(max_notional[1]),
-	  "1000", 0, 0 },
-	{ "INTENT_EXECUTOR_MANUAL_ALLOW_OPEN", K_BOOL, S(manual_allow_open),
+	{ "INTENT_EXECUTOR_ALLOWLIST", K_SYMLIST, TO_EXECUTOR | TO_WORKERS,
+	  S(symbols), "BTCUSDT,ETHUSDT,TRXUSDT", 0, 0 },
+	{ "INTENT_EXECUTOR_ALLOW_UPSIZE", K_BOOL, TO_EXECUTOR, S(allow_upsize),
 	  "false", 0, 0 },
-	{ "INTENT_EXECUTOR_MAX_ORDERS_PER_MIN_MAIN", K_INT, S(max_orders_per_min[0]),
-	  "600", 1, 1000000 },
-	{ "INTENT_EXECUTOR_MAX_ORDERS_PER_MIN_MANUAL", K_INT,
+	{ "INTENT_EXECUTOR_MIN_NOTIONAL_USDT", K_DEC, TO_EXECUTOR,
+	  S(min_notional), "0", 0, 0 },
+	{ "INTENT_EXECUTOR_BACKEND", K_BACKEND, TO_EXECUTOR, S(backend),
+	  "paper", 0, 0 },
+	{ "INTENT_EXECUTOR_PERMIT_TIMEOUT_MS", K_INT, TO_WORKERS,
+	  S(permit_timeout_ms), "8000", 1, 600000 },
+	{ "INTENT_EXECUTOR_HEARTBEAT_SEC", K_INT, TO_WORKERS, S(heartbeat_sec),
+	  "60", 1, 86400 },
+	{ "INTENT_EXECUTOR_CLAIM_MIN_IDLE_MS", K_INT, TO_WORKERS,
+	  S(claim_min_idle_ms), "60000", 1000, 86400000 },
+	{ "INTENT_EXECUTOR_PAPER_FILTERS", K_FILTERS, TO_EXECUTOR,
+	  S(paper_filters), "", 0, 0 },
+	{ "INTENT_EXECUTOR_BINANCE_BASE_URL", K_URL, TO_EXECUTOR,
+	  S(binance_base_url), "https://testnet.binancefuture.com", 0, 0 },
+	{ "INTENT_EXECUTOR_STATUS_FILE", K_NAME, TO_SUPERVISOR, S(status_file),
+	  "/run/quantum-intent-executor/status", 0, 0 },
+	{ "INTENT_EXECUTOR_MANUAL_MAX_TTL_SEC", K_INT, TO_WORKERS,
+	  S(manual_max_ttl_sec), "3600", 1, 86400 },
+	{ "INTENT_EXECUTOR_CREDENTIALS_DIR", K_DIR, TO_EXECUTOR,
+	  S(credentials_dir), "", 0, 0 },
+	{ "INTENT_EXECUTOR_USER_MAIN", K_NAME, TO_SUPERVISOR, S(user[1]),
+	  "qie-main", 0, 0 },
+	{ "INTENT_EXECUTOR_USER_MANUAL", K_NAME, TO_SUPERVISOR, S(user[2]),
+	  "qie-manual", 0, 0 },
+	{ "INTENT_EXECUTOR_USER_EXECUTOR", K_NAME, TO_SUPERVISOR, S(user[0]),
+	  "qie-executor", 0, 0 },
+	{ "INTENT_EXECUTOR_MAX_NOTIONAL_USDT_MAIN", K_DEC, TO_EXECUTOR,
+	  S(max_notional[0]), "10000", 0, 0 },
+	{ "INTENT_EXECUTOR_MAX_NOTIONAL_USDT_MANUAL", K_DEC, TO_EXECUTOR,
+	  S(max_notional[1]), "1000", 0, 0 },
+	{ "INTENT_EXECUTOR_MANUAL_ALLOW_OPEN", K_BOOL, TO_EXECUTOR,
+	  S(manual_allow_open), "false", 0, 0 },
+	{ "INTENT_EXECUTOR_MAX_ORDERS_PER_MIN_MAIN", K_INT, TO_EXECUTOR,
+	  S(max_orders_per_min[0]), "600", 1, 1000000 },
+	{ "INTENT_EXECUTOR_MAX_ORDERS_PER_MIN_MANUAL", K_INT, TO_EXECUTOR,
 	  S(max_orders_per_min[1]), "30", 1, 1000000 },
-	{ "INTENT_EXECUTOR_MAX_PLAN_AGE_SEC", K_INT, S(max_plan_age_sec), "30",
-	  1, 86400 },
-	{ "INTENT_EXECUTOR_BREAKER_FAILURES", K_INT, S(breaker_failures), "5",
-	  1, 1000 },
-	{ "INTENT_EXECUTOR_HOURLY_NOTIONAL_USDT_MAIN", K_DEC,
+	{ "INTENT_EXECUTOR_MAX_PLAN_AGE_SEC", K_INT, TO_WORKERS,
+	  S(max_plan_age_sec), "30", 1, 86400 },
+	{ "INTENT_EXECUTOR_BREAKER_FAILURES", K_INT, TO_WORKERS,
+	  S(breaker_failures), "5", 1, 1000 },
+	{ "INTENT_EXECUTOR_HOURLY_NOTIONAL_USDT_MAIN", K_DEC, TO_EXECUTOR,
 	  S(hourly_notional[0]), "100000", 0, 0 },
-	{ "INTENT_EXECUTOR_HOURLY_NOTIONAL_USDT_MANUAL", K_DEC,
+	{ "INTENT_EXECUTOR_HOURLY_NOTIONAL_USDT_MANUAL", K_DEC, TO_EXECUTOR,
 	  S(hourly_notional[1]), "5000", 0, 0 },
-	{ "INTENT_EXECUTOR_MAX_DELIVERIES", K_INT, S(max_deliveries), "5",
-	  1, 1000 },
-	{ "REDIS_SENTINELS", K_HOSTPORTS, S(sentinels), "", 0, 0 },
-	{ "REDIS_MASTER_NAME", K_NAME, S(redis_master_name), "mymaster", 0, 0 },
-	{ "INTENT_EXECUTOR_CONSUMER", K_OPTNAME, S(consumer), "", 0, 0 },
+	{ "INTENT_EXECUTOR_MAX_DELIVERIES", K_INT, TO_WORKERS,
+	  S(max_deliveries), "5", 1, 1000 },
+	{ "REDIS_SENTINELS", K_HOSTPORTS, TO_WORKERS, S(sentinels), "", 0, 0 },
+	{ "REDIS_MASTER_NAME", K_NAME, TO_WORKERS, S(redis_master_name),
+	  "mymaster", 0, 0 },
+	{ "INTENT_EXECUTOR_CONSUMER", K_OPTNAME, TO_SUPERVISOR, S(consumer),
+	  "", 0, 0 },
 };
 #define NSETTINGS (sizeof(table) / sizeof(table[0]))
 
-const char *const config_names[] = {
-	"REDIS_HOST", "REDIS_PORT", "REDIS_DB", "REDIS_USERNAME",
-	"REDIS_USERNAME_MAIN", "REDIS_USERNAME_MANUAL",
-	"INTENT_EXECUTOR_MAIN_STREAM", "INTENT_EXECUTOR_MAIN_GROUP",
-	"INTENT_EXECUTOR_MANUAL_STREAM", "INTENT_EXECUTOR_MANUAL_GROUP",
-	"INTENT_EXECUTOR_RESULT_STREAM", "INTENT_EXECUTOR_SOURCE_ALLOWLIST",
-	"INTENT_EXECUTOR_ALLOWLIST", "INTENT_EXECUTOR_ALLOW_UPSIZE",
-	"INTENT_EXECUTOR_MIN_NOTIONAL_USDT", "INTENT_EXECUTOR_BACKEND",
-	"INTENT_EXECUTOR_PERMIT_TIMEOUT_MS", "INTENT_EXECUTOR_HEARTBEAT_SEC",
-	"INTENT_EXECUTOR_CLAIM_MIN_IDLE_MS", "INTENT_EXECUTOR_PAPER_FILTERS",
-	"INTENT_EXECUTOR_BINANCE_BASE_URL", "INTENT_EXECUTOR_STATUS_FILE",
-	"INTENT_EXECUTOR_MANUAL_MAX_TTL_SEC",
-	"INTENT_EXECUTOR_CREDENTIALS_DIR", "INTENT_EXECUTOR_USER_MAIN",
-	"INTENT_EXECUTOR_USER_MANUAL", "INTENT_EXECUTOR_USER_EXECUTOR",
-	"INTENT_EXECUTOR_MAX_NOTIONAL_USDT_MAIN",
-	"INTENT_EXECUTOR_MAX_NOTIONAL_USDT_MANUAL",
-	"INTENT_EXECUTOR_MANUAL_ALLOW_OPEN",
-	"INTENT_EXECUTOR_MAX_ORDERS_PER_MIN_MAIN",
-	"INTENT_EXECUTOR_MAX_ORDERS_PER_MIN_MANUAL",
-	"INTENT_EXECUTOR_MAX_PLAN_AGE_SEC", "INTENT_EXECUTOR_BREAKER_FAILURES",
-	"INTENT_EXECUTOR_HOURLY_NOTIONAL_USDT_MAIN",
-	"INTENT_EXECUTOR_HOURLY_NOTIONAL_USDT_MANUAL",
-	"INTENT_EXECUTOR_MAX_DELIVERIES", "REDIS_SENTINELS", "REDIS_MASTER_NAME",
-	"INTENT_EXECUTOR_CONSUMER", NULL,
+/*
+ * What the daemon reads from an environment that is not a setting: systemd's
+ * variables and the original service's credentials (a migration path,
+ * executor/credentials.c).
+ */
+static const struct env_var outside[] = {
+	{ "BINANCE_TESTNET_API_KEY", TO_EXECUTOR | TO_SECRET },
+	{ "BINANCE_TESTNET_API_SECRET", TO_EXECUTOR | TO_SECRET },
+	{ "CREDENTIALS_DIRECTORY", TO_EXECUTOR },
+	{ "JOURNAL_STREAM", TO_EXECUTOR | TO_WORKERS },
 };
+#define NOUTSIDE (sizeof(outside) / sizeof(outside[0]))
+
+const char *config_name(size_t i)
+{
+	return i < NSETTINGS ? table[i].name : NULL;
+}
+
+int config_env(size_t i, struct env_var *v)
+{
+	if (i < NSETTINGS)
+		*v = (struct env_var){ table[i].name, table[i].to };
+	else if (i - NSETTINGS < NOUTSIDE)
+		*v = outside[i - NSETTINGS];
+	else
+		return 0;
+	return 1;
+}
 
 static int fail(char *err, size_t errlen, const char *name, const char *why,
     const char *val)

@@ -49,7 +49,8 @@ struct settings {
 	char status_file[256];          /* supervisor's status, for qiectl */
 	int manual_max_ttl_sec;         /* longest manual-lane TTL allowed */
 	char credentials_dir[256];      /* binance-api-key/-secret; "" = unset */
-	char user[3][64];               /* role users: main, manual, executor */
+	char user[3][64];               /* role users, by role (msg.h):
+					   executor, main, manual */
 	int64_t max_notional[2];        /* per order, per lane; 1e-8 USDT */
 	int manual_allow_open;          /* manual lane may open positions */
 	int max_orders_per_min[2];      /* per lane */
@@ -87,7 +88,24 @@ int hostport_split(const char *item, char *host, size_t hostsz, int *port);
 void strlist_format(const struct strlist *l, char *buf, size_t sz);
 int strlist_has(const struct strlist *l, const char *s, size_t len);
 
-/* Names of every setting, NULL-terminated (for child environments). */
-extern const char *const config_names[];
+/* The settings' names in table order; NULL past the end. */
+const char *config_name(size_t i);
+
+/*
+ * Every environment variable the daemon reads (the settings, then what
+ * systemd or the original service set) and which children are handed it:
+ * the supervisor derives each child's environment from this (identity.c).
+ * A TO_SECRET variable is never handed to a lane worker.
+ */
+#define TO_SUPERVISOR 0u        /* read by the supervisor alone */
+#define TO_EXECUTOR 1u
+#define TO_WORKERS 2u
+#define TO_SECRET 4u
+struct env_var {
+	const char *name;
+	unsigned to;
+};
+/* The i-th variable into *v: 1, or 0 past the end. */
+int config_env(size_t i, struct env_var *v);
 
 #endif

@@ -14,26 +14,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "counters.h"
 #include "ctl.h"
 #include "log.h"
+#include "msg.h"
 
-static const struct {
-	const char *field, *help;
-} known[] = {
-	{ "processed", "Plans processed past the lane guards." },
-	{ "executed_true", "Plans whose order was executed." },
-	{ "executed_false", "Plans decided without an executed order." },
-	{ "blocked_source",
-	  "Main-lane plans skipped: source not in the source allowlist." },
-	{ "manual_consumed",
-	  "Manual-lane plans consumed while the manual lane was enabled." },
-	{ "manual_blocked_disabled",
-	  "Manual-lane plans skipped: the manual lane was disabled." },
-	{ "manual_processed", "Manual-lane plans processed." },
-	{ "p35_guard_blocked",
-	  "Plans not executed because their decision was not EXECUTE." },
-};
-#define NKNOWN (sizeof(known) / sizeof(known[0]))
+/* the contract's fields: always shown, in its order (counters.h) */
+#define NKNOWN ((size_t)C_CONTRACT_END)
 
 static int cmp_str(const void *a, const void *b)
 {
@@ -43,7 +30,7 @@ static int cmp_str(const void *a, const void *b)
 static int is_known(const char *f)
 {
 	for (size_t i = 0; i < NKNOWN; i++)
-		if (strcmp(known[i].field, f) == 0)
+		if (strcmp(counter_name((enum counter)i), f) == 0)
 			return 1;
 	return 0;
 }
@@ -59,8 +46,9 @@ static int collect(struct ctl *c, json_t *obj)
 	const char **extra = calloc(n + 1, sizeof(*extra));
 	size_t nextra = 0;
 	for (size_t i = 0; i < NKNOWN; i++) {
-		const char *v = fields_get(r, known[i].field);
-		json_object_set_new(obj, known[i].field,
+		const char *name = counter_name((enum counter)i);
+		const char *v = fields_get(r, name);
+		json_object_set_new(obj, name,
 		    json_integer(v ? strtoll(v, NULL, 10) : 0));
 	}
 	for (size_t i = 0; extra && i < n; i++) {
@@ -110,11 +98,20 @@ static int manual_gauges(struct ctl *c, long long *on, long long *ttl)
 	return 0;
 }
 
+/* The counter's help; a per-role field "<name>_<role>" gets its name's. */
 static const char *help_of(const char *field)
 {
-	for (size_t i = 0; i < NKNOWN; i++)
-		if (strcmp(known[i].field, field) == 0)
-			return known[i].help;
+	for (int c = 0; c < C_COUNT; c++) {
+		const struct counter_info *k = counter((enum counter)c);
+		size_t n = strlen(k->name);
+		if (strcmp(k->name, field) == 0)
+			return k->help;
+		if (k->per_role && strncmp(field, k->name, n) == 0 &&
+		    field[n] == '_')
+			for (unsigned r = 0; r < ROLE_COUNT; r++)
+				if (strcmp(field + n + 1, role_name(r)) == 0)
+					return k->help;
+	}
 	return NULL;
 }
 

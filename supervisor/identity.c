@@ -3,6 +3,7 @@
  */
 #include "identity.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <cap-ng.h>
 #include <pwd.h>
@@ -13,42 +14,17 @@
 
 #include "log.h"
 
-static const char *const user_setting[ROLE_COUNT] = {
-	"INTENT_EXECUTOR_USER_EXECUTOR", "INTENT_EXECUTOR_USER_MAIN",
-	"INTENT_EXECUTOR_USER_MANUAL",
-};
-
-/* Settings the executor reads; the workers get none of the secret ones. */
-static const char *const executor_env[] = {
-	"INTENT_EXECUTOR_ALLOWLIST", "INTENT_EXECUTOR_ALLOW_UPSIZE",
-	"INTENT_EXECUTOR_MIN_NOTIONAL_USDT", "INTENT_EXECUTOR_BACKEND",
-	"INTENT_EXECUTOR_PAPER_FILTERS", "INTENT_EXECUTOR_BINANCE_BASE_URL",
-	"INTENT_EXECUTOR_CREDENTIALS_DIR", "INTENT_EXECUTOR_MAX_NOTIONAL_USDT_MAIN",
-	"INTENT_EXECUTOR_MAX_NOTIONAL_USDT_MANUAL",
-	"INTENT_EXECUTOR_MANUAL_ALLOW_OPEN",
-	"INTENT_EXECUTOR_MAX_ORDERS_PER_MIN_MAIN",
-	"INTENT_EXECUTOR_MAX_ORDERS_PER_MIN_MANUAL",
-	"INTENT_EXECUTOR_HOURLY_NOTIONAL_USDT_MAIN",
-	"INTENT_EXECUTOR_HOURLY_NOTIONAL_USDT_MANUAL",
-	"BINANCE_TESTNET_API_KEY", "BINANCE_TESTNET_API_SECRET",
-	"CREDENTIALS_DIRECTORY", "JOURNAL_STREAM", NULL,
-};
-
-/* Never handed to a worker, whatever else is added to the settings. */
-static const char *const worker_never[] = {
-	"INTENT_EXECUTOR_CREDENTIALS_DIR", "BINANCE_TESTNET_API_KEY",
-	"BINANCE_TESTNET_API_SECRET", "CREDENTIALS_DIRECTORY",
-	"INTENT_EXECUTOR_BINANCE_BASE_URL", "INTENT_EXECUTOR_PAPER_FILTERS",
-	"INTENT_EXECUTOR_USER_MAIN", "INTENT_EXECUTOR_USER_MANUAL",
-	"INTENT_EXECUTOR_USER_EXECUTOR", "INTENT_EXECUTOR_STATUS_FILE", NULL,
-};
-
-static int listed(const char *const *list, const char *name)
+/* "INTENT_EXECUTOR_USER_MAIN": the setting of a role's user. */
+static const char *user_setting(int role)
 {
-	for (int i = 0; list[i]; i++)
-		if (strcmp(list[i], name) == 0)
-			return 1;
-	return 0;
+	static char name[ROLE_COUNT][40];
+	if (!name[role][0]) {
+		int n = snprintf(name[role], sizeof(name[role]),
+		    "INTENT_EXECUTOR_USER_%s", role_name((unsigned)role));
+		for (int i = n - 1; i >= 0 && name[role][i] != '_'; i--)
+			name[role][i] = (char)toupper((unsigned char)name[role][i]);
+	}
+	return name[role];
 }
 
 static void add(char **env, int *n, int max, const char *name)
@@ -64,25 +40,23 @@ static void add(char **env, int *n, int max, const char *name)
 	env[(*n)++] = e;
 }
 
+/*
+ * From common/config.c's table: the executor gets what is marked
+ * TO_EXECUTOR, a worker what is marked TO_WORKERS and never a TO_SECRET.
+ */
 char **role_env(enum role role)
 {
 	static char *envs[ROLE_COUNT][80];
 	char **env = envs[role];
+	unsigned want = role == ROLE_EXECUTOR ? TO_EXECUTOR : TO_WORKERS;
+	struct env_var v;
 	int n = 0, max = 79;
 
 	if (env[0])
 		return env;
-	if (role == ROLE_EXECUTOR) {
-		for (int i = 0; executor_env[i]; i++)
-			add(env, &n, max, executor_env[i]);
-	} else {
-		for (int i = 0; config_names[i]; i++)
-			if (!listed(executor_env, config_names[i]) ||
-			    strcmp(config_names[i], "INTENT_EXECUTOR_ALLOWLIST") == 0)
-				if (!listed(worker_never, config_names[i]))
-					add(env, &n, max, config_names[i]);
-		add(env, &n, max, "JOURNAL_STREAM");
-	}
+	for (size_t i = 0; config_env(i, &v); i++)
+		if (v.to & want && !(role != ROLE_EXECUTOR && v.to & TO_SECRET))
+			add(env, &n, max, v.name);
 	env[n] = NULL;
 	return env;
 }
@@ -127,8 +101,6 @@ static int can_switch_ids(void)
 
 void identity_resolve(const struct settings *s, struct identity *id)
 {
-	static const int user_index[ROLE_COUNT] = { 2, 0, 1 };
-
 	memset(id, 0, sizeof(*id));
 	if (!can_switch_ids()) {
 		log_warn("⚠️  NOT ROOT and no CAP_SETUID/CAP_SETGID: the lanes and the "
@@ -139,16 +111,16 @@ void identity_resolve(const struct settings *s, struct identity *id)
 	}
 	id->demote = 1;
 	for (int r = 0; r < ROLE_COUNT; r++) {
-		resolve_one(user_setting[r], s->user[user_index[r]], &id->uid[r],
+		resolve_one(user_setting(r), s->user[r], &id->uid[r],
 		    &id->gid[r]);
 		if (id->uid[r] == geteuid())
 			fatalx("%s: \"%s\" is the supervisor's own user: a role needs "
-			    "a user of its own", user_setting[r], s->user[user_index[r]]);
+			    "a user of its own", user_setting(r), s->user[r]);
 	}
 	for (int a = 0; a < ROLE_COUNT; a++)
 		for (int b = a + 1; b < ROLE_COUNT; b++)
 			if (id->uid[a] == id->uid[b])
 				fatalx("%s and %s name the same uid %u: each role needs "
-				    "its own user", user_setting[a], user_setting[b],
+				    "its own user", user_setting(a), user_setting(b),
 				    (unsigned)id->uid[a]);
 }

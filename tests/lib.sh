@@ -421,7 +421,7 @@ unit_exposure() {
 setting_defaults() {
 	sed -n '/^static const struct setting table\[\]/,/^};/p' "$TOP/common/config.c" |
 		tr '\n\t' '  ' | sed 's/{ "/\n"/g' |
-		sed -n 's/^"\([A-Z_]*\)", *K_[A-Z]*, *S([^)]*), *"\([^"]*\)".*/\1=\2/p'
+		sed -n 's/^"\([A-Z_]*\)", *K_[A-Z]*, *[A-Z_ |]*, *S([^)]*), *"\([^"]*\)".*/\1=\2/p'
 }
 setting_names() { setting_defaults | cut -d= -f1; }
 

@@ -17,13 +17,14 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "counters.h"
 #include "keys.h"
 #include "log.h"
 #include "worker.h"
 
 /* Counted in the metrics hash: "<name>" and "<name>_<role>". */
-static const char *const event_counter[CTL_EVENTS] = {
-	[CTL_VIOLATION] = "sandbox_violations", [CTL_HUNG] = "child_hangs",
+static const enum counter event_counter[CTL_EVENTS] = {
+	[CTL_VIOLATION] = C_SANDBOX_VIOLATIONS, [CTL_HUNG] = C_CHILD_HANGS,
 };
 
 static void report(struct worker *w, const struct mbuf *m)
@@ -149,10 +150,11 @@ void ctl_count_events(struct worker *w)
 			unsigned n = w->events[e][i];
 			if (!n)
 				continue;
+			const char *name = counter_name(event_counter[e]);
 			redisReply *x = wr_cmd(w, "HINCRBY " KEY_METRICS " %s %u",
-			    event_counter[e], n);
+			    name, n);
 			redisReply *y = x ? wr_cmd(w, "HINCRBY " KEY_METRICS " %s_%s %u",
-			    event_counter[e], role_name((unsigned)i), n) : NULL;
+			    name, role_name((unsigned)i), n) : NULL;
 			if (x && y)
 				w->events[e][i] = 0;
 			if (x)

@@ -37,7 +37,8 @@ static void ack_only(struct worker *w, const char *id, const char *plan_id,
 {
 	conn_append(w->rc, "UNWATCH");
 	conn_append(w->rc, "XACK %s %s %s", w->stream, w->group, id);
-	conn_append(w->rc, "HINCRBY " KEY_METRICS " duplicate_skipped 1");
+	conn_append(w->rc, "HINCRBY " KEY_METRICS " %s 1",
+	    counter_name(C_DUPLICATE_SKIPPED));
 	if (conn_drain(w->rc) < 0)
 		return;
 	log_info("🔁 [lane=%s] Skip duplicate plan (%s): plan_id=%.8s, entry %s "
@@ -91,9 +92,9 @@ static void fill_result(struct worker *w, struct result *r, const char *id,
 	r->guard = "dead_letter";
 	r->claimed = plan_id[0] != '\0';
 	r->claim_state = "dead_lettered";
-	result_count(r, "processed");
-	result_count(r, "executed_false");
-	result_count(r, "dead_lettered");
+	result_count(r, C_PROCESSED);
+	result_count(r, C_EXECUTED_FALSE);
+	result_count(r, C_DEAD_LETTERED);
 }
 
 /*

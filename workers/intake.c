@@ -28,9 +28,10 @@ static void ack(struct worker *w, const char *id)
 		freeReplyObject(r);
 }
 
-static void count(struct worker *w, const char *counter)
+static void count(struct worker *w, enum counter c)
 {
-	redisReply *r = conn_cmd(w->rc, "HINCRBY " KEY_METRICS " %s 1", counter);
+	redisReply *r = conn_cmd(w->rc, "HINCRBY " KEY_METRICS " %s 1",
+	    counter_name(c));
 	if (r)
 		freeReplyObject(r);
 }
@@ -93,7 +94,7 @@ static int main_guard(struct worker *w, const char *id, const struct plan *p)
 	result_from_plan(&r, w->lane, id, p);
 	snprintf(r.error, sizeof(r.error), "source_not_allowed:%s", src);
 	r.guard = "lane";
-	result_count(&r, "blocked_source");
+	result_count(&r, C_BLOCKED_SOURCE);
 	commit(w, &r);
 	return -1;
 }
@@ -113,7 +114,7 @@ static int manual_guard(struct worker *w, const char *id, const struct plan *p)
 	if (on) {
 		lane_log_manual_state(w, 1, ttl, 0);
 		log_info("🔓 [lane=manual] Consuming manual plan: %s", pid);
-		count(w, "manual_consumed");
+		count(w, C_MANUAL_CONSUMED);
 		return 1;
 	}
 	log_info("🚫 [lane=manual] Skip plan (manual_lane_disabled): plan_id=%s "
@@ -121,7 +122,7 @@ static int manual_guard(struct worker *w, const char *id, const struct plan *p)
 	result_from_plan(&r, w->lane, id, p);
 	snprintf(r.error, sizeof(r.error), "manual_lane_disabled");
 	r.guard = "lane";
-	result_count(&r, "manual_blocked_disabled");
+	result_count(&r, C_MANUAL_BLOCKED_DISABLED);
 	commit(w, &r);
 	lane_log_manual_state(w, 0, 0, 0);
 	return 0;
@@ -142,12 +143,12 @@ static void reject(struct worker *w, const char *id, const struct plan *p,
 	r.guard = v == PLAN_DECISION ? "decision" :
 	    strncmp(err, "plan_", 5) == 0 || strncmp(err, "trading_", 8) == 0 ?
 	    "safety" : "checks";
-	result_count(&r, "processed");
-	result_count(&r, "executed_false");
+	result_count(&r, C_PROCESSED);
+	result_count(&r, C_EXECUTED_FALSE);
 	if (v == PLAN_DECISION)
-		result_count(&r, "p35_guard_blocked");
+		result_count(&r, C_P35_GUARD_BLOCKED);
 	if (consumed)
-		result_count(&r, "manual_processed");
+		result_count(&r, C_MANUAL_PROCESSED);
 	commit(w, &r);
 }
 
@@ -229,7 +230,7 @@ static int is_duplicate(struct worker *w, const char *id, struct plan_ok *ok,
 	log_info("🔁 [lane=%s] Skip duplicate plan (%s): plan_id=%s",
 	    lane_name(w->lane), where, pid);
 	ack(w, id);
-	count(w, "duplicate_skipped");
+	count(w, C_DUPLICATE_SKIPPED);
 	return 1;
 }
 
@@ -255,7 +256,7 @@ static void queue(struct worker *w, const char *id, const struct plan *p,
 	plan_field(j->decision, sizeof(j->decision), p->decision);
 	j->consumed_manual = consumed;
 	j->sym = symbol_index(&w->s, ok->symbol);
-	count(w, "processed");
+	count(w, C_PROCESSED);
 	plan_id8(pid, ok->plan_id);
 	dec_format_fixed(q4, sizeof(q4), ok->qty, 4);
 	log_info("▶️  Processing plan: %s | %s %s qty=%s", pid, ok->symbol,
@@ -336,7 +337,7 @@ void lane_entry(struct worker *w, const struct entry *e)
 		log_info("[lane=%s] Skip entry %s: obsolete nested payload format",
 		    lane_name(w->lane), e->id);
 		ack(w, e->id);
-		count(w, "skipped_obsolete");
+		count(w, C_SKIPPED_OBSOLETE);
 	} else if (w->lane == LANE_MAIN) {
 		if (main_guard(w, e->id, &p) == 0)
 			take(w, e->id, &p, 0);

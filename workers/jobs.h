@@ -39,6 +39,7 @@ struct job {
 	int permit_read;
 	int executed;
 	char error[ERROR_MAX];
+	const char *guard;      /* the step that decided (result.h) */
 	struct exec_res res;    /* valid when res.seq == seq and SENT is over */
 	struct job *next;
 };

@@ -105,22 +105,6 @@ static int breaker_count(struct worker *w, const struct job *j)
 	return 0;
 }
 
-/* Which step decided a plan that reached the permit wait. */
-static const char *guard_of(const struct job *j)
-{
-	if (j->executed)
-		return "exchange";
-	if (strncmp(j->error, "p33_", 4) == 0)
-		return "permit";
-	if (strncmp(j->error, "plan_", 5) == 0 ||
-	    strncmp(j->error, "trading_", 8) == 0)
-		return "safety";
-	if (j->res.seq == j->seq && j->seq &&
-	    strcmp(j->res.status, "NOT_SENT") != 0)
-		return "exchange";
-	return "executor";
-}
-
 static void result_of(struct worker *w, const struct job *j, struct result *r)
 {
 	memset(r, 0, sizeof(*r));
@@ -134,15 +118,15 @@ static void result_of(struct worker *w, const struct job *j, struct result *r)
 	snprintf(r->decision, sizeof(r->decision), "%s", j->decision);
 	r->executed = j->executed;
 	snprintf(r->error, sizeof(r->error), "%s", j->error);
-	r->guard = guard_of(j);
+	r->guard = j->guard;
 	r->res = j->res.seq == j->seq && j->seq ? &j->res : NULL;
 	r->permit = j->permit_read ? &j->permit : NULL;
-	result_count(r, j->executed ? "executed_true" : "executed_false");
+	result_count(r, j->executed ? C_EXECUTED_TRUE : C_EXECUTED_FALSE);
 	if (r->res && j->executed)
 		r->reset_key = KEY_BREAKER;     /* a success ends a run of failures */
 	r->claimed = 1;
 	if (j->consumed_manual)
-		result_count(r, "manual_processed");
+		result_count(r, C_MANUAL_PROCESSED);
 }
 
 /*
@@ -197,11 +181,15 @@ void lane_retry_unwritten(struct worker *w)
 	}
 }
 
-/* Decides j as not executed with the error "word" or "word:detail". */
-static int fail(struct worker *w, struct job *j, const char *word,
-    const char *detail)
+/*
+ * Decides j as not executed with the error "word" or "word:detail", by
+ * the step named guard (the result's "guard").
+ */
+static int fail(struct worker *w, struct job *j, const char *guard,
+    const char *word, const char *detail)
 {
 	j->executed = 0;
+	j->guard = guard;
 	snprintf(j->error, sizeof(j->error), "%s%s%s", word,
 	    detail ? ":" : "", detail ? detail : "");
 	return finish(w, j);
@@ -231,7 +219,8 @@ static int send_request(struct worker *w, struct job *j)
 	q.qty = j->ok.qty;
 	q.safe_qty = j->permit.safe_qty;
 	if (msg_encode_req(&m, &q) < 0 || frame_out_push(&w->out, &m) < 0)
-		return fail(w, j, "executor_unavailable", "request queue full");
+		return fail(w, j, "executor", "executor_unavailable",
+		    "request queue full");
 	j->state = JOB_SENT;
 	frame_out_flush(LINK_FD, &w->out);
 	return 0;
@@ -241,7 +230,7 @@ static int send_request(struct worker *w, struct job *j)
 static int not_yet(struct worker *w, struct job *j, int64_t now)
 {
 	if (now - j->wait_start >= w->s.permit_timeout_ms)
-		return fail(w, j, "p33_permit_missing_or_denied", NULL);
+		return fail(w, j, "permit", "p33_permit_missing_or_denied", NULL);
 	int step = 1 << (j->polls < 5 ? j->polls : 5);
 	int cap = now - j->wait_start < POLL_FAST_FOR_MS ? POLL_FAST_MS :
 	    POLL_MAX_MS;
@@ -285,21 +274,22 @@ static int on_permit(struct worker *w, struct job *j, const redisReply *r,
 		r->element[0]->type != REDIS_REPLY_STRING)) {
 		if (r->type == REDIS_REPLY_ERROR)
 			why = "permit read failed";
-		return fail(w, j, "p33_permit_invalid", why);
+		return fail(w, j, "permit", "p33_permit_invalid", why);
 	}
 	if (strcmp(r->element[0]->str, "none") == 0)
 		return not_yet(w, j, now);
 	if (permit_of(j, r, &why) < 0)
-		return fail(w, j, "p33_permit_invalid", why);
+		return fail(w, j, "permit", "p33_permit_invalid", why);
 	j->permit_read = 1;
 	if (!j->permit.allow)
-		return fail(w, j, "p33_permit_denied",
+		return fail(w, j, "permit", "p33_permit_denied",
 		    j->permit.reason[0] ? j->permit.reason : "no reason given");
 	if (permit_binding_check(&j->permit, j->ok.symbol, wall_ms(),
-		w->s.max_plan_age_sec, err, sizeof(err)) < 0 ||
-	    trading_gate(j->ok.plan_ms, j->ok.reduce_only, st, wall_ms(),
 		w->s.max_plan_age_sec, err, sizeof(err)) < 0)
-		return fail(w, j, err, NULL);
+		return fail(w, j, "permit", err, NULL);
+	if (trading_gate(j->ok.plan_ms, j->ok.reduce_only, st, wall_ms(),
+		w->s.max_plan_age_sec, err, sizeof(err)) < 0)
+		return fail(w, j, "safety", err, NULL);
 	return send_request(w, j);
 }
 
@@ -365,5 +355,8 @@ void lane_on_result(struct worker *w, const struct exec_res *res)
 	j->res = *res;
 	j->executed = res->executed;
 	snprintf(j->error, sizeof(j->error), "%s", res->error);
+	/* refused before any order left: the executor; else the exchange */
+	j->guard = res->executed || strcmp(res->status, "NOT_SENT") != 0 ?
+	    "exchange" : "executor";
 	finish(w, j);
 }

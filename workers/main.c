@@ -86,17 +86,24 @@ static void heartbeat(struct worker *w)
 			lane_log_manual_state(w, on, ttl, 1);
 		return;
 	}
-	redisReply *r = wr_cmd(w, "HMGET " KEY_METRICS " "
-	    "processed executed_true executed_false blocked_source");
+	/* the contract's heartbeat line: these four, in this order */
+	static const enum counter shown[] = { C_PROCESSED, C_EXECUTED_TRUE,
+		C_EXECUTED_FALSE, C_BLOCKED_SOURCE };
+	enum { N = sizeof(shown) / sizeof(shown[0]) };
+	redisReply *r = wr_cmd(w, "HMGET " KEY_METRICS " %s %s %s %s",
+	    counter_name(shown[0]), counter_name(shown[1]),
+	    counter_name(shown[2]), counter_name(shown[3]));
 	if (!r)
 		return;
-	if (r->type == REDIS_REPLY_ARRAY && r->elements == 4) {
-		const char *v[4];
-		for (int i = 0; i < 4; i++)
-			v[i] = r->element[i]->type == REDIS_REPLY_STRING ?
-			    r->element[i]->str : "0";
-		log_info("📊 Metrics: processed=%s executed_true=%s "
-		    "executed_false=%s blocked_source=%s", v[0], v[1], v[2], v[3]);
+	if (r->type == REDIS_REPLY_ARRAY && r->elements == N) {
+		char line[256];
+		size_t n = 0;
+		for (int i = 0; i < N && n < sizeof(line); i++)
+			n += (size_t)snprintf(line + n, sizeof(line) - n, "%s%s=%s",
+			    i ? " " : "", counter_name(shown[i]),
+			    r->element[i]->type == REDIS_REPLY_STRING ?
+			    r->element[i]->str : "0");
+		log_info("📊 Metrics: %s", line);
 	}
 	freeReplyObject(r);
 }

@@ -19,15 +19,10 @@
 #include "keys.h"
 #include "log.h"
 
-void result_count(struct result *r, const char *counter)
+void result_count(struct result *r, enum counter c)
 {
-	for (int i = 0; i < RESULT_COUNTERS - 1; i++) {
-		if (!r->counters[i]) {
-			r->counters[i] = counter;
-			r->counters[i + 1] = NULL;
-			return;
-		}
-	}
+	if (c < C_COUNT)
+		r->counts[c]++;
 }
 
 void result_from_plan(struct result *r, enum lane lane, const char *id,
@@ -137,8 +132,10 @@ int result_append(struct conn *k, const struct settings *s,
 			    r->claim_state ? r->claim_state : "settled",
 			    r->res && r->res->order_id[0] ? r->res->order_id : "-");
 	}
-	for (int i = 0; i < RESULT_COUNTERS && r->counters[i]; i++)
-		append(k, &n, "HINCRBY " KEY_METRICS " %s 1", r->counters[i]);
+	for (int c = 0; c < C_COUNT; c++)
+		if (r->counts[c])
+			append(k, &n, "HINCRBY " KEY_METRICS " %s %d",
+			    counter_name((enum counter)c), r->counts[c]);
 	if (r->executed) {
 		append(k, &n, "SET " KEY_COOLDOWN "%s %s EX 3600",
 		    r->symbol, nowms);

@@ -11,10 +11,9 @@
 
 #include "config.h"
 #include "conn.h"
+#include "counters.h"
 #include "msg.h"
 #include "permit.h"
-
-#define RESULT_COUNTERS 6
 
 struct result {
 	enum lane lane;
@@ -29,7 +28,7 @@ struct result {
 	char error[ERROR_MAX];
 	const struct exec_res *res;     /* the executor's answer, if any */
 	const struct permit *permit;    /* the permit, if one was read */
-	const char *counters[RESULT_COUNTERS];  /* HINCRBY 1 each, NULL-ended */
+	unsigned char counts[C_COUNT];  /* HINCRBY by this much each */
 	const char *reset_key;          /* SET to 0 in the same MULTI, or NULL */
 	int claimed;                    /* the plan has a claim to settle */
 	const char *claim_state;        /* its state then; NULL: "settled" */
@@ -38,8 +37,8 @@ struct result {
 					   exchange */
 };
 
-/* Adds a counter to r (ignored beyond RESULT_COUNTERS-1). */
-void result_count(struct result *r, const char *counter);
+/* Counts c once more in r's transaction. */
+void result_count(struct result *r, enum counter c);
 
 /* r zeroed, then the entry's and the plan's fields (sanitized) set. */
 void result_from_plan(struct result *r, enum lane lane, const char *id,

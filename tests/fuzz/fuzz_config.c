@@ -1,7 +1,7 @@
 /*
  * fuzz_config.c - config_load() with one setting taken from the input.
  *
- * Input: NAME=VALUE, where NAME should be one of config_names[] (the
+ * Input: NAME=VALUE, where NAME should be one of config_name()'s (the
  * fuzzer learns them from the corpus and from the comparisons); the
  * environment holds only that variable while config_load() runs, so every
  * other setting takes its default.  A NUL in the input ends the value, as
@@ -81,9 +81,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	char *eq = strchr(var, '=');
 	int known = 0;
-	for (int i = 0; eq && config_names[i]; i++)
-		known |= (size_t)(eq - var) == strlen(config_names[i]) &&
-		    strncmp(var, config_names[i], (size_t)(eq - var)) == 0;
+	for (size_t i = 0; eq && config_name(i); i++)
+		known |= (size_t)(eq - var) == strlen(config_name(i)) &&
+		    strncmp(var, config_name(i), (size_t)(eq - var)) == 0;
 	if (!known) {
 		free(var);
 		return -1;      /* not a setting: keep it out of the corpus */

@@ -9,14 +9,15 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "msg.h"
 #include "decimal.h"
 
 /* Removes every setting (and any stray INTENT_EXECUTOR_*) from the env. */
 static void clean_env(void)
 {
 	extern char **environ;
-	for (int i = 0; config_names[i]; i++)
-		unsetenv(config_names[i]);
+	for (size_t i = 0; config_name(i); i++)
+		unsetenv(config_name(i));
 	for (int again = 1; again;) {
 		again = 0;
 		for (char **e = environ; e && *e; e++) {
@@ -42,7 +43,7 @@ static void load_ok(struct settings *s)
 	cr_assert_eq(rc, 0, "config_load failed: %s", err);
 }
 
-/* Every setting this file covers; config_names must hold no other. */
+/* Every setting this file covers; the table must hold no other. */
 static const char *const covered[] = {
 	"REDIS_HOST", "REDIS_PORT", "REDIS_DB",
 	"INTENT_EXECUTOR_MAIN_STREAM", "INTENT_EXECUTOR_MAIN_GROUP",
@@ -71,18 +72,18 @@ static const char *const covered[] = {
 
 Test(config, every_setting_has_a_test_here)
 {
-	for (int i = 0; config_names[i]; i++) {
+	for (size_t i = 0; config_name(i); i++) {
 		int found = 0;
 		for (int k = 0; covered[k] && !found; k++)
-			found = strcmp(covered[k], config_names[i]) == 0;
+			found = strcmp(covered[k], config_name(i)) == 0;
 		cr_assert(found, "setting %s has no default/invalid-value test in "
-		    "tests/unit/test_config.c", config_names[i]);
+		    "tests/unit/test_config.c", config_name(i));
 	}
 	for (int k = 0; covered[k]; k++) {
 		int found = 0;
-		for (int i = 0; config_names[i] && !found; i++)
-			found = strcmp(covered[k], config_names[i]) == 0;
-		cr_assert(found, "%s missing from config_names", covered[k]);
+		for (size_t i = 0; config_name(i) && !found; i++)
+			found = strcmp(covered[k], config_name(i)) == 0;
+		cr_assert(found, "%s missing from the settings table", covered[k]);
 	}
 }
 
@@ -121,9 +122,9 @@ Test(config, defaults)
 	cr_assert_str_eq(s.status_file, "/run/quantum-intent-executor/status");
 	cr_assert_eq(s.manual_max_ttl_sec, 3600);
 	cr_assert_str_eq(s.credentials_dir, "");
-	cr_assert_str_eq(s.user[0], "qie-main");
-	cr_assert_str_eq(s.user[1], "qie-manual");
-	cr_assert_str_eq(s.user[2], "qie-executor");
+	cr_assert_str_eq(s.user[ROLE_EXECUTOR], "qie-executor");
+	cr_assert_str_eq(s.user[ROLE_MAIN], "qie-main");
+	cr_assert_str_eq(s.user[ROLE_MANUAL], "qie-manual");
 	cr_assert_eq(s.max_notional[0], 1000000000000LL);
 	cr_assert_eq(s.max_notional[1], 100000000000LL);
 	cr_assert_eq(s.manual_allow_open, 0);
@@ -249,9 +250,9 @@ Test(config, valid_values_are_taken)
 	cr_assert_str_eq(s.status_file, "/tmp/qie-status");
 	cr_assert_eq(s.manual_max_ttl_sec, 86400);
 	cr_assert_str_eq(s.credentials_dir, "/run/credentials/qie");
-	cr_assert_str_eq(s.user[0], "u1");
-	cr_assert_str_eq(s.user[1], "u2");
-	cr_assert_str_eq(s.user[2], "u3");
+	cr_assert_str_eq(s.user[ROLE_MAIN], "u1");
+	cr_assert_str_eq(s.user[ROLE_MANUAL], "u2");
+	cr_assert_str_eq(s.user[ROLE_EXECUTOR], "u3");
 	cr_assert_eq(s.max_notional[0], 25050000000LL);
 	cr_assert_eq(s.max_notional[1], 0);
 	cr_assert_eq(s.manual_allow_open, 1);

@@ -20,8 +20,8 @@ static void setup_with(const char *allowlist, int upsize)
 {
 	extern char **environ;
 	char err[512] = "";
-	for (int i = 0; config_names[i]; i++)
-		unsetenv(config_names[i]);
+	for (size_t i = 0; config_name(i); i++)
+		unsetenv(config_name(i));
 	for (int again = 1; again;) {
 		again = 0;
 		for (char **e = environ; e && *e; e++) {

@@ -1,15 +1,18 @@
 /*
  * test_supervisor.c - supervisor/children.c: restart backoff and the
- * description of a child's death.
+ * description of a child's death; supervisor/identity.c: each child's
+ * environment.
  */
 #include <criterion/criterion.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include "children.h"
+#include "identity.h"
 
 Test(supervisor, backoff_doubles_while_children_die_at_start)
 {
@@ -118,4 +121,53 @@ Test(supervisor, describe_respects_the_buffer)
 	describe_status(status_of(0, 3), b, 8);
 	cr_assert_str_eq(b, "exited ");
 	cr_assert_eq(b[8], 'X');
+}
+
+/* Each child's environment comes from the settings table's TO_* marks. */
+static int has_var(char **env, const char *name)
+{
+	size_t n = strlen(name);
+	for (int i = 0; env[i]; i++)
+		if (strncmp(env[i], name, n) == 0 && env[i][n] == '=')
+			return 1;
+	return 0;
+}
+
+static void set_every_variable(void)
+{
+	struct env_var v;
+	for (size_t i = 0; config_env(i, &v); i++)
+		setenv(v.name, "x", 1);
+}
+
+Test(identity, a_worker_gets_its_settings_and_never_a_secret)
+{
+	set_every_variable();
+	char **env = role_env(ROLE_MAIN);
+	cr_assert(has_var(env, "REDIS_HOST"));
+	cr_assert(has_var(env, "INTENT_EXECUTOR_ALLOWLIST"), "needed by both");
+	cr_assert(has_var(env, "JOURNAL_STREAM"));
+	static const char *const never[] = { "BINANCE_TESTNET_API_KEY",
+		"BINANCE_TESTNET_API_SECRET", "CREDENTIALS_DIRECTORY",
+		"INTENT_EXECUTOR_CREDENTIALS_DIR", "INTENT_EXECUTOR_BINANCE_BASE_URL",
+		"INTENT_EXECUTOR_PAPER_FILTERS", "INTENT_EXECUTOR_USER_MAIN",
+		"INTENT_EXECUTOR_STATUS_FILE", "INTENT_EXECUTOR_CONSUMER" };
+	for (size_t i = 0; i < sizeof(never) / sizeof(never[0]); i++)
+		cr_assert(!has_var(env, never[i]), "a worker got %s", never[i]);
+	struct env_var v;
+	for (size_t i = 0; config_env(i, &v); i++)
+		cr_assert(!(v.to & TO_SECRET) || !has_var(env, v.name),
+		    "a worker got the secret %s", v.name);
+}
+
+Test(identity, the_executor_gets_its_settings_and_credentials_only)
+{
+	set_every_variable();
+	char **env = role_env(ROLE_EXECUTOR);
+	cr_assert(has_var(env, "INTENT_EXECUTOR_ALLOWLIST"));
+	cr_assert(has_var(env, "INTENT_EXECUTOR_BINANCE_BASE_URL"));
+	cr_assert(has_var(env, "BINANCE_TESTNET_API_SECRET"));
+	cr_assert(has_var(env, "CREDENTIALS_DIRECTORY"));
+	cr_assert(!has_var(env, "REDIS_HOST"));
+	cr_assert(!has_var(env, "INTENT_EXECUTOR_USER_EXECUTOR"));
 }
