@@ -139,6 +139,8 @@ int config_env(size_t i, struct env_var *v)
 	return 1;
 }
 
+const char *const backend_names[] = { "paper", "binance", NULL };
+
 static int fail(char *err, size_t errlen, const char *name, const char *why,
     const char *val)
 {
@@ -338,13 +340,18 @@ static int parse_one(struct settings *s, const struct setting *t,
 			return fail(err, errlen, t->name, why, v);
 		return 0;
 	case K_BACKEND:
-		if (strcmp(v, "paper") == 0)
-			*(int *)field = BACKEND_PAPER;
-		else if (strcmp(v, "binance") == 0)
-			*(int *)field = BACKEND_BINANCE;
-		else
-			return fail(err, errlen, t->name, "must be paper or binance", v);
-		return 0;
+		for (int i = 0; backend_names[i]; i++)
+			if (strcmp(v, backend_names[i]) == 0) {
+				*(int *)field = i;
+				return 0;
+			}
+		{
+			char names[128] = "must be one of:";
+			for (int i = 0; backend_names[i]; i++)
+				snprintf(names + strlen(names), sizeof(names) -
+				    strlen(names), " %s", backend_names[i]);
+			return fail(err, errlen, t->name, names, v);
+		}
 	case K_FILTERS: {
 		struct filter_table ft;
 		char ferr[160];

@@ -22,7 +22,12 @@ struct strlist {
 	char item[LIST_MAX][LIST_ITEM_MAX];
 };
 
-enum backend_kind { BACKEND_PAPER = 0, BACKEND_BINANCE = 1 };
+/*
+ * The backends' names (INTENT_EXECUTOR_BACKEND), by index: the executor's
+ * table of backend descriptors (executor/backends.c) is in the same order,
+ * which test_executor.c checks.  The first is the default.
+ */
+extern const char *const backend_names[];
 
 struct settings {
 	char redis_host[256];

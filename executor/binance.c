@@ -320,6 +320,7 @@ int binance_backend_init(struct backend *be, const struct settings *s,
 	be->place = bn_place;
 	be->ready = bn_ready;
 	b->base_url = s->binance_base_url;
+	log_info("binance: exchange %s", s->binance_base_url);
 	if (bn_sync_time(b) == 0)
 		refresh_filters(b);
 	return 0;

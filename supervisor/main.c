@@ -91,12 +91,13 @@ static void find_helper(const char *name, char *out, size_t sz)
 static void announce(const struct settings *s)
 {
 	char list[512];
+	const char *backend = backend_names[s->backend];
 	if (!s->backend_given)
-		log_warn("⚠️  INTENT_EXECUTOR_BACKEND is not set: using the PAPER "
-		    "backend (simulated fills; no order reaches any exchange)");
+		log_warn("⚠️  INTENT_EXECUTOR_BACKEND is not set: using the %s "
+		    "backend, the default%s", backend, s->backend == 0 ?
+		    " (simulated fills; no order reaches any exchange)" : "");
 	else
-		log_info("backend: %s", s->backend == BACKEND_PAPER ? "PAPER "
-		    "(simulated fills; no order reaches any exchange)" : "binance");
+		log_info("backend: %s", backend);
 	strlist_format(&s->sources, list, sizeof(list));
 	log_info("Source allowlist: %s", list);
 	log_info("Manual lane TTL guard: " KEY_MANUAL_LANE);

@@ -112,7 +112,7 @@ Test(config, defaults)
 	cr_assert_str_eq(s.symbols.item[2], "TRXUSDT");
 	cr_assert_eq(s.allow_upsize, 0);
 	cr_assert_eq(s.min_notional, 0);
-	cr_assert_eq(s.backend, BACKEND_PAPER);
+	cr_assert_str_eq(backend_names[s.backend], "paper");
 	cr_assert_eq(s.backend_given, 0);
 	cr_assert_eq(s.permit_timeout_ms, 8000);
 	cr_assert_eq(s.heartbeat_sec, 60);
@@ -240,7 +240,7 @@ Test(config, valid_values_are_taken)
 	cr_assert_str_eq(s.symbols.item[1], "ETHUSDT");
 	cr_assert_eq(s.allow_upsize, 1);
 	cr_assert_eq(s.min_notional, 550000000LL);
-	cr_assert_eq(s.backend, BACKEND_BINANCE);
+	cr_assert_str_eq(backend_names[s.backend], "binance");
 	cr_assert_eq(s.backend_given, 1);
 	cr_assert_eq(s.permit_timeout_ms, 1);
 	cr_assert_eq(s.heartbeat_sec, 86400);
@@ -266,7 +266,7 @@ Test(config, backend_paper_given_explicitly)
 	clean_env();
 	setenv("INTENT_EXECUTOR_BACKEND", "paper", 1);
 	load_ok(&s);
-	cr_assert_eq(s.backend, BACKEND_PAPER);
+	cr_assert_str_eq(backend_names[s.backend], "paper");
 	cr_assert_eq(s.backend_given, 1);
 }
 

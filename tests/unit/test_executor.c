@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "backend.h"
+#include "backends.h"
 #include "config.h"
 #include "executor.h"
 #include "msg.h"
@@ -268,4 +269,21 @@ Test(executor, check_accepts_a_good_request, .init = setup)
 	char err[ERROR_MAX] = "";
 	cr_assert_eq(executor_check(&S, LANE_MAIN, &q, err, sizeof(err)), 0, "%s",
 	    err);
+}
+
+/* executor/backends.c is in the order of common/config.c's names. */
+Test(executor, every_backend_name_has_its_descriptor_in_order)
+{
+	int i = 0;
+	for (; backend_names[i]; i++) {
+		const struct backend_desc *d = backend_desc_at(i);
+		cr_assert_not_null(d, "no descriptor for %s", backend_names[i]);
+		cr_assert_str_eq(d->name, backend_names[i]);
+		cr_assert_not_null(d->init);
+		cr_assert(d->threads >= 0);
+		cr_assert(!d->needs_credentials || d->port,
+		    "%s talks to an exchange: it needs a port", d->name);
+	}
+	cr_assert_null(backend_desc_at(i), "a descriptor without a name");
+	cr_assert_null(backend_desc_at(-1));
 }
