@@ -294,9 +294,12 @@ static int parse_one(struct settings *s, const struct setting *t,
 		}
 		/* FALLTHROUGH */
 	case K_NAME:
-		if (!valid_name(v, t->size))
-			return fail(err, errlen, t->name,
-			    "must be 1 to 127 printable characters without spaces", v);
+		if (!valid_name(v, t->size)) {
+			char rule[80];
+			snprintf(rule, sizeof(rule), "must be 1 to %zu printable "
+			    "characters without spaces", t->size - 1);
+			return fail(err, errlen, t->name, rule, v);
+		}
 		memcpy(field, v, strlen(v) + 1);
 		return 0;
 	case K_URL:

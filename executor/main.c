@@ -51,6 +51,7 @@ struct exec_ctx {
 	struct settings s;
 	struct backend b;
 	struct link links[LANE_COUNT];
+	struct limits limits;           /* each lane's rate and notional caps */
 	unsigned long long served[LANE_COUNT];
 };
 
@@ -75,7 +76,7 @@ static int on_exec_req(void *ctx, struct mreader *r)
 
 	if (msg_decode_req(r, &q) < 0)
 		return -1;
-	executor_handle(&X.s, &X.b, l->lane, &q, &res);
+	executor_handle(&X.s, &X.b, &X.limits, l->lane, &q, &res);
 	X.served[l->lane]++;
 	if (msg_encode_res(&m, &res) < 0 || frame_out_push(&l->out, &m) < 0) {
 		r->err = "reply queue full: worker is not reading";
