@@ -107,6 +107,8 @@ static const struct setting table[] = {
 	  "mymaster", 0, 0 },
 	{ "INTENT_EXECUTOR_CONSUMER", K_OPTNAME, TO_SUPERVISOR, S(consumer),
 	  "", 0, 0 },
+	{ "INTENT_EXECUTOR_LEDGER_FILE", K_NAME, TO_SUPERVISOR, S(ledger_file),
+	  "/var/lib/quantum-intent-executor/ledger", 0, 0 },
 };
 #define NSETTINGS (sizeof(table) / sizeof(table[0]))
 

@@ -52,6 +52,7 @@ struct settings {
 	char paper_filters[1024];
 	char binance_base_url[256];
 	char status_file[256];          /* supervisor's status, for qiectl */
+	char ledger_file[256];          /* what the lanes spent (ledger.h) */
 	int manual_max_ttl_sec;         /* longest manual-lane TTL allowed */
 	char credentials_dir[256];      /* binance-api-key/-secret; "" = unset */
 	char user[3][64];               /* role users, by role (msg.h):

@@ -80,7 +80,7 @@ void executor_handle(const struct settings *s, struct backend *b,
 	if (size_order(f, &in, &qty, res->error, sizeof(res->error)) < 0)
 		return;
 	if (limits_check(l, s, lane, q->reduce_only, qty, in.mark_price,
-		mono_ms(), res->error, sizeof(res->error)) < 0)
+		wall_ms(), res->error, sizeof(res->error)) < 0)
 		return;
 	struct order o = {
 		.symbol = q->symbol,

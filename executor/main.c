@@ -162,11 +162,41 @@ static int on_ping(void *ctx, struct mreader *r)
 	return 0;
 }
 
+/* What a lane spent before this executor started (the supervisor's). */
+static int on_spend_history(void *ctx, struct mreader *r)
+{
+	struct ctl_msg *c = ctx;
+	enum lane lane;
+	int64_t at, orders, notional;
+	if (msg_decode_spend(r, &lane, &at, &orders, &notional) < 0)
+		return -1;
+	if (c->fd >= 0) {
+		r->err = "a descriptor with a spend record";
+		return -1;
+	}
+	spend_add(&X.limits.sp, lane, at, orders, notional);
+	return 0;
+}
+
 static const struct dispatch ctl_dispatch[] = {
 	{ MSG_ATTACH, "ATTACH", on_attach },
 	{ MSG_PING, "PING", on_ping },
+	{ MSG_SPEND, "SPEND", on_spend_history },
 	{ 0, NULL, NULL },
 };
+
+/*
+ * An order let through by the limits: the supervisor hears of it before
+ * it is placed, so that a restarted executor is handed it again.  The
+ * socket keeps what was sent even if this process dies right after.
+ */
+static void tell_spend(enum lane lane, int64_t at_ms, int64_t notional)
+{
+	struct mbuf m;
+	if (msg_encode_spend(&m, lane, at_ms, 1, notional) == 0 &&
+	    send(CTL_FD, m.data, m.len, MSG_NOSIGNAL) < 0)
+		fatal("control socket: telling the supervisor of an order");
+}
 
 /* One message from the supervisor; anything malformed is fatal. */
 static void ctl_read(void)
@@ -342,6 +372,7 @@ int main(int argc, char **argv)
 	log_init("executor");
 	parse_args(argc, argv, &sb);
 	idle_set(answer_pings);
+	X.limits.on_spend = tell_spend;
 	int cred_ok = credentials_load(&cred, cred_err, sizeof(cred_err)) == 0;
 	if (fcntl(CTL_FD, F_GETFD) < 0)
 		fatalx("no control socket on fd 3: start me through quantum-intent-executor");

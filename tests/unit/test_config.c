@@ -67,7 +67,7 @@ static const char *const covered[] = {
 	"INTENT_EXECUTOR_HOURLY_NOTIONAL_USDT_MANUAL",
 	"REDIS_USERNAME", "REDIS_USERNAME_MAIN", "REDIS_USERNAME_MANUAL",
 	"INTENT_EXECUTOR_MAX_DELIVERIES", "REDIS_SENTINELS", "REDIS_MASTER_NAME",
-	"INTENT_EXECUTOR_CONSUMER", NULL,
+	"INTENT_EXECUTOR_CONSUMER", "INTENT_EXECUTOR_LEDGER_FILE", NULL,
 };
 
 Test(config, every_setting_has_a_test_here)
@@ -141,6 +141,7 @@ Test(config, defaults)
 	cr_assert_eq(s.sentinels.n, 0);
 	cr_assert_str_eq(s.redis_master_name, "mymaster");
 	cr_assert_str_eq(s.consumer, "");       /* the host name */
+	cr_assert_str_eq(s.ledger_file, "/var/lib/quantum-intent-executor/ledger");
 }
 
 Test(config, exactly_once_and_sentinel_values)
@@ -154,6 +155,7 @@ Test(config, exactly_once_and_sentinel_values)
 	setenv("REDIS_SENTINELS", " 127.0.0.1:26379, sentinel-b:26380 ,[::1]:1", 1);
 	setenv("REDIS_MASTER_NAME", "qie-master", 1);
 	setenv("INTENT_EXECUTOR_CONSUMER", "host-a", 1);
+	setenv("INTENT_EXECUTOR_LEDGER_FILE", "/tmp/qie-ledger", 1);
 	setenv("REDIS_USERNAME", "qie", 1);
 	setenv("REDIS_USERNAME_MAIN", "qie-main", 1);
 	setenv("REDIS_USERNAME_MANUAL", "", 1);
@@ -162,6 +164,7 @@ Test(config, exactly_once_and_sentinel_values)
 	cr_assert_eq(s.sentinels.n, 3);
 	cr_assert_str_eq(s.redis_master_name, "qie-master");
 	cr_assert_str_eq(s.consumer, "host-a");
+	cr_assert_str_eq(s.ledger_file, "/tmp/qie-ledger");
 	cr_assert_str_eq(s.redis_username, "qie");
 	cr_assert_str_eq(s.redis_user_lane[0], "qie-main");
 	cr_assert_str_eq(s.redis_user_lane[1], "");
@@ -427,6 +430,8 @@ Test(config, every_invalid_value_is_an_error_naming_the_variable)
 		{ "REDIS_MASTER_NAME", "" },
 		{ "REDIS_MASTER_NAME", "my master" },
 		{ "INTENT_EXECUTOR_CONSUMER", "host a" },
+		{ "INTENT_EXECUTOR_LEDGER_FILE", "" },
+		{ "INTENT_EXECUTOR_LEDGER_FILE", "/var/lib/my ledger" },
 		{ "INTENT_EXECUTOR_CONSUMER", long_name },
 	};
 	/* every covered setting has at least one bad value above */
