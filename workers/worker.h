@@ -48,6 +48,8 @@ struct worker {
 	struct stream st;               /* the lane's stream, group, consumer */
 	int rs_waiting;
 	int pending_mode;               /* re-reading our own pending entries */
+	int group_used;                 /* the group existed once: missing
+					   later means Redis lost it */
 	char pending_cursor[48];
 	int64_t reconnect_at, reconnect_delay;
 
