@@ -196,7 +196,7 @@ FUZZ_SAN     := -fsanitize=address,undefined -fno-sanitize-recover=all \
 FUZZ_CFLAGS  := -g -O1 $(FUZZ_SAN) -fsanitize=fuzzer-no-link
 # the parsers of outside input and what they call, compiled again with
 # clang and coverage; an archive, so a target links only what it uses
-FUZZ_LIB_SRC := common/config.c common/decimal.c common/filters.c \
+FUZZ_LIB_SRC := common/boolean.c common/config.c common/decimal.c common/filters.c \
 	common/frame.c common/log.c common/msg.c workers/plan.c workers/permit.c \
 	sandbox/policy.c $(wildcard executor/binance_parse.c)
 FUZZ_LIB_OBJ := $(patsubst %.c,$(FUZZ_DIR)/obj/%.o,$(FUZZ_LIB_SRC))
