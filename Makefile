@@ -204,7 +204,7 @@ FUZZ_SAN     := -fsanitize=address,undefined -fno-sanitize-recover=all \
 FUZZ_CFLAGS  := -g -O1 $(FUZZ_SAN) -fsanitize=fuzzer-no-link
 # the parsers of outside input and what they call, compiled again with
 # clang and coverage; an archive, so a target links only what it uses
-FUZZ_LIB_SRC := common/config.c common/decimal.c common/filters.c \
+FUZZ_LIB_SRC := common/boolean.c common/config.c common/decimal.c common/filters.c \
 	common/frame.c common/log.c common/msg.c workers/plan.c workers/permit.c \
 	common/spend.c sandbox/policy.c supervisor/ledger.c \
 	executor/binance_parse.c

@@ -10,9 +10,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <unistd.h>
 
+#include "boolean.h"
 #include "decimal.h"
 #include "filters.h"
 #include "log.h"
@@ -165,19 +165,6 @@ static int parse_int(const char *v, long min, long max, long *out)
 	return 0;
 }
 
-static int parse_bool(const char *v, int *out)
-{
-	static const char *const yes[] = { "true", "1", "yes", "on", NULL };
-	static const char *const no[] = { "false", "0", "no", "off", NULL };
-	for (int i = 0; yes[i]; i++) {
-		if (strcasecmp(v, yes[i]) == 0)
-			return *out = 1, 0;
-		if (strcasecmp(v, no[i]) == 0)
-			return *out = 0, 0;
-	}
-	return -1;
-}
-
 /* A stream, group or host name: 1..size-1 printable bytes, no spaces. */
 static int valid_name(const char *v, size_t size)
 {
@@ -326,9 +313,9 @@ static int parse_one(struct settings *s, const struct setting *t,
 		*(int *)field = (int)x;
 		return 0;
 	case K_BOOL:
-		if (parse_bool(v, (int *)field) < 0)
+		if (bool_parse(v, strlen(v), (int *)field) < 0)
 			return fail(err, errlen, t->name,
-			    "must be true or false (also 1/0, yes/no, on/off)", v);
+			    "must be true or false (also 1/0, yes/no, any case)", v);
 		return 0;
 	case K_LIST:
 	case K_SYMLIST:

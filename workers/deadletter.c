@@ -2,15 +2,24 @@
  * deadletter.c - entries that keep coming back go to a dead-letter stream.
  *
  * An entry is delivered again when its worker died before deciding it (the
- * worker re-reads its own pending entries with ID 0 at every start) or when
- * another consumer takes it over (XAUTOCLAIM); both count a delivery in the
- * group's pending entries list.  A plan that crashes the worker, or the
- * executor, each time would loop forever; past INTENT_EXECUTOR_MAX_DELIVERIES
- * deliveries the entry is copied to <stream>.dead (its fields, plus
- * dl_reason, dl_original_id, dl_delivery_count, dl_lane, dl_claim_state,
- * dl_consumer, dl_timestamp), its plan gets the result
- * "dead_lettered:delivered N times" (executed=false), and the entry is
- * acknowledged, all in one MULTI.  A copy of a plan that is decided
+ * worker re-reads its own pending entries with ID 0 at every start, and
+ * after every reconnect) or when another consumer takes it over
+ * (XAUTOCLAIM); both count a delivery in the group's pending entries list.
+ * A restart is not poison: a plan that was only waiting (for its permit,
+ * behind its symbol's queue) when its worker or the executor died comes
+ * back as often as they die.  What counts is the claim's "attempts"
+ * (owner.c): one each time the plan was sent to the executor, the risky
+ * step.  A delivered entry whose claim is still "sent" had an attempt
+ * under way when its worker died; once INTENT_EXECUTOR_MAX_DELIVERIES such
+ * attempts died, a plan that crashes the worker or the executor each time
+ * would loop forever, so the entry is copied to <stream>.dead instead (its
+ * fields, plus dl_reason, dl_original_id, dl_delivery_count, dl_attempts,
+ * dl_lane, dl_claim_state, dl_consumer, dl_timestamp), its plan gets the
+ * result "dead_lettered:delivered N times" (executed=false), and the entry
+ * is acknowledged, all in one MULTI.  An entry never claimed at all in
+ * more than INTENT_EXECUTOR_MAX_DELIVERIES deliveries (every claimed plan
+ * has a claim: it never got past its checks, which may be what crashes
+ * the worker) is moved the same way.  A copy of a plan that is decided
  * already, or owned by another entry, is only acknowledged: a plan never
  * gets two results.
  *
@@ -30,7 +39,7 @@
 #include "plan.h"
 #include "worker.h"
 
-#define DL_EXTRA 14             /* our fields: 7 names, 7 values */
+#define DL_EXTRA 16             /* our fields: 8 names, 8 values */
 
 static void ack_only(struct worker *w, const char *id, const char *plan_id,
     const char *why)
@@ -45,13 +54,19 @@ static void ack_only(struct worker *w, const char *id, const char *plan_id,
 	    "acknowledged", lane_name(w->lane), why, plan_id, id);
 }
 
+/* What the claim says of an entry delivered too often. */
+struct claim_seen {
+	char state[32];                 /* "none" without a claim */
+	long long attempts;             /* sends under way when a worker died */
+};
+
 /*
  * WATCHes the plan's done and claim keys and reads them: 1 when the entry
- * is only to be acknowledged (done, or another entry's plan), 0 to move it
- * (*state: its claim state, "none" without one), -1 Redis lost.
+ * is only to be acknowledged (done, or another entry's plan), 0 to look
+ * at *c (its claim), -1 Redis lost.
  */
 static int plan_status(struct worker *w, const char *id, const char *plan_id,
-    char *state, size_t statesz)
+    struct claim_seen *c)
 {
 	char mine[192];
 	redisReply *rep[3];
@@ -60,26 +75,39 @@ static int plan_status(struct worker *w, const char *id, const char *plan_id,
 	conn_append(w->rc, "WATCH " KEY_DONE "%s " KEY_CLAIM "%s", plan_id,
 	    plan_id);
 	conn_append(w->rc, "EXISTS " KEY_DONE "%s", plan_id);
-	conn_append(w->rc, "HMGET " KEY_CLAIM "%s owner state", plan_id);
+	conn_append(w->rc, "HMGET " KEY_CLAIM "%s owner state attempts", plan_id);
 	if (conn_replies(w->rc, rep, 3) < 0)
 		return -1;
 	int rc = 0;
 	const redisReply *h = rep[2];
-	snprintf(state, statesz, "none");
 	if (rep[1]->type == REDIS_REPLY_INTEGER && rep[1]->integer > 0) {
 		rc = 1;
 		ack_only(w, id, plan_id, "already done");
-	} else if (h->type == REDIS_REPLY_ARRAY && h->elements == 2) {
+	} else if (h->type == REDIS_REPLY_ARRAY && h->elements == 3) {
 		if (h->element[0]->type == REDIS_REPLY_STRING &&
 		    strcmp(h->element[0]->str, mine) != 0) {
 			rc = 1;
 			ack_only(w, id, plan_id, "claimed by another entry");
 		} else if (h->element[1]->type == REDIS_REPLY_STRING) {
-			snprintf(state, statesz, "%s", h->element[1]->str);
+			snprintf(c->state, sizeof(c->state), "%s", h->element[1]->str);
+			if (h->element[2]->type == REDIS_REPLY_STRING)
+				c->attempts = strtoll(h->element[2]->str, NULL, 10);
 		}
 	}
 	conn_free_replies(rep, 3);
 	return conn_up(w->rc) ? rc : -1;
+}
+
+/*
+ * Poison: max attempts were under way (claim "sent") when their worker
+ * died, or the entry was never claimed in all its deliveries.  A claimed
+ * plan, or one sent fewer times, only waited: it is read as usual.
+ */
+static int is_poison(const struct claim_seen *c, int max)
+{
+	if (strcmp(c->state, "none") == 0)
+		return 1;
+	return strcmp(c->state, "sent") == 0 && c->attempts >= max;
 }
 
 static void fill_result(struct worker *w, struct result *r, const char *id,
@@ -102,22 +130,23 @@ static void fill_result(struct worker *w, struct result *r, const char *id,
  * (logged), -2 EXEC refused because a watched key changed.
  */
 static int move(struct worker *w, const struct entry *e,
-    const struct result *r, const char *state)
+    const struct result *r, const struct claim_seen *c)
 {
 	size_t nf = e->nf, na = 0;
 	const char **argv = calloc(nf + DL_EXTRA + 3, sizeof(*argv));
 	size_t *len = calloc(nf + DL_EXTRA + 3, sizeof(*len));
-	char dead[160], count[24], ts[24];
+	char dead[160], count[24], ts[24], attempts[24];
 
 	if (!argv || !len)
 		fatalx("out of memory");
 	snprintf(dead, sizeof(dead), "%s" KEY_DEAD_SUFFIX, w->stream);
 	snprintf(count, sizeof(count), "%lld", e->deliveries);
 	snprintf(ts, sizeof(ts), "%lld", (long long)(wall_ms() / 1000));
+	snprintf(attempts, sizeof(attempts), "%lld", c->attempts);
 	const char *extra[DL_EXTRA] = { "dl_reason", r->error, "dl_original_id",
-		e->id, "dl_delivery_count", count, "dl_lane", lane_name(w->lane),
-		"dl_claim_state", state, "dl_consumer", w->consumer,
-		"dl_timestamp", ts };
+		e->id, "dl_delivery_count", count, "dl_attempts", attempts,
+		"dl_lane", lane_name(w->lane), "dl_claim_state", c->state,
+		"dl_consumer", w->consumer, "dl_timestamp", ts };
 	argv[na++] = "XADD";
 	argv[na++] = dead;
 	argv[na++] = "*";
@@ -167,47 +196,69 @@ static void plan_id_of(const struct plan *p, char out[PLAN_ID_MAX + 1])
 	out[p->plan_id.n] = '\0';
 }
 
-/* Moves entry e; 0 done (or only acknowledged), -1 left pending. */
+/* Why e is moved, for the log line. */
+static void why_moved(const struct claim_seen *c, char *why, size_t whysz)
+{
+	if (strcmp(c->state, "none") == 0)
+		snprintf(why, whysz, "never claimed: it never got past its checks");
+	else
+		snprintf(why, whysz, "%lld attempts were under way when their "
+		    "worker died", c->attempts);
+}
+
+/*
+ * Moves entry e when it is poison; 1 moved (or only acknowledged, or left
+ * pending when the move failed), 0 not poison: read it as usual.
+ */
 static int dead_letter(struct worker *w, const struct entry *e)
 {
 	struct plan p;
 	struct result r;
-	char plan_id[PLAN_ID_MAX + 1], state[32] = "none";
+	struct claim_seen c = { "none", 0 };
+	char plan_id[PLAN_ID_MAX + 1], why[96];
 
 	plan_from_fields(&p, e->f, e->nf);
 	plan_id_of(&p, plan_id);
-	int k = plan_id[0] ? plan_status(w, e->id, plan_id, state,
-	    sizeof(state)) : 0;
+	int k = plan_id[0] ? plan_status(w, e->id, plan_id, &c) : 0;
 	if (k != 0)
-		return k < 0 ? -1 : 0;
+		return 1;
+	if (!is_poison(&c, w->s.max_deliveries)) {
+		if (plan_id[0]) {
+			conn_append(w->rc, "UNWATCH");
+			if (conn_drain(w->rc) < 0)
+				return 1;       /* Redis lost: left pending */
+		}
+		return 0;
+	}
 	fill_result(w, &r, e->id, &p, plan_id, e->deliveries);
-	k = move(w, e, &r, state);
+	k = move(w, e, &r, &c);
 	if (k < 0) {
 		if (k == -2)    /* EXEC refused: a watched key changed */
 			log_info("[lane=%s] dead-lettering entry %s postponed: its "
 			    "plan changed meanwhile", lane_name(w->lane), e->id);
-		return -1;
+		return 1;
 	}
+	why_moved(&c, why, sizeof(why));
 	log_warn("☠️  [lane=%s] Dead-lettered entry %s (plan_id=%.8s): delivered "
-	    "%lld times (INTENT_EXECUTOR_MAX_DELIVERIES=%d); moved to "
+	    "%lld times (%s; INTENT_EXECUTOR_MAX_DELIVERIES=%d); moved to "
 	    "%s" KEY_DEAD_SUFFIX, lane_name(w->lane), e->id,
-	    plan_id[0] ? plan_id : "-", e->deliveries, w->s.max_deliveries,
+	    plan_id[0] ? plan_id : "-", e->deliveries, why, w->s.max_deliveries,
 	    w->stream);
-	if (strcmp(state, "sent") == 0)
+	if (strcmp(c.state, "sent") == 0)
 		log_warn("☠️  [lane=%s] plan %s had been sent to the executor before "
 		    "(claim state sent): an order may exist; look it up by the "
 		    "plan's client order id", lane_name(w->lane), plan_id);
-	return 0;
+	return 1;
 }
 
 int dl_check(struct worker *w, const struct entry *e)
 {
+	/* max attempts that died need more than max deliveries */
 	if (e->deliveries <= w->s.max_deliveries || !conn_up(w->rc))
 		return 0;
 	if (jobs_by_stream_id(&w->jobs, e->id))
 		return 0;       /* held in memory: in progress, not poison */
 	if (!e->f)
 		return 0;       /* deleted from the stream: lane_entry acks it */
-	dead_letter(w, e);
-	return 1;
+	return dead_letter(w, e);
 }

@@ -1,6 +1,6 @@
 /*
  * owner.c - which consumer owns a stream entry, and the claim's step from
- * "claimed" to "sent".
+ * "claimed" to "sent" (one more attempt under way).
  *
  * The group's pending entries list (PEL) is the lock: an entry belongs to
  * the consumer that last read or claimed it, and XAUTOCLAIM moves an entry
@@ -43,7 +43,9 @@ static const char keepalive_script[] =
  * "ok": state is now sent ("again": it was sent before, by a worker that
  * died or lost the entry); "lost": another consumer owns the entry now;
  * "gone": the entry is no longer pending (decided elsewhere); "other":
- * another entry owns the plan.
+ * another entry owns the plan.  Each send counts one in the claim's
+ * "attempts": the risky step under way, until the plan is settled; the
+ * dead-letter rule (deadletter.c) counts these, not deliveries.
  */
 static const char sent_script[] =
     "local p = redis.call('XPENDING', KEYS[2], ARGV[1], ARGV[2], ARGV[2], 1) "
@@ -53,6 +55,7 @@ static const char sent_script[] =
     "if c[1] and c[1] ~= ARGV[4] then return 'other' end "
     "redis.call('HSET', KEYS[1], 'owner', ARGV[4], 'state', 'sent', "
     "'consumer', ARGV[3]) "
+    "redis.call('HINCRBY', KEYS[1], 'attempts', 1) "
     "redis.call('EXPIRE', KEYS[1], 86400) "
     "if c[2] == 'sent' then return 'again' end "
     "return 'ok'";

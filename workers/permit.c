@@ -6,20 +6,18 @@
 #include <jansson.h>
 #include <stdio.h>
 #include <string.h>
-#include <strings.h>
 
+#include "boolean.h"
 #include "decimal.h"
 #include "log.h"
 
 enum { T_ABSENT = -1, T_FALSE = 0, T_TRUE = 1 };
 
+/* allow / granted as text: true only when the boolean reader says so */
 static int truthy_text(const char *s, size_t n)
 {
-	static const char *const yes[] = { "true", "1", "yes" };
-	for (size_t i = 0; i < 3; i++)
-		if (n == strlen(yes[i]) && strncasecmp(s, yes[i], n) == 0)
-			return T_TRUE;
-	return T_FALSE;
+	int v;
+	return bool_parse(s, n, &v) == 0 && v ? T_TRUE : T_FALSE;
 }
 
 static int combine(int a, int b)

@@ -48,6 +48,8 @@ struct worker {
 	struct stream st;               /* the lane's stream, group, consumer */
 	int rs_waiting;
 	int pending_mode;               /* re-reading our own pending entries */
+	int group_used;                 /* the group existed once: missing
+					   later means Redis lost it */
 	char pending_cursor[48];
 	int64_t reconnect_at, reconnect_delay;
 
@@ -105,10 +107,13 @@ int wr_up(struct worker *w);
 redisReply *wr_cmd(struct worker *w, const char *fmt, ...);
 
 /*
- * deadletter.c: an entry delivered more than INTENT_EXECUTOR_MAX_DELIVERIES
- * times goes to <stream>.dead with a result saying why.  dl_check() moves
- * a redelivered entry past the limit and returns 1 (skip it: moved, or
- * left pending when the move failed), else 0.
+ * deadletter.c: an entry whose plan was sent INTENT_EXECUTOR_MAX_DELIVERIES
+ * times, each attempt under way when its worker died (or that was never
+ * claimed in more deliveries than that), goes to <stream>.dead with a
+ * result saying why; a plan that only waited is read as usual however
+ * often it was delivered.  dl_check() moves a redelivered entry past the
+ * limit and returns 1 (skip it: moved, acknowledged as a copy, or left
+ * pending when the move failed), else 0.
  */
 int dl_check(struct worker *w, const struct entry *e);
 

@@ -124,9 +124,10 @@ check "opening below min notional: min_notional_check_failed" \
 check "opening below min notional: no order placed (order_id null)" field_is ex-small order_id null
 check "opening 0.01 ETH (30 USDT): decided" run_plan $MAIN ex-open side BUY qty 0.01 reduceOnly false
 check "opening above min notional: executed" field_is ex-open executed true
-check "reduceOnly \"maybe\" is false: decided" run_plan $MAIN ex-maybe side BUY qty 0.001 reduceOnly maybe
-check "reduceOnly \"maybe\" is false: min_notional_check_failed" \
-	field_like ex-maybe error '^min_notional_check_failed:'
+check "reduceOnly \"maybe\" is no boolean: decided" run_plan $MAIN ex-maybe side BUY qty 0.001 reduceOnly maybe
+check "reduceOnly \"maybe\" is no boolean: invalid_reduce_only:maybe, nothing sent" \
+	field_like ex-maybe error '^invalid_reduce_only:maybe$'
+check "reduceOnly \"maybe\": no order (order_id null)" field_is ex-maybe order_id null
 
 # --- reduceOnly absent => reduce-only: no notional check
 grant ex-absent

@@ -10,6 +10,7 @@ MAIN=quantum:stream:apply.plan
 MANUAL=quantum:stream:apply.plan.manual
 KEY=quantum:manual_lane:enabled
 CLAIM_SCRIPT="if redis.call('EXISTS', KEYS[1]) == 1 then return 'done' end local cur = redis.call('HGET', KEYS[2], 'owner') if not cur then redis.call('HSET', KEYS[2], 'owner', ARGV[1], 'lane', ARGV[2], 'state', 'claimed') redis.call('EXPIRE', KEYS[2], 86400) return 'new' end return cur"
+GROUP_SCRIPT="local t = redis.call('TIME') local ms = tonumber(t[1]) * 1000 - tonumber(ARGV[2]) local start = string.format('%.0f-0', ms) redis.call('XGROUP', 'CREATE', KEYS[1], ARGV[1], start, 'MKSTREAM') return {1, start, #redis.call('XRANGE', KEYS[1], start, '+', 'COUNT', ARGV[3]), redis.call('XLEN', KEYS[1])}"
 PERMIT_SCRIPT="local t = redis.call('TYPE', KEYS[1]).ok if t == 'string' then return {t, redis.call('GET', KEYS[1])} end if t == 'hash' then return {t, redis.call('HGETALL', KEYS[1])} end return {t}"
 
 check "recipe: three users" test "$(grep -c '^user ' "$RECIPE")" = 3
@@ -30,6 +31,9 @@ nodry() { ! dry "$@"; }
 for role in "qie-main $MAIN intent_executor" "qie-manual $MANUAL intent_executor_manual"; do
 	read -r u s g <<<"$role"
 	check "$u: XGROUP CREATE" dry $u XGROUP CREATE $s $g '$' MKSTREAM
+	check "$u: the group script runs (TIME, XGROUP CREATE, XRANGE, XLEN)" bash -c \
+		'REDISCLI_AUTH=pw-${2#qie-} redis-cli -p $1 --user $2 EVAL "$3" 1 $4 acl-g 30000 10 | grep -qx 1' \
+		_ "$RPORT" "$u" "$GROUP_SCRIPT" "$s"
 	check "$u: XREADGROUP own pending" dry $u XREADGROUP GROUP $g h_1 COUNT 128 STREAMS $s 0
 	check "$u: XREADGROUP new, blocking" dry $u XREADGROUP GROUP $g h_1 COUNT 128 BLOCK 30000 STREAMS $s '>'
 	check "$u: XAUTOCLAIM" dry $u XAUTOCLAIM $s $g h_1 60000 0-0 COUNT 32

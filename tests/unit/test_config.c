@@ -279,9 +279,9 @@ Test(config, booleans)
 		const char *v;
 		int want;
 	} cases[] = {
-		{ "true", 1 }, { "1", 1 }, { "yes", 1 }, { "on", 1 }, { "TRUE", 1 },
-		{ "Yes", 1 }, { "false", 0 }, { "0", 0 }, { "no", 0 }, { "off", 0 },
-		{ "FALSE", 0 },
+		{ "true", 1 }, { "1", 1 }, { "yes", 1 }, { "TRUE", 1 },
+		{ "Yes", 1 }, { "false", 0 }, { "0", 0 }, { "no", 0 },
+		{ "FALSE", 0 }, { "No", 0 },
 	};
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		struct settings s;
@@ -364,6 +364,8 @@ Test(config, every_invalid_value_is_an_error_naming_the_variable)
 		{ "INTENT_EXECUTOR_ALLOW_UPSIZE", "maybe" },
 		{ "INTENT_EXECUTOR_ALLOW_UPSIZE", "2" },
 		{ "INTENT_EXECUTOR_ALLOW_UPSIZE", "true " },
+		{ "INTENT_EXECUTOR_ALLOW_UPSIZE", "on" },
+		{ "INTENT_EXECUTOR_ALLOW_UPSIZE", "off" },
 		{ "INTENT_EXECUTOR_MIN_NOTIONAL_USDT", "" },
 		{ "INTENT_EXECUTOR_MIN_NOTIONAL_USDT", "-5" },
 		{ "INTENT_EXECUTOR_MIN_NOTIONAL_USDT", "5 USDT" },
