@@ -27,6 +27,11 @@ static const struct counter_info table[C_COUNT] = {
 	    "Entries in the obsolete plan format, acknowledged and skipped.", 0 },
 	[C_DEAD_LETTERED] = { "dead_lettered",
 	    "Entries moved to <stream>.dead after too many deliveries.", 0 },
+	[C_PLAN_ID_CONFLICT] = { "plan_id_conflict",
+	    "Entries refused because the other lane has a plan with their "
+	    "plan_id.", 0 },
+	[C_BREAKER_TRIPS] = { "breaker_trips",
+	    "Times a lane's circuit breaker halted its lane.", 0 },
 	[C_SANDBOX_VIOLATIONS] = { "sandbox_violations",
 	    "Children killed by their seccomp filter.", 1 },
 	[C_CHILD_HANGS] = { "child_hangs",

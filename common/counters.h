@@ -22,6 +22,8 @@ enum counter {
 	C_DUPLICATE_SKIPPED = C_CONTRACT_END,
 	C_SKIPPED_OBSOLETE,
 	C_DEAD_LETTERED,
+	C_PLAN_ID_CONFLICT,
+	C_BREAKER_TRIPS,
 	C_SANDBOX_VIOLATIONS,   /* also per role: <name>_<role> */
 	C_CHILD_HANGS,          /* also per role: <name>_<role> */
 	C_COUNT

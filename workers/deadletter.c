@@ -45,36 +45,56 @@ static void ack_only(struct worker *w, const char *id, const char *plan_id,
 	    "acknowledged", lane_name(w->lane), why, plan_id, id);
 }
 
+static int is_str(const redisReply *r)
+{
+	return r->type == REDIS_REPLY_STRING;
+}
+
 /*
  * WATCHes the plan's done and claim keys and reads them: 1 when the entry
- * is only to be acknowledged (done, or another entry's plan), 0 to move it
- * (*state: its claim state, "none" without one), -1 Redis lost.
+ * is only to be acknowledged (its lane decided the plan, or another entry
+ * of its lane owns it), 0 to move it (*state: its claim state, "none"
+ * without one; *claimed: the claim is this entry's or nobody's, and takes
+ * the state dead_lettered; an entry of the other lane owning the plan_id
+ * keeps its claim), -1 Redis lost.
  */
 static int plan_status(struct worker *w, const char *id, const char *plan_id,
-    char *state, size_t statesz)
+    char *state, size_t statesz, int *claimed)
 {
 	char mine[192];
-	redisReply *rep[3];
+	redisReply *rep[4];
+	const char *lane = lane_name(w->lane);
 
 	snprintf(mine, sizeof(mine), "%s|%s", w->stream, id);
 	conn_append(w->rc, "WATCH " KEY_DONE "%s " KEY_CLAIM "%s", plan_id,
 	    plan_id);
-	conn_append(w->rc, "EXISTS " KEY_DONE "%s", plan_id);
-	conn_append(w->rc, "HMGET " KEY_CLAIM "%s owner state", plan_id);
+	conn_append(w->rc, "EXISTS " KEY_DONE "%s " KEY_CLAIM "%s", plan_id,
+	    plan_id);
+	conn_append(w->rc, "HMGET " KEY_CLAIM "%s owner state lane decided_%s",
+	    plan_id, lane);
 	if (conn_replies(w->rc, rep, 3) < 0)
 		return -1;
 	int rc = 0;
-	const redisReply *h = rep[2];
+	const redisReply *n = rep[1], *h = rep[2];
 	snprintf(state, statesz, "none");
-	if (rep[1]->type == REDIS_REPLY_INTEGER && rep[1]->integer > 0) {
-		rc = 1;
-		ack_only(w, id, plan_id, "already done");
-	} else if (h->type == REDIS_REPLY_ARRAY && h->elements == 2) {
-		if (h->element[0]->type == REDIS_REPLY_STRING &&
-		    strcmp(h->element[0]->str, mine) != 0) {
+	*claimed = 1;
+	if (h->type == REDIS_REPLY_ARRAY && h->elements == 4) {
+		int other_entry = is_str(h->element[0]) &&
+		    strcmp(h->element[0]->str, mine) != 0;
+		int same_lane = is_str(h->element[2]) &&
+		    strcmp(h->element[2]->str, lane) == 0;
+		/* a done key and no claim: decided before claims had lanes */
+		if (is_str(h->element[3]) || (n->type == REDIS_REPLY_INTEGER &&
+		    n->integer == 1 && !is_str(h->element[0]) &&
+		    !is_str(h->element[1]) && !is_str(h->element[2]))) {
+			rc = 1;
+			ack_only(w, id, plan_id, "already done");
+		} else if (other_entry && same_lane) {
 			rc = 1;
 			ack_only(w, id, plan_id, "claimed by another entry");
-		} else if (h->element[1]->type == REDIS_REPLY_STRING) {
+		} else if (other_entry) {
+			*claimed = 0;   /* the other lane's: left as it is */
+		} else if (is_str(h->element[1])) {
 			snprintf(state, statesz, "%s", h->element[1]->str);
 		}
 	}
@@ -83,14 +103,15 @@ static int plan_status(struct worker *w, const char *id, const char *plan_id,
 }
 
 static void fill_result(struct worker *w, struct result *r, const char *id,
-    const struct plan *p, const char *plan_id, long long deliveries)
+    const struct plan *p, const char *plan_id, long long deliveries,
+    int claimed)
 {
 	result_from_plan(r, w->lane, id, p);
 	snprintf(r->plan_id, sizeof(r->plan_id), "%s", plan_id);
 	snprintf(r->error, sizeof(r->error), "dead_lettered:delivered %lld times",
 	    deliveries);
 	r->guard = "dead_letter";
-	r->claimed = plan_id[0] != '\0';
+	r->claimed = plan_id[0] != '\0' && claimed;
 	r->claim_state = "dead_lettered";
 	result_count(r, C_PROCESSED);
 	result_count(r, C_EXECUTED_FALSE);
@@ -173,14 +194,15 @@ static int dead_letter(struct worker *w, const struct entry *e)
 	struct plan p;
 	struct result r;
 	char plan_id[PLAN_ID_MAX + 1], state[32] = "none";
+	int claimed = 1;
 
 	plan_from_fields(&p, e->f, e->nf);
 	plan_id_of(&p, plan_id);
 	int k = plan_id[0] ? plan_status(w, e->id, plan_id, state,
-	    sizeof(state)) : 0;
+	    sizeof(state), &claimed) : 0;
 	if (k != 0)
 		return k < 0 ? -1 : 0;
-	fill_result(w, &r, e->id, &p, plan_id, e->deliveries);
+	fill_result(w, &r, e->id, &p, plan_id, e->deliveries, claimed);
 	k = move(w, e, &r, state);
 	if (k < 0) {
 		if (k == -2)    /* EXEC refused: a watched key changed */
