@@ -10,9 +10,10 @@
  * dl_reason, dl_original_id, dl_delivery_count, dl_lane, dl_claim_state,
  * dl_consumer, dl_timestamp), its plan gets the result
  * "dead_lettered:delivered N times" (executed=false), and the entry is
- * acknowledged, all in one MULTI.  A copy of a plan that is decided
- * already, or owned by another entry, is only acknowledged: a plan never
- * gets two results.
+ * acknowledged, all in one MULTI.  A copy of a plan that its lane decided
+ * already, or that another entry of its lane owns, is only acknowledged:
+ * a plan never gets two results on one lane (an entry of the other lane
+ * owning the plan_id keeps its claim).
  *
  * May: talk to Redis on the worker's command connection (conn.c), write a
  * result (result.c).  May not: decide an entry the worker holds in memory

@@ -10,8 +10,9 @@
  * entry refused at its lane guard takes nothing in the plan_id space.
  *
  * May: talk to Redis on the command connection (conn.c): the claim, the
- * manual-lane key, the trading state, XACK, counters; write a result
- * (result.c); start a plan's permit wait (lifecycle.c).  May not: read the
+ * manual-lane key, the trading state and the lane's breaker, XACK,
+ * counters; write a result (result.c); start a plan's permit wait
+ * (lifecycle.c).  May not: read the
  * stream (main.c hands it entries), send anything to the executor, take a
  * hiredis reply from its caller.
  */
@@ -226,7 +227,8 @@ static const char *claim(struct worker *w, const char *id, struct plan_ok *ok,
     int run, enum trading_state *st, int *failed, enum claim_verdict *v)
 {
 	const char *plan_id = ok->plan_id, *where = NULL;
-	redisReply *rep[2];
+	redisReply *rep[1 + LANE_STATE_REPLIES];
+	int n = st ? 1 + LANE_STATE_REPLIES : 1;
 
 	*failed = 1;
 	*v = CL_GO;
@@ -235,11 +237,11 @@ static const char *claim(struct worker *w, const char *id, struct plan_ok *ok,
 	    run ? "run" : "look");
 	if (st)
 		lane_append_state(w);
-	if (conn_replies(w->rc, rep, st ? 2 : 1) < 0)
+	if (conn_replies(w->rc, rep, n) < 0)
 		return NULL;    /* Redis lost: entry stays pending */
 	const redisReply *r = rep[0];
 	if (st)
-		*st = lane_trading_state(rep[1]);
+		*st = lane_trading_state(rep + 1);
 	if (r->type != REDIS_REPLY_STRING && r->type != REDIS_REPLY_STATUS) {
 		log_error("claim of %s failed: %s", plan_id,
 		    r->type == REDIS_REPLY_ERROR ? r->str : "bad reply");
@@ -260,7 +262,7 @@ static const char *claim(struct worker *w, const char *id, struct plan_ok *ok,
 		if (where)
 			*v = CL_SKIP;
 	}
-	conn_free_replies(rep, st ? 2 : 1);
+	conn_free_replies(rep, n);
 	return where;
 }
 
@@ -374,12 +376,12 @@ static int read_gate(struct worker *w, const char *id, const struct plan *p,
 	if (st) {
 		now_st = *st;
 	} else {
-		redisReply *r;
+		redisReply *r[LANE_STATE_REPLIES];
 		lane_append_state(w);
-		if (conn_replies(w->rc, &r, 1) < 0)
+		if (conn_replies(w->rc, r, LANE_STATE_REPLIES) < 0)
 			return -1;
 		now_st = lane_trading_state(r);
-		freeReplyObject(r);
+		conn_free_replies(r, LANE_STATE_REPLIES);
 	}
 	return trading_gate(plan_ms, ok->reduce_only, now_st, wall_ms(),
 	    w->s.max_plan_age_sec, err, errlen) < 0 ? 1 : 0;

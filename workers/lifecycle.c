@@ -56,22 +56,21 @@ static const char permit_script[] =
     "else out[i] = {t} end end end "
     "return out";
 
+/* two GETs, not an MGET: a key of the wrong type must read as an error */
 void lane_append_state(struct worker *w)
 {
-	conn_append(w->rc, "MGET " KEY_TRADING_STATE " " KEY_BREAKER_HALT "%s",
-	    lane_name(w->lane));
+	conn_append(w->rc, "GET " KEY_TRADING_STATE);
+	conn_append(w->rc, "GET " KEY_BREAKER_HALT "%s", lane_name(w->lane));
 }
 
-enum trading_state lane_trading_state(const redisReply *r)
+enum trading_state lane_trading_state(redisReply *const r[LANE_STATE_REPLIES])
 {
-	if (r->type != REDIS_REPLY_ARRAY || r->elements != 2)
-		return TS_HALTED;
-	const redisReply *g = r->element[0], *lane = r->element[1];
+	const redisReply *g = r[0], *lane = r[1];
 	enum trading_state st = g->type == REDIS_REPLY_NIL ? TS_ACTIVE :
 	    g->type == REDIS_REPLY_STRING ? trading_state_of(g->str, g->len, 1) :
 	    TS_HALTED;
 	if (st != TS_HALTED && lane->type != REDIS_REPLY_NIL)
-		st = TS_LANE_HALTED;    /* the lane's breaker, or an odd value */
+		st = TS_LANE_HALTED;    /* the lane's breaker, or an odd key */
 	return st;
 }
 
@@ -367,7 +366,7 @@ void lane_poll_permits(struct worker *w)
 	static char claims[JOBS_MAX][CLAIM_KEY_MAX];
 	const char *argv[2 * JOBS_MAX + 3];
 	struct job *due[JOBS_MAX];
-	redisReply *rep[2];
+	redisReply *rep[1 + LANE_STATE_REPLIES];
 	char nkeys[16];
 	int n = 0;
 	int64_t now = mono_ms();
@@ -395,9 +394,9 @@ void lane_poll_permits(struct worker *w)
 	 * for every plan */
 	lane_append_state(w);
 	/* both replies first: deciding a job sends commands of its own */
-	if (conn_replies(w->rc, rep, 2) < 0)
+	if (conn_replies(w->rc, rep, 1 + LANE_STATE_REPLIES) < 0)
 		return;
-	enum trading_state st = lane_trading_state(rep[1]);
+	enum trading_state st = lane_trading_state(rep + 1);
 	/* one {type[, value]} per key; an error reply stands for each */
 	const redisReply *all = rep[0];
 	int each = all->type == REDIS_REPLY_ARRAY && all->elements == (size_t)n;
@@ -405,7 +404,7 @@ void lane_poll_permits(struct worker *w)
 		if (due[i]->state == JOB_WAITING &&
 		    on_permit(w, due[i], each ? all->element[i] : all, now, st) < 0)
 			break;          /* Redis lost */
-	conn_free_replies(rep, 2);
+	conn_free_replies(rep, 1 + LANE_STATE_REPLIES);
 }
 
 int64_t lane_next_poll(struct worker *w)

@@ -1,6 +1,8 @@
 /*
- * result.c - result entries, counters and acknowledgement in one MULTI;
- * a claimed plan's result is written once, whichever consumer finishes it.
+ * result.c - result entries, counters and acknowledgement in one MULTI
+ * (with the plan's audit entry when it has one: a plan_id conflict); a
+ * claimed plan's result is written once per lane, whichever consumer of
+ * the lane finishes it.
  *
  * May: talk to the Redis connection it is given (conn.c), mark it lost
  * when a result could not be written.  May not: call the plan logic or

@@ -64,6 +64,37 @@ manual_off() { redis-cli DEL quantum:manual_lane:enabled >/dev/null; }
 opening=(side BUY qty 0.3 reduceOnly false)
 closing=(side SELL qty 0.01 reduceOnly true source manual_operator)
 
+# conflict_case BACKEND ID FIRST WHAT: a plan of lane FIRST waits for its
+# permit, the other lane's plan with the same ID arrives, then one permit:
+# both refused, one result and an audit entry each, no order
+conflict_case() {
+	local b=$1 id=$2 first=$3 what=$4 m s
+	if [ "$first" = main ]; then
+		m=$(xadd_plan $MAIN $id "${opening[@]}")
+	else
+		s=$(xadd_plan $MANUAL $id "${closing[@]}")
+	fi
+	wait_log "Waiting for P3.3 permit: ${id:0:8}" 10
+	if [ "$first" = main ]; then
+		s=$(xadd_plan $MANUAL $id "${closing[@]}")
+		wait_acked $MANUAL intent_executor_manual 10
+	else
+		m=$(xadd_plan $MAIN $id "${opening[@]}")
+		wait_acked $MAIN intent_executor 10
+	fi
+	grant $id
+	wait_entry "$m" 15; wait_entry "$s" 15
+	check "$b: $what: one result for the main entry" one_result "$m"
+	check "$b: $what: one result for the manual entry" one_result "$s"
+	check "$b: $what: the main plan did not execute" is "$(entry_field "$m" executed)" false
+	check "$b: $what: the manual plan refused too (permit not attributable)" is "$(entry_field "$s" executed)" false
+	check "$b: $what: main error plan_id_conflict:manual" is "$(entry_field "$m" error)" plan_id_conflict:manual
+	check "$b: $what: manual error plan_id_conflict:main" is "$(entry_field "$s" error)" plan_id_conflict:main
+	check "$b: $what: audit entry (manual side)" audit_has $id manual
+	check "$b: $what: audit entry (main side)" audit_has $id main
+	[ "$b" = binance ] && check "$b: $what: no order on the exchange" is "$(fake_posts "$(coid_of $id)")" 0
+}
+
 # scenarios BACKEND: the reproductions, on the daemon already running
 scenarios() {
 	local b=$1 m s id
@@ -100,37 +131,10 @@ scenarios() {
 	check "$b: ... and the manual plan keeps its one result" one_result "$s"
 
 	# 3. a main plan waits for its permit; a manual plan with the same id
-	# arrives; the risk service grants one permit: a conflict
-	id=${b:0:2}03_hijack
-	m=$(xadd_plan $MAIN $id "${opening[@]}")
-	wait_log "Waiting for P3.3 permit: ${id:0:8}" 10
-	s=$(xadd_plan $MANUAL $id "${closing[@]}")
-	wait_acked $MANUAL intent_executor_manual 10
-	grant $id
-	wait_entry "$m" 15
-	check "$b: conflict: one result for the main entry" one_result "$m"
-	check "$b: conflict: one result for the manual entry" one_result "$s"
-	check "$b: conflict: the main plan did not execute" is "$(entry_field "$m" executed)" false
-	check "$b: conflict: the manual plan refused too (permit not attributable)" is "$(entry_field "$s" executed)" false
-	check "$b: conflict: main error plan_id_conflict:manual" is "$(entry_field "$m" error)" plan_id_conflict:manual
-	check "$b: conflict: manual error plan_id_conflict:main" is "$(entry_field "$s" error)" plan_id_conflict:main
-	check "$b: conflict: audit entry (manual side)" audit_has $id manual
-	check "$b: conflict: audit entry (main side)" audit_has $id main
-	[ "$b" = binance ] && check "$b: conflict: no order on the exchange" is "$(fake_posts "$(coid_of $id)")" 0
-
-	# 4. the other way round: the manual plan waits, a main entry arrives
-	id=${b:0:2}04_hijack
-	s=$(xadd_plan $MANUAL $id "${closing[@]}")
-	wait_log "Waiting for P3.3 permit: ${id:0:8}" 10
-	m=$(xadd_plan $MAIN $id "${opening[@]}")
-	wait_acked $MAIN intent_executor 10
-	grant $id
-	wait_entry "$s" 15
-	check "$b: manual first: one result for the main entry" one_result "$m"
-	check "$b: manual first: one result for the manual entry" one_result "$s"
-	check "$b: manual first: main error plan_id_conflict:manual" is "$(entry_field "$m" error)" plan_id_conflict:manual
-	check "$b: manual first: manual error plan_id_conflict:main" is "$(entry_field "$s" error)" plan_id_conflict:main
-	[ "$b" = binance ] && check "$b: manual first: no order on the exchange" is "$(fake_posts "$(coid_of $id)")" 0
+	# arrives; the risk service grants one permit: a conflict.  4. the
+	# other way round: the manual plan waits, a main entry arrives.
+	conflict_case "$b" ${b:0:2}03_hijack main "conflict"
+	conflict_case "$b" ${b:0:2}04_hijack manual "manual first"
 
 	# 5. the manual plan executed already: a later main entry is refused alone
 	id=${b:0:2}05_after
