@@ -169,12 +169,14 @@ static void result_of(struct worker *w, const struct job *j, struct result *r)
 		r->reset_key = breaker_key(w);  /* a success ends a run of failures */
 	r->claimed = 1;
 	if (j->conflict) {
+		static const char *const why[LANE_COUNT] = {
+			[LANE_MAIN] = "lane manual has an entry with this plan_id: "
+			    "both entries refused (neither had been sent)",
+			[LANE_MANUAL] = "lane main has an entry with this plan_id: "
+			    "both entries refused (neither had been sent)",
+		};
 		r->claim_state = "conflict";
-		r->audit_reason = "lane manual has an entry with this plan_id: both "
-		    "entries refused (neither had been sent)";
-		if (w->lane == LANE_MANUAL)
-			r->audit_reason = "lane main has an entry with this plan_id: "
-			    "both entries refused (neither had been sent)";
+		r->audit_reason = why[w->lane];
 		result_count(r, C_PLAN_ID_CONFLICT);
 	}
 	if (j->consumed_manual)
