@@ -37,7 +37,11 @@
 	X(C_SANDBOX_VIOLATIONS, "sandbox_violations",                         \
 	    "Children killed by their seccomp filter.", 1)                    \
 	X(C_CHILD_HANGS, "child_hangs",                                       \
-	    "Children killed because they stopped answering the supervisor.", 1)
+	    "Children killed because they stopped answering the supervisor.", 1) \
+	X(C_PLAN_ID_CONFLICT, "plan_id_conflict",                             \
+	    "Entries refused: their plan_id was taken by the other lane.", 0)  \
+	X(C_BREAKER_TRIPS, "breaker_trips",                                   \
+	    "Times a lane's circuit breaker halted that lane.", 0)
 
 #define COUNTER_ENUM(e, name, help, per_role) e,
 enum counter { COUNTERS(COUNTER_ENUM) C_COUNT };

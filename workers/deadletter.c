@@ -19,9 +19,10 @@
  * is acknowledged, all in one MULTI.  An entry never claimed at all in
  * more than INTENT_EXECUTOR_MAX_DELIVERIES deliveries (every claimed plan
  * has a claim: it never got past its checks, which may be what crashes
- * the worker) is moved the same way.  A copy of a plan that is decided
- * already, or owned by another entry, is only acknowledged: a plan never
- * gets two results.
+ * the worker) is moved the same way.  A copy of a plan that its lane
+ * decided already, or that another entry of its lane owns, is only
+ * acknowledged: a plan never gets two results on one lane (an entry of the
+ * other lane owning the plan_id keeps its claim).
  *
  * May: talk to Redis on the worker's command connection (conn.c), write a
  * result (result.c).  May not: decide an entry the worker holds in memory
@@ -54,6 +55,11 @@ static void ack_only(struct worker *w, const char *id, const char *plan_id,
 	    "acknowledged", lane_name(w->lane), why, plan_id, id);
 }
 
+static int is_str(const redisReply *r)
+{
+	return r->type == REDIS_REPLY_STRING;
+}
+
 /* What the claim says of an entry delivered too often. */
 struct claim_seen {
 	char state[32];                 /* "none" without a claim */
@@ -62,36 +68,50 @@ struct claim_seen {
 
 /*
  * WATCHes the plan's done and claim keys and reads them: 1 when the entry
- * is only to be acknowledged (done, or another entry's plan), 0 to look
- * at *c (its claim), -1 Redis lost.
+ * is only to be acknowledged (its lane decided the plan, or another entry
+ * of its lane owns it), 0 to look at *c (its claim; *claimed: the claim is
+ * this entry's or nobody's, and takes the state dead_lettered; an entry of
+ * the other lane owning the plan_id keeps its claim), -1 Redis lost.
  */
 static int plan_status(struct worker *w, const char *id, const char *plan_id,
-    struct claim_seen *c)
+    struct claim_seen *c, int *claimed)
 {
 	char mine[192];
 	redisReply *rep[3];
+	const char *lane = lane_name(w->lane);
 
 	snprintf(mine, sizeof(mine), "%s|%s", w->stream, id);
 	conn_append(w->rc, "WATCH " KEY_DONE "%s " KEY_CLAIM "%s", plan_id,
 	    plan_id);
-	conn_append(w->rc, "EXISTS " KEY_DONE "%s", plan_id);
-	conn_append(w->rc, "HMGET " KEY_CLAIM "%s owner state attempts", plan_id);
+	conn_append(w->rc, "EXISTS " KEY_DONE "%s " KEY_CLAIM "%s", plan_id,
+	    plan_id);
+	conn_append(w->rc, "HMGET " KEY_CLAIM "%s owner state lane decided_%s "
+	    "attempts", plan_id, lane);
 	if (conn_replies(w->rc, rep, 3) < 0)
 		return -1;
 	int rc = 0;
-	const redisReply *h = rep[2];
-	if (rep[1]->type == REDIS_REPLY_INTEGER && rep[1]->integer > 0) {
-		rc = 1;
-		ack_only(w, id, plan_id, "already done");
-	} else if (h->type == REDIS_REPLY_ARRAY && h->elements == 3) {
-		if (h->element[0]->type == REDIS_REPLY_STRING &&
-		    strcmp(h->element[0]->str, mine) != 0) {
+	const redisReply *n = rep[1], *h = rep[2];
+	*claimed = 1;
+	if (h->type == REDIS_REPLY_ARRAY && h->elements == 5) {
+		int other_entry = is_str(h->element[0]) &&
+		    strcmp(h->element[0]->str, mine) != 0;
+		int same_lane = is_str(h->element[2]) &&
+		    strcmp(h->element[2]->str, lane) == 0;
+		/* a done key and no claim: decided before claims had lanes */
+		if (is_str(h->element[3]) || (n->type == REDIS_REPLY_INTEGER &&
+		    n->integer == 1 && !is_str(h->element[0]) &&
+		    !is_str(h->element[1]) && !is_str(h->element[2]))) {
+			rc = 1;
+			ack_only(w, id, plan_id, "already done");
+		} else if (other_entry && same_lane) {
 			rc = 1;
 			ack_only(w, id, plan_id, "claimed by another entry");
-		} else if (h->element[1]->type == REDIS_REPLY_STRING) {
+		} else if (other_entry) {
+			*claimed = 0;   /* the other lane's: left as it is */
+		} else if (is_str(h->element[1])) {
 			snprintf(c->state, sizeof(c->state), "%s", h->element[1]->str);
-			if (h->element[2]->type == REDIS_REPLY_STRING)
-				c->attempts = strtoll(h->element[2]->str, NULL, 10);
+			if (is_str(h->element[4]))
+				c->attempts = strtoll(h->element[4]->str, NULL, 10);
 		}
 	}
 	conn_free_replies(rep, 3);
@@ -111,14 +131,15 @@ static int is_poison(const struct claim_seen *c, int max)
 }
 
 static void fill_result(struct worker *w, struct result *r, const char *id,
-    const struct plan *p, const char *plan_id, long long deliveries)
+    const struct plan *p, const char *plan_id, long long deliveries,
+    int claimed)
 {
 	result_from_plan(r, w->lane, id, p);
 	snprintf(r->plan_id, sizeof(r->plan_id), "%s", plan_id);
 	snprintf(r->error, sizeof(r->error), "dead_lettered:delivered %lld times",
 	    deliveries);
 	r->guard = "dead_letter";
-	r->claimed = plan_id[0] != '\0';
+	r->claimed = plan_id[0] != '\0' && claimed;
 	r->claim_state = "dead_lettered";
 	result_count(r, C_PROCESSED);
 	result_count(r, C_EXECUTED_FALSE);
@@ -216,10 +237,11 @@ static int dead_letter(struct worker *w, const struct entry *e)
 	struct result r;
 	struct claim_seen c = { "none", 0 };
 	char plan_id[PLAN_ID_MAX + 1], why[96];
+	int claimed = 1;
 
 	plan_from_fields(&p, e->f, e->nf);
 	plan_id_of(&p, plan_id);
-	int k = plan_id[0] ? plan_status(w, e->id, plan_id, &c) : 0;
+	int k = plan_id[0] ? plan_status(w, e->id, plan_id, &c, &claimed) : 0;
 	if (k != 0)
 		return 1;
 	if (!is_poison(&c, w->s.max_deliveries)) {
@@ -230,7 +252,7 @@ static int dead_letter(struct worker *w, const struct entry *e)
 		}
 		return 0;
 	}
-	fill_result(w, &r, e->id, &p, plan_id, e->deliveries);
+	fill_result(w, &r, e->id, &p, plan_id, e->deliveries, claimed);
 	k = move(w, e, &r, &c);
 	if (k < 0) {
 		if (k == -2)    /* EXEC refused: a watched key changed */

@@ -39,13 +39,15 @@ static const char keepalive_script[] =
 
 /*
  * KEYS[1] the claim hash, KEYS[2] the stream; ARGV[1] group, ARGV[2] entry
- * id, ARGV[3] consumer, ARGV[4] the claim's owner (<stream>|<entry id>).
- * "ok": state is now sent ("again": it was sent before, by a worker that
- * died or lost the entry); "lost": another consumer owns the entry now;
- * "gone": the entry is no longer pending (decided elsewhere); "other":
- * another entry owns the plan.  Each send counts one in the claim's
- * "attempts": the risky step under way, until the plan is settled; the
- * dead-letter rule (deadletter.c) counts these, not deliveries.
+ * id, ARGV[3] consumer, ARGV[4] the claim's owner (<stream>|<entry id>),
+ * ARGV[5] the lane.  "ok": state is now sent ("again": it was sent before,
+ * by a worker that died or lost the entry); "lost": another consumer owns
+ * the entry now; "gone": the entry is no longer pending (decided
+ * elsewhere); "other": another entry owns the plan; "conflict": the other
+ * lane has an entry with this plan_id (intake.c's claim).  Each send
+ * counts one in the claim's "attempts": the risky step under way, until
+ * the plan is settled; the dead-letter rule (deadletter.c) counts these,
+ * not deliveries.
  */
 static const char sent_script[] =
     "local p = redis.call('XPENDING', KEYS[2], ARGV[1], ARGV[2], ARGV[2], 1) "
@@ -53,8 +55,9 @@ static const char sent_script[] =
     "if p[1][2] ~= ARGV[3] then return 'lost' end "
     "local c = redis.call('HMGET', KEYS[1], 'owner', 'state') "
     "if c[1] and c[1] ~= ARGV[4] then return 'other' end "
-    "redis.call('HSET', KEYS[1], 'owner', ARGV[4], 'state', 'sent', "
-    "'consumer', ARGV[3]) "
+    "if c[2] == 'conflict' then return 'conflict' end "
+    "redis.call('HSET', KEYS[1], 'owner', ARGV[4], 'lane', ARGV[5], "
+    "'state', 'sent', 'consumer', ARGV[3]) "
     "redis.call('HINCRBY', KEYS[1], 'attempts', 1) "
     "redis.call('EXPIRE', KEYS[1], 86400) "
     "if c[2] == 'sent' then return 'again' end "
@@ -94,9 +97,9 @@ int owner_mark_sent(struct worker *w, const struct job *j)
 	redisReply *r;
 
 	snprintf(owner, sizeof(owner), "%s|%s", w->stream, j->stream_id);
-	conn_append(w->rc, "EVAL %s 2 " KEY_CLAIM "%s %s %s %s %s %s",
+	conn_append(w->rc, "EVAL %s 2 " KEY_CLAIM "%s %s %s %s %s %s %s",
 	    sent_script, j->ok.plan_id, w->stream, w->group, j->stream_id,
-	    w->consumer, owner);
+	    w->consumer, owner, lane_name(w->lane));
 	conn_append(w->rc, "SET " KEY_INFLIGHT "%s %s EX 30", j->ok.symbol,
 	    j->ok.plan_id);
 	if (conn_replies(w->rc, &r, 1) < 0)
@@ -109,6 +112,10 @@ int owner_mark_sent(struct worker *w, const struct job *j)
 		freeReplyObject(r);
 		conn_set_lost(w->rc, why);
 		return -1;
+	}
+	if (strcmp(r->str, "conflict") == 0) {
+		freeReplyObject(r);
+		return OWN_CONFLICT;
 	}
 	int again = strcmp(r->str, "again") == 0;
 	int ok = again || strcmp(r->str, "ok") == 0;

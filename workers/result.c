@@ -1,6 +1,8 @@
 /*
- * result.c - result entries, counters and acknowledgement in one MULTI;
- * a claimed plan's result is written once, whichever consumer finishes it.
+ * result.c - result entries, counters and acknowledgement in one MULTI
+ * (with the plan's audit entry when it has one: a plan_id conflict); a
+ * claimed plan's result is written once per lane, whichever consumer of
+ * the lane finishes it.
  *
  * May: talk to the Redis connection it is given (conn.c), mark it lost
  * when a result could not be written.  May not: call the plan logic or
@@ -123,15 +125,25 @@ int result_append(struct conn *k, const struct settings *s,
 	    "executed %s source intent_executor timestamp %s details %s",
 	    s->result_stream, r->plan_id, r->symbol,
 	    r->executed ? "true" : "false", tsbuf, details);
-	if (r->plan_id[0]) {
+	if (r->plan_id[0] && !r->guard_refused) {
 		append(k, &n, "SET " KEY_DONE "%s 1 EX 86400",
 		    r->plan_id);
 		if (r->claimed)
-			append(k, &n, "HSET " KEY_CLAIM "%s "
-			    "state %s order_id %s", r->plan_id,
-			    r->claim_state ? r->claim_state : "settled",
+			append(k, &n, "HSET " KEY_CLAIM "%s decided_%s %s "
+			    "state %s order_id %s", r->plan_id, lane_name(r->lane),
+			    r->stream_id, r->claim_state ? r->claim_state : "settled",
 			    r->res && r->res->order_id[0] ? r->res->order_id : "-");
+		else
+			append(k, &n, "HSET " KEY_CLAIM "%s decided_%s %s",
+			    r->plan_id, lane_name(r->lane), r->stream_id);
+		/* the claim outlives the done key: it says which lane decided */
+		append(k, &n, "EXPIRE " KEY_CLAIM "%s 86400", r->plan_id);
 	}
+	if (r->audit_reason)
+		append(k, &n, "XADD " KEY_AUDIT_STREAM " * action plan.conflict "
+		    "operator intent_executor lane %s plan_id %s stream_id %s "
+		    "reason %s timestamp %s", lane_name(r->lane), r->plan_id,
+		    r->stream_id, r->audit_reason, tsbuf);
 	for (int c = 0; c < C_COUNT; c++)
 		if (r->counts[c])
 			append(k, &n, "HINCRBY " KEY_METRICS " %s %d",
@@ -158,27 +170,36 @@ static int last_type(struct conn *k)
 	return t;
 }
 
+int result_decided(struct conn *k, enum lane lane, const char *plan_id)
+{
+	redisReply *r = conn_cmd(k, "HGET " KEY_CLAIM "%s decided_%s",
+	    plan_id, lane_name(lane));
+	if (!r)
+		return -1;
+	int rc = r->type == REDIS_REPLY_STRING ? 1 :
+	    r->type == REDIS_REPLY_NIL ? 0 : -1;
+	freeReplyObject(r);
+	return rc;
+}
+
 /*
  * A plan's result is written once, whoever writes it: a consumer whose
  * entry was taken over while it was slow (XAUTOCLAIM by another host)
- * may finish the same plan as the new owner.  The done key is WATCHed;
- * when it exists already, or appears before EXEC, the entry is only
- * acknowledged.  Returns 1 then, 0 to write (the key stays watched), -1
- * when Redis failed.
+ * may finish the same plan as the new owner.  The claim is WATCHed; when
+ * the lane decided the plan already, or does before EXEC, the entry is
+ * only acknowledged.  Returns 1 then, 0 to write (the key stays watched),
+ * -1 when Redis failed.
  */
 static int decided_elsewhere(struct conn *k, const char *stream,
     const char *group, const struct result *r)
 {
-	redisReply *rep[2];
-
-	conn_append(k, "WATCH " KEY_DONE "%s", r->plan_id);
-	conn_append(k, "EXISTS " KEY_DONE "%s", r->plan_id);
-	if (conn_replies(k, rep, 2) < 0)
+	redisReply *w = conn_cmd(k, "WATCH " KEY_CLAIM "%s", r->plan_id);
+	if (!w)
 		return -1;
-	int done = rep[1]->type == REDIS_REPLY_INTEGER && rep[1]->integer > 0;
-	conn_free_replies(rep, 2);
-	if (!done)
-		return 0;
+	freeReplyObject(w);
+	int done = result_decided(k, r->lane, r->plan_id);
+	if (done <= 0)
+		return done;
 	conn_append(k, "UNWATCH");
 	conn_append(k, "XACK %s %s %s", stream, group, r->stream_id);
 	if (conn_drain(k) < 0)
@@ -189,23 +210,34 @@ static int decided_elsewhere(struct conn *k, const char *stream,
 	return 1;
 }
 
+/*
+ * A watched claim that changed before EXEC (the other lane wrote to it, or
+ * this lane decided the plan meanwhile) is looked at again, a few times.
+ */
+#define COMMIT_TRIES 3
+
 static int commit(struct conn *k, const struct settings *s,
     const char *stream, const char *group, const struct result *r)
 {
-	int n = 0, last, watched = r->claimed && r->plan_id[0];
+	int watched = r->claimed && r->plan_id[0];
 
-	if (watched) {
-		int d = decided_elsewhere(k, stream, group, r);
-		if (d != 0)
-			return d < 0 ? -1 : 0;
+	for (int t = 0; t < COMMIT_TRIES; t++) {
+		int n = 0, last;
+		if (watched) {
+			int d = decided_elsewhere(k, stream, group, r);
+			if (d != 0)
+				return d < 0 ? -1 : 0;
+		}
+		append(k, &n, "MULTI");
+		n += result_append(k, s, stream, group, r);
+		append(k, &n, "EXEC");
+		last = last_type(k);
+		if (last == REDIS_REPLY_ARRAY)
+			return 0;
+		if (last != REDIS_REPLY_NIL || !watched)
+			return -1;
 	}
-	append(k, &n, "MULTI");
-	n += result_append(k, s, stream, group, r);
-	append(k, &n, "EXEC");
-	last = last_type(k);
-	if (last == REDIS_REPLY_NIL && watched)         /* decided meanwhile? */
-		return decided_elsewhere(k, stream, group, r) == 1 ? 0 : -1;
-	return last == REDIS_REPLY_ARRAY ? 0 : -1;
+	return -1;
 }
 
 int result_commit(struct conn *k, const struct settings *s,

@@ -32,6 +32,12 @@ struct result {
 	const char *reset_key;          /* SET to 0 in the same MULTI, or NULL */
 	int claimed;                    /* the plan has a claim to settle */
 	const char *claim_state;        /* its state then; NULL: "settled" */
+	int guard_refused;              /* refused at its lane guard: takes
+					   nothing in the plan_id space (no
+					   done key, no claim field) */
+	const char *audit_reason;       /* with it, an audit entry
+					   (action plan.conflict) in the same
+					   MULTI */
 	const char *guard;              /* the step that decided: lane, decision,
 					   checks, safety, permit, executor,
 					   exchange */
@@ -45,10 +51,13 @@ void result_from_plan(struct result *r, enum lane lane, const char *id,
     const struct plan *p);
 
 /*
- * Writes the result entry, counters, done key (when the plan has an id),
- * the cooldown and inflight keys (when executed), and the XACK.  A claimed
- * plan whose done key exists already (another consumer decided it) gets no
- * second result: its entry is only acknowledged.
+ * Writes the result entry, counters, the cooldown and inflight keys (when
+ * executed), and the XACK; when the plan has an id and was not refused at
+ * its lane guard, also its done key and, in its claim hash, the field
+ * decided_<lane> (this lane has decided the plan_id: later copies on the
+ * lane are only acknowledged) and, for a claimed plan, its state.  A
+ * claimed plan that its lane decided already (another consumer of the
+ * lane) gets no second result: its entry is only acknowledged.
  * Returns 0, or -1 when Redis failed: k is then marked lost (the worker
  * reconnects, and the plan is written again or read again).
  */
@@ -62,6 +71,12 @@ int result_commit(struct conn *k, const struct settings *s,
  */
 int result_append(struct conn *k, const struct settings *s,
     const char *stream, const char *group, const struct result *r);
+
+/*
+ * Whether lane has decided plan_id (its claim's decided_<lane> field):
+ * 1 yes, 0 no, -1 Redis lost or erring.
+ */
+int result_decided(struct conn *k, enum lane lane, const char *plan_id);
 
 /* The details JSON alone (for tests); caller frees. */
 char *result_details(const struct result *r, long long ts);

@@ -4,7 +4,9 @@
  *
  * May: talk to Redis (the lane's stream and group, the permit keys, the
  * manual-lane key, the result stream, the metrics hash, the done, claim,
- * cooldown and inflight keys, the lane's <stream>.dead), to the Redis
+ * cooldown and inflight keys, the trading state, the lane's circuit
+ * breaker keys, the audit stream (its own entries only), the lane's
+ * <stream>.dead), to the Redis
  * Sentinels of REDIS_SENTINELS (one query: where is the master), and to
  * the executor over its link (fd 3).
  * May not: hold exchange credentials, open files, start processes.
@@ -121,9 +123,12 @@ int dl_check(struct worker *w, const struct entry *e);
  * owner.c: which consumer owns an entry.  owner_keepalive() resets the
  * idle time of the entries this worker holds in memory (so no other host
  * takes a live worker's entries over); owner_mark_sent() is the claim's
- * step claimed -> sent, done only while this consumer owns the entry:
- * 1 sent, 0 another consumer owns it now (drop the job), -1 Redis lost.
+ * step claimed -> sent, done only while this consumer owns the entry and
+ * its claim does not say conflict: 1 sent, 0 another consumer owns it now
+ * (drop the job), OWN_CONFLICT the other lane has an entry with its
+ * plan_id (refuse the job), -1 Redis lost.
  */
+#define OWN_CONFLICT 2
 void owner_keepalive(struct worker *w);
 int owner_mark_sent(struct worker *w, const struct job *j);
 
@@ -164,11 +169,16 @@ void lane_log_manual_state(struct worker *w, int enabled, long long ttl,
 /*
  * lifecycle.c: a queued plan's life: permit wait, request, result.
  * lane_start_wait() starts the wait of a plan at the head of its queue;
- * lane_trading_state() reads a GET of the trading state (an error reply
- * or odd type: HALTED).
+ * lane_append_state() appends the reads of the trading state and of the
+ * lane's breaker (LANE_STATE_REPLIES commands) to the command
+ * connection's pipeline, and lane_trading_state() reads their replies (an
+ * error reply or odd type: HALTED; the lane's breaker tripped, or its key
+ * unreadable: TS_LANE_HALTED).
  */
+#define LANE_STATE_REPLIES 2
 void lane_start_wait(struct worker *w, struct job *j);
-enum trading_state lane_trading_state(const redisReply *r);
+void lane_append_state(struct worker *w);
+enum trading_state lane_trading_state(redisReply *const r[LANE_STATE_REPLIES]);
 void lane_poll_permits(struct worker *w);
 int64_t lane_next_poll(struct worker *w);
 void lane_on_result(struct worker *w, const struct exec_res *res);

@@ -74,8 +74,13 @@ for role in "qie-main $MAIN intent_executor" "qie-manual $MANUAL intent_executor
 	check "$u: ROLE" dry $u ROLE
 	check "$u: no reading of $s.dead" nodry $u XRANGE $s.dead - +
 	check "$u: GET trading state" dry $u GET quantum:intent_executor:trading_state
-	check "$u: breaker: INCR, reset, HALTED, audit entry" bash -c 'for c in "INCR quantum:intent_executor:breaker:consecutive_failures" "SET quantum:intent_executor:breaker:consecutive_failures 0" "SET quantum:intent_executor:trading_state HALTED" "XADD quantum:stream:intent_executor.audit * action halt"; do
+	check "$u: the lane's breaker: INCR, reset, halt, audit entry" bash -c 'for c in "INCR quantum:intent_executor:breaker:consecutive_failures:main" "SET quantum:intent_executor:breaker:consecutive_failures:main 0" "SET quantum:intent_executor:breaker:halted:main why NX" "XADD quantum:stream:intent_executor.audit * action lane.halt"; do
 		[ "$(redis-cli -p '"$RPORT"' ACL DRYRUN '$u' $c)" = OK ] || exit 1; done'
+	check "$u: GET the lane's breaker" dry $u GET quantum:intent_executor:breaker:halted:main
+	check "$u: the permit script over permit and claim keys" bash -c \
+		'REDISCLI_AUTH=pw-${2#qie-} redis-cli -p $1 --user $2 EVAL "local s = redis.call(\"HGET\", KEYS[2], \"state\") return redis.call(\"TYPE\", KEYS[1]).ok" 2 quantum:permit:p33:p1 quantum:intent_executor:claim:p1 | grep -qx string' \
+		_ "$RPORT" "$u"
+	check "$u: HGET of a claim's decided_<lane>" dry $u HGET quantum:intent_executor:claim:c1 decided_main
 	check "$u: no reading of the audit stream" nodry $u XRANGE quantum:stream:intent_executor.audit - +
 	check "$u: no SETEX of the manual-lane switch" nodry $u SETEX $KEY 60 1
 	check "$u: no DEL of the manual-lane switch" nodry $u DEL $KEY
@@ -109,6 +114,10 @@ check "$o: no SET of the switch without a TTL" nodry $o SET $KEY 1
 check "$o: reads and sets the trading state" bash -c '[ "$(redis-cli -p '"$RPORT"' ACL DRYRUN '$o' SET quantum:intent_executor:trading_state HALTED)" = OK ] &&
 	[ "$(redis-cli -p '"$RPORT"' ACL DRYRUN '$o' GET quantum:intent_executor:trading_state)" = OK ]'
 check "$o: no claim writes" nodry $o HSET quantum:intent_executor:claim:c1 state x
+check "$o: reads a claim (plan inject's warning)" dry $o HMGET quantum:intent_executor:claim:c1 owner lane
+check "$o: reads and clears the lanes' breakers" bash -c 'for c in "GET quantum:intent_executor:breaker:halted:main" "DEL quantum:intent_executor:breaker:halted:main quantum:intent_executor:breaker:consecutive_failures:main"; do
+	[ "$(redis-cli -p '"$RPORT"' ACL DRYRUN '$o' $c)" = OK ] || exit 1; done'
+check "$o: no breaker writes but clearing" nodry $o SET quantum:intent_executor:breaker:halted:main x
 check "$o: no XREADGROUP" nodry $o XREADGROUP GROUP intent_executor h COUNT 1 STREAMS $MAIN '>'
 check "$o: no XACK" nodry $o XACK $MAIN intent_executor 1-1
 check "$o: no XADD to the result stream" nodry $o XADD quantum:stream:apply.result '*' a b
