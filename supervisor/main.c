@@ -139,7 +139,7 @@ static void describe_state(const struct supervisor *sv, char *buf, size_t sz)
 		snprintf(buf, sz, "%s", sv->exec_state);
 	} else if (children_healthy(sv)) {
 		snprintf(buf, sz, "ready: main and manual lanes consuming, executor "
-		    "up (%s)", sv->exec_state);
+		    "up (%s)", sv->exec_state[0] ? sv->exec_state : "starting");
 	} else if (!sv->ready_sent) {
 		snprintf(buf, sz, "starting");
 	} else {
