@@ -8,9 +8,11 @@
  * executor, each time would loop forever; past INTENT_EXECUTOR_MAX_DELIVERIES
  * deliveries the entry is copied to <stream>.dead (its fields, plus
  * dl_reason, dl_original_id, dl_delivery_count, dl_lane, dl_claim_state,
- * dl_consumer, dl_timestamp), its plan gets the result
+ * dl_consumer, dl_timestamp, dl_fields_dropped: the copy keeps the first
+ * DL_COPY_MAX fields), its plan gets the result
  * "dead_lettered:delivered N times" (executed=false), and the entry is
- * acknowledged, all in one MULTI.  A copy of a plan that is decided
+ * acknowledged, all in one script that writes all of it or nothing
+ * (result.c), under a WATCH of the plan's keys.  A copy of a plan that is decided
  * already, or owned by another entry, is only acknowledged: a plan never
  * gets two results.
  *
@@ -30,29 +32,54 @@
 #include "plan.h"
 #include "worker.h"
 
-#define DL_EXTRA 14             /* our fields: 7 names, 7 values */
+#define DL_EXTRA 16             /* our fields: 8 names, 8 values */
+#define DL_COPY_MAX ((size_t)1000) /* the entry's fields copied, at most */
 
-static void ack_only(struct worker *w, const char *id, const char *plan_id,
+/*
+ * Skips the entry without a result: 0 acknowledged, -1 Redis refused
+ * (logged; tried again).
+ */
+static int ack_only(struct worker *w, const char *id, const char *plan_id,
     const char *why)
 {
-	conn_append(w->rc, "UNWATCH");
-	conn_append(w->rc, "XACK %s %s %s", w->stream, w->group, id);
-	conn_append(w->rc, "HINCRBY " KEY_METRICS " %s 1",
-	    counter_name(C_DUPLICATE_SKIPPED));
-	if (conn_drain(w->rc) < 0)
-		return;
+	enum counter c = C_DUPLICATE_SKIPPED;
+	char err[300];
+
+	redisReply *u = conn_cmd(w->rc, "UNWATCH");
+	if (!u)
+		return -1;
+	freeReplyObject(u);
+	if (result_ack(w->rc, w->stream, w->group, id, &c, 1, err, sizeof(err)) ==
+	    SETTLE_FAILED) {
+		if (conn_up(w->rc))
+			wr_refused(w, "an acknowledgement", err);
+		return -1;
+	}
 	log_info("🔁 [lane=%s] Skip duplicate plan (%s): plan_id=%.8s, entry %s "
 	    "acknowledged", lane_name(w->lane), why, plan_id, id);
+	return 0;
+}
+
+/* Ends a WATCH after a read that decided nothing; -1. */
+static int unwatch(struct worker *w)
+{
+	redisReply *u = conn_cmd(w->rc, "UNWATCH");
+	if (u)
+		freeReplyObject(u);
+	return -1;
 }
 
 /*
  * WATCHes the plan's done and claim keys and reads them: 1 when the entry
- * is only to be acknowledged (done, or another entry's plan), 0 to move it
- * (*state: its claim state, "none" without one), -1 Redis lost.
+ * is only to be acknowledged (done, or another entry's plan: acknowledged
+ * here), 0 to move it (*state: its claim state, "none" without one), 2
+ * when Redis refused to read the plan's keys (logged; the entry stays
+ * pending), -1 Redis cannot answer now, or was lost (tried again).
  */
 static int plan_status(struct worker *w, const char *id, const char *plan_id,
     char *state, size_t statesz)
 {
+	static const char *const cmd[3] = { "WATCH", "EXISTS", "HMGET" };
 	char mine[192];
 	redisReply *rep[3];
 
@@ -63,17 +90,32 @@ static int plan_status(struct worker *w, const char *id, const char *plan_id,
 	conn_append(w->rc, "HMGET " KEY_CLAIM "%s owner state", plan_id);
 	if (conn_replies(w->rc, rep, 3) < 0)
 		return -1;
+	for (int i = 0; i < 3; i++) {
+		if (rep[i]->type != REDIS_REPLY_ERROR)
+			continue;
+		char what[200];
+		snprintf(what, sizeof(what), "%s (the dead-letter check of plan "
+		    "%.8s)", cmd[i], plan_id);
+		int again = conn_transient(rep[i]);
+		if (again)
+			wr_refused(w, what, rep[i]->str);
+		else
+			log_error("[lane=%s] Redis refused %s: %s: entry %s left "
+			    "pending", lane_name(w->lane), what, rep[i]->str, id);
+		conn_free_replies(rep, 3);
+		unwatch(w);
+		return again ? -1 : 2;
+	}
 	int rc = 0;
 	const redisReply *h = rep[2];
 	snprintf(state, statesz, "none");
 	if (rep[1]->type == REDIS_REPLY_INTEGER && rep[1]->integer > 0) {
-		rc = 1;
-		ack_only(w, id, plan_id, "already done");
+		rc = ack_only(w, id, plan_id, "already done") < 0 ? -1 : 1;
 	} else if (h->type == REDIS_REPLY_ARRAY && h->elements == 2) {
 		if (h->element[0]->type == REDIS_REPLY_STRING &&
 		    strcmp(h->element[0]->str, mine) != 0) {
-			rc = 1;
-			ack_only(w, id, plan_id, "claimed by another entry");
+			rc = ack_only(w, id, plan_id, "claimed by another entry") < 0 ?
+			    -1 : 1;
 		} else if (h->element[1]->type == REDIS_REPLY_STRING) {
 			snprintf(state, statesz, "%s", h->element[1]->str);
 		}
@@ -98,29 +140,33 @@ static void fill_result(struct worker *w, struct result *r, const char *id,
 }
 
 /*
- * MULTI: XADD to <stream>.dead, the result, XACK; EXEC.  0 done, -1 failed
- * (logged), -2 EXEC refused because a watched key changed.
+ * MULTI, the settle script with the entry's copy to <stream>.dead (the
+ * result first, then the copy, then the rest: result.c), EXEC, checked
+ * command by command.  0 done, -1 refused (logged) or lost, -2 EXEC
+ * refused because a watched key changed.
  */
 static int move(struct worker *w, const struct entry *e,
     const struct result *r, const char *state)
 {
 	size_t nf = e->nf, na = 0;
-	const char **argv = calloc(nf + DL_EXTRA + 3, sizeof(*argv));
-	size_t *len = calloc(nf + DL_EXTRA + 3, sizeof(*len));
-	char dead[160], count[24], ts[24];
+	const char **argv = calloc(nf + DL_EXTRA + 2, sizeof(*argv));
+	size_t *len = calloc(nf + DL_EXTRA + 2, sizeof(*len));
+	char dead[160], count[24], ts[24], dropped[24], why[300];
+	redisReply *rep[3];
+	const redisReply *bad;
 
 	if (!argv || !len)
 		fatalx("out of memory");
+	if (nf > 2 * DL_COPY_MAX)
+		nf = 2 * DL_COPY_MAX;
 	snprintf(dead, sizeof(dead), "%s" KEY_DEAD_SUFFIX, w->stream);
 	snprintf(count, sizeof(count), "%lld", e->deliveries);
 	snprintf(ts, sizeof(ts), "%lld", (long long)(wall_ms() / 1000));
+	snprintf(dropped, sizeof(dropped), "%zu", (e->nf - nf) / 2);
 	const char *extra[DL_EXTRA] = { "dl_reason", r->error, "dl_original_id",
 		e->id, "dl_delivery_count", count, "dl_lane", lane_name(w->lane),
 		"dl_claim_state", state, "dl_consumer", w->consumer,
-		"dl_timestamp", ts };
-	argv[na++] = "XADD";
-	argv[na++] = dead;
-	argv[na++] = "*";
+		"dl_timestamp", ts, "dl_fields_dropped", dropped };
 	for (size_t i = 0; i + 1 < nf; i += 2) {      /* the entry's own fields */
 		for (size_t k = 0; k < 2; k++) {
 			const struct bytes *f = &e->f[i + k];
@@ -128,25 +174,38 @@ static int move(struct worker *w, const struct entry *e,
 			len[na++] = f->p ? f->n : 0;
 		}
 	}
-	for (size_t i = 0; i < DL_EXTRA; i++)
-		argv[na++] = extra[i];
-	for (size_t i = 0; i < na; i++)
-		if (!len[i])
-			len[i] = strlen(argv[i]);
+	for (size_t i = 0; i < DL_EXTRA; i++) {
+		argv[na] = extra[i];
+		len[na++] = strlen(extra[i]);
+	}
+	const struct dead_copy copy = { dead, argv, len, na };
 	conn_append(w->rc, "MULTI");
-	conn_append_argv(w->rc, (int)na, argv, len);
-	result_append(w->rc, &w->s, w->stream, w->group, r);
+	result_append(w->rc, &w->s, w->stream, w->group, r, &copy);
 	conn_append(w->rc, "EXEC");
 	free(argv);
 	free(len);
-	redisReply *x = conn_last(w->rc);
-	if (!x)
+	if (conn_replies(w->rc, rep, 3) < 0)
 		return -1;
-	int last = x->type;
-	if (x->type == REDIS_REPLY_ERROR)
-		log_error("dead-lettering entry %s failed: %s", e->id, x->str);
-	freeReplyObject(x);
-	return last == REDIS_REPLY_ARRAY ? 0 : last == REDIS_REPLY_NIL ? -2 : -1;
+	int at = conn_exec_failure(rep, 1, &bad);
+	int rc = 0;
+	if (at == 2 && rep[2]->type == REDIS_REPLY_NIL) {
+		rc = -2;
+	} else if (at >= 0) {
+		result_reply(w->rc, bad, r, why, sizeof(why));
+		if (conn_up(w->rc)) {
+			char what[96];
+			snprintf(what, sizeof(what), "%s (dead-lettering entry %s)",
+			    at == 0 ? "MULTI" : at == 1 ? "the settle script" : "EXEC",
+			    e->id);
+			wr_refused(w, what, why);
+		}
+		rc = -1;
+	} else if (result_reply(w->rc, rep[2]->element[0], r, why,
+		sizeof(why)) == SETTLE_FAILED) {
+		rc = -1;        /* cannot be: conn_exec_failure() saw no error */
+	}
+	conn_free_replies(rep, 3);
+	return rc;
 }
 
 /*
@@ -167,7 +226,10 @@ static void plan_id_of(const struct plan *p, char out[PLAN_ID_MAX + 1])
 	out[p->plan_id.n] = '\0';
 }
 
-/* Moves entry e; 0 done (or only acknowledged), -1 left pending. */
+/*
+ * Moves entry e: 1 done (or only acknowledged, or left pending when its
+ * plan's keys cannot be read), -1 Redis refused or was lost (tried again).
+ */
 static int dead_letter(struct worker *w, const struct entry *e)
 {
 	struct plan p;
@@ -179,7 +241,7 @@ static int dead_letter(struct worker *w, const struct entry *e)
 	int k = plan_id[0] ? plan_status(w, e->id, plan_id, state,
 	    sizeof(state)) : 0;
 	if (k != 0)
-		return k < 0 ? -1 : 0;
+		return k < 0 ? -1 : 1;
 	fill_result(w, &r, e->id, &p, plan_id, e->deliveries);
 	k = move(w, e, &r, state);
 	if (k < 0) {
@@ -188,6 +250,7 @@ static int dead_letter(struct worker *w, const struct entry *e)
 			    "plan changed meanwhile", lane_name(w->lane), e->id);
 		return -1;
 	}
+	wr_accepted(w);
 	log_warn("☠️  [lane=%s] Dead-lettered entry %s (plan_id=%.8s): delivered "
 	    "%lld times (INTENT_EXECUTOR_MAX_DELIVERIES=%d); moved to "
 	    "%s" KEY_DEAD_SUFFIX, lane_name(w->lane), e->id,
@@ -197,7 +260,7 @@ static int dead_letter(struct worker *w, const struct entry *e)
 		log_warn("☠️  [lane=%s] plan %s had been sent to the executor before "
 		    "(claim state sent): an order may exist; look it up by the "
 		    "plan's client order id", lane_name(w->lane), plan_id);
-	return 0;
+	return 1;
 }
 
 int dl_check(struct worker *w, const struct entry *e)
@@ -208,6 +271,5 @@ int dl_check(struct worker *w, const struct entry *e)
 		return 0;       /* held in memory: in progress, not poison */
 	if (!e->f)
 		return 0;       /* deleted from the stream: lane_entry acks it */
-	dead_letter(w, e);
-	return 1;
+	return dead_letter(w, e);
 }

@@ -3,7 +3,9 @@
  * the permit wait (polled for every waiting plan in one round trip), the
  * gate again just before it leaves, the claim's step to "sent" (owner.c),
  * the request to the executor, the executor's answer, the one result,
- * the circuit breaker, and the next plan of the symbol.
+ * the circuit breaker, and the next plan of the symbol.  What Redis
+ * refuses or cannot answer now is retried with backoff, never written as
+ * a plan's result (later(); a result itself is retried until written).
  *
  * May: talk to Redis on the command connection (conn.c): permits, the
  * trading state, the breaker; write a result (result.c); mark a claim sent
@@ -87,6 +89,10 @@ static int breaker_count(struct worker *w, const struct job *j)
 	if (!r)
 		return -1;
 	long long n = r->type == REDIS_REPLY_INTEGER ? r->integer : 0;
+	if (r->type == REDIS_REPLY_ERROR)
+		log_error("⛔ [lane=%s] circuit breaker: Redis refused INCR %s: %s: "
+		    "this failure of plan %s is not counted", lane_name(w->lane),
+		    KEY_BREAKER, r->str, j->ok.plan_id);
 	freeReplyObject(r);
 	if (n < w->s.breaker_failures)
 		return 0;
@@ -98,10 +104,20 @@ static int breaker_count(struct worker *w, const struct job *j)
 	conn_append(w->rc, "XADD " KEY_AUDIT_STREAM " * action halt "
 	    "state HALTED operator intent_executor reason %s lane %s "
 	    "plan_id %s timestamp %s", why, lane_name(w->lane), j->ok.plan_id, ts);
-	if (conn_drain(w->rc) < 0)
+	redisReply *rep[2];
+	if (conn_replies(w->rc, rep, 2) < 0)
 		return -1;
-	log_error("⛔ [lane=%s] CIRCUIT BREAKER: %s: trading HALTED until an "
-	    "operator runs qiectl resume", lane_name(w->lane), why);
+	for (int i = 0; i < 2; i++)
+		if (rep[i]->type == REDIS_REPLY_ERROR)
+			log_error("⛔ [lane=%s] CIRCUIT BREAKER: Redis refused %s: %s",
+			    lane_name(w->lane), i == 0 ? "SET " KEY_TRADING_STATE
+			    " HALTED: trading NOT halted" : "XADD " KEY_AUDIT_STREAM
+			    ": no audit entry", rep[i]->str);
+	int halted = rep[0]->type != REDIS_REPLY_ERROR;
+	conn_free_replies(rep, 2);
+	if (halted)
+		log_error("⛔ [lane=%s] CIRCUIT BREAKER: %s: trading HALTED until "
+		    "an operator runs qiectl resume", lane_name(w->lane), why);
 	return 0;
 }
 
@@ -121,29 +137,47 @@ static void result_of(struct worker *w, const struct job *j, struct result *r)
 	r->guard = j->guard;
 	r->res = j->res.seq == j->seq && j->seq ? &j->res : NULL;
 	r->permit = j->permit_read ? &j->permit : NULL;
+	result_count(r, C_PROCESSED);   /* counted once, with its result */
 	result_count(r, j->executed ? C_EXECUTED_TRUE : C_EXECUTED_FALSE);
 	if (r->res && j->executed)
 		r->reset_key = KEY_BREAKER;     /* a success ends a run of failures */
 	r->claimed = 1;
-	if (j->consumed_manual)
+	if (j->consumed_manual) {
+		result_count(r, C_MANUAL_CONSUMED);
 		result_count(r, C_MANUAL_PROCESSED);
+	}
 }
 
 /*
  * Decides a head job: result written, next plan of its symbol started.
- * 0, or -1 when Redis was lost (the job stays unwritten: retried after
- * reconnecting).
+ * When Redis refuses the result (or gives no reply) the job stays
+ * unwritten, retried with backoff (lane_retry_unwritten()); it is never
+ * decided again.  0, or -1 when the connection was lost.
  */
 static int finish(struct worker *w, struct job *j)
 {
-	char pid[9], q[40];
+	char pid[9], q[40], why[300], what[64];
 	struct result r;
 
 	j->state = JOB_UNWRITTEN;
 	result_of(w, j, &r);
-	if (result_commit(w->rc, &w->s, w->stream, w->group, &r) < 0)
-		return -1;      /* retried after reconnecting */
+	int rc = result_commit(w->rc, &w->s, w->stream, w->group, &r, why,
+	    sizeof(why));
 	plan_id8(pid, j->ok.plan_id);
+	if (rc == SETTLE_FAILED && !conn_up(w->rc)) {
+		j->next_poll = 0;       /* retried once reconnected */
+		return -1;
+	}
+	if (rc == SETTLE_FAILED) {
+		snprintf(what, sizeof(what), "the result of plan %s", pid);
+		j->next_poll = wr_refused(w, what, why);
+		return 0;
+	}
+	wr_accepted(w);
+	if (rc == SETTLE_DECIDED) {
+		next_of(w, j);
+		return 0;
+	}
 	if (j->executed) {
 		dec_format(q, sizeof(q), j->res.filled_qty);
 		log_info("✅ [lane=%s] Executed plan: %s | %s %s filled=%s order_id=%s",
@@ -162,22 +196,14 @@ static int finish(struct worker *w, struct job *j)
 	return 0;
 }
 
-void lane_retry_unwritten(struct worker *w)
+void lane_retry_unwritten(struct worker *w, int64_t now)
 {
-	for (int i = 0; i < JOBS_MAX; i++) {
+	for (int i = 0; i < JOBS_MAX && conn_up(w->rc); i++) {
 		struct job *j = &w->jobs.pool[i];
-		if (j->state != JOB_UNWRITTEN)
-			continue;
-		redisReply *r = conn_cmd(w->rc, "EXISTS " KEY_DONE "%s",
-		    j->ok.plan_id);
-		if (!r)
-			return;
-		int written = r->type == REDIS_REPLY_INTEGER && r->integer > 0;
-		freeReplyObject(r);
-		if (!written && finish(w, j) < 0)
-			return;
-		if (written)
-			next_of(w, j);
+		/* a claimed plan's script finds its done key if the result was
+		 * written before a lost reply: no second result */
+		if (j->state == JOB_UNWRITTEN && j->next_poll <= now)
+			finish(w, j);
 	}
 }
 
@@ -195,6 +221,30 @@ static int fail(struct worker *w, struct job *j, const char *guard,
 	return finish(w, j);
 }
 
+/*
+ * Redis refused a step of j's wait (or gave no reply): nothing is decided
+ * on it.  j waits again, polled after the backoff, until its deadline
+ * (the plan's time plus INTENT_EXECUTOR_MAX_PLAN_AGE_SEC): then it gets
+ * its one result, plan_stale, written once Redis takes it.  0, or -1 when
+ * the connection was lost.
+ */
+static int later(struct worker *w, struct job *j, const char *step,
+    const char *why)
+{
+	char err[ERROR_MAX], what[96], pid[9];
+
+	if (!conn_up(w->rc))
+		return -1;
+	if (plan_age_check(j->ok.plan_ms, wall_ms(), w->s.max_plan_age_sec, err,
+		sizeof(err)) < 0)
+		return fail(w, j, "safety", err, NULL);
+	plan_id8(pid, j->ok.plan_id);
+	snprintf(what, sizeof(what), "%s of plan %s", step, pid);
+	j->state = JOB_WAITING;
+	j->next_poll = wr_refused(w, what, why);
+	return 0;
+}
+
 /* 0, or -1 when Redis was lost. */
 static int send_request(struct worker *w, struct job *j)
 {
@@ -203,9 +253,12 @@ static int send_request(struct worker *w, struct job *j)
 
 	/* the claim says "sent" before the request can reach the executor,
 	 * and only while this consumer owns the entry (owner.c) */
-	int own = owner_mark_sent(w, j);
-	if (own < 0)
+	char why[240];
+	int own = owner_mark_sent(w, j, why, sizeof(why));
+	if (own == -1)
 		return -1;      /* Redis was lost: the entry stays pending */
+	if (own == -2)
+		return later(w, j, "the claim's sent step", why);
 	if (own == 0) {
 		next_of(w, j);  /* another consumer has it */
 		return 0;
@@ -323,6 +376,21 @@ void lane_poll_permits(struct worker *w)
 	/* both replies first: deciding a job sends commands of its own */
 	if (conn_replies(w->rc, rep, 2) < 0)
 		return;
+	/* Redis cannot answer now: nothing is decided on that */
+	const redisReply *off = conn_transient(rep[0]) ? rep[0] :
+	    conn_transient(rep[1]) ? rep[1] : NULL;
+	if (off) {
+		char why[240];
+		snprintf(why, sizeof(why), "%s: %s", off == rep[0] ?
+		    "EVAL (the permits)" : "GET " KEY_TRADING_STATE, off->str);
+		for (int i = 0; i < n; i++)
+			if (due[i]->state == JOB_WAITING &&
+			    later(w, due[i], "the permit read", why) < 0)
+				break;
+		conn_free_replies(rep, 2);
+		return;
+	}
+	wr_accepted(w);
 	enum trading_state st = lane_trading_state(rep[1]);
 	/* one {type[, value]} per key; an error reply stands for each */
 	const redisReply *all = rep[0];
@@ -337,10 +405,12 @@ void lane_poll_permits(struct worker *w)
 int64_t lane_next_poll(struct worker *w)
 {
 	int64_t next = INT64_MAX;
-	for (int i = 0; i < JOBS_MAX; i++)
-		if (w->jobs.pool[i].state == JOB_WAITING &&
-		    w->jobs.pool[i].next_poll < next)
-			next = w->jobs.pool[i].next_poll;
+	for (int i = 0; i < JOBS_MAX; i++) {
+		const struct job *j = &w->jobs.pool[i];
+		if ((j->state == JOB_WAITING || j->state == JOB_UNWRITTEN) &&
+		    j->next_poll < next)
+			next = j->next_poll;
+	}
 	return next;
 }
 

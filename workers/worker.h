@@ -50,6 +50,14 @@ struct worker {
 	int pending_mode;               /* re-reading our own pending entries */
 	char pending_cursor[48];
 	int64_t reconnect_at, reconnect_delay;
+	/* a run of refusals (redis.c: wr_refused): backoff 0 while none */
+	int64_t backoff_ms, fault_since, fault_logged_at;
+	unsigned fault_count, fault_unlogged;
+	/* a batch whose routing stopped at a refusal (main.c): resumed at
+	 * held_at from entry held_i; held.reply NULL: none */
+	struct batch held;
+	size_t held_i;
+	int64_t held_at;
 
 	struct frame_in in;
 	struct frame_out out;
@@ -103,12 +111,26 @@ struct worker {
 int wr_connect(struct worker *w);
 int wr_up(struct worker *w);
 redisReply *wr_cmd(struct worker *w, const char *fmt, ...);
+/*
+ * wr_refused(): Redis refused a step, or gave no reply (what: the step,
+ * why: the command and Redis's error).  An ERROR line (at most one a
+ * second, saying how many more there were), and the time (mono ms) to
+ * try again: a backoff that doubles from WR_BACKOFF_MIN_MS to
+ * WR_BACKOFF_MAX_MS while the refusals go on.  wr_accepted(): a step went
+ * through; the backoff starts over and the end of a run is logged.
+ */
+#define WR_BACKOFF_MIN_MS 25
+#define WR_BACKOFF_MAX_MS 500
+int64_t wr_refused(struct worker *w, const char *what, const char *why);
+void wr_accepted(struct worker *w);
 
 /*
  * deadletter.c: an entry delivered more than INTENT_EXECUTOR_MAX_DELIVERIES
  * times goes to <stream>.dead with a result saying why.  dl_check() moves
  * a redelivered entry past the limit and returns 1 (skip it: moved, or
- * left pending when the move failed), else 0.
+ * left pending when its plan's keys could not be read), 0 (not one to
+ * move: go on), or -1 (Redis refused the move or was lost: try the entry
+ * again later).
  */
 int dl_check(struct worker *w, const struct entry *e);
 
@@ -117,10 +139,13 @@ int dl_check(struct worker *w, const struct entry *e);
  * idle time of the entries this worker holds in memory (so no other host
  * takes a live worker's entries over); owner_mark_sent() is the claim's
  * step claimed -> sent, done only while this consumer owns the entry:
- * 1 sent, 0 another consumer owns it now (drop the job), -1 Redis lost.
+ * 1 sent, 0 another consumer owns it now (drop the job), -1 Redis lost,
+ * -2 Redis refused it (why: the command and Redis's error; nothing was
+ * recorded, try again later).
  */
 void owner_keepalive(struct worker *w);
-int owner_mark_sent(struct worker *w, const struct job *j);
+int owner_mark_sent(struct worker *w, const struct job *j, char *why,
+    size_t whylen);
 
 /*
  * sentinel.c: with REDIS_SENTINELS, the master is asked of the sentinels
@@ -149,8 +174,11 @@ void ctl_count_events(struct worker *w);
 /* MSG_READY to the supervisor: Redis answered. */
 void ctl_ready(struct worker *w);
 
-/* intake.c: an entry read from the stream, up to its queue. */
-void lane_entry(struct worker *w, const struct entry *e);
+/*
+ * intake.c: an entry read from the stream, up to its queue: 0, or -1 when
+ * Redis refused a step or was lost (nothing decided: try it again later).
+ */
+int lane_entry(struct worker *w, const struct entry *e);
 /* Manual lane: reads the key; -1 on Redis failure, else 0/1 and *ttl. */
 int lane_manual_enabled(struct worker *w, long long *ttl);
 void lane_log_manual_state(struct worker *w, int enabled, long long ttl,
@@ -167,6 +195,7 @@ enum trading_state lane_trading_state(const redisReply *r);
 void lane_poll_permits(struct worker *w);
 int64_t lane_next_poll(struct worker *w);
 void lane_on_result(struct worker *w, const struct exec_res *res);
-void lane_retry_unwritten(struct worker *w);
+/* Writes again the results whose retry time (next_poll) is due by now. */
+void lane_retry_unwritten(struct worker *w, int64_t now);
 
 #endif
