@@ -145,7 +145,8 @@ static int manual_guard(struct worker *w, const char *id, const struct plan *p)
 	if (on) {
 		lane_log_manual_state(w, 1, ttl, 0);
 		log_info("🔓 [lane=manual] Consuming manual plan: %s", pid);
-		return 1;       /* counted with the plan's result or skip */
+		return 1;       /* counted once the plan is queued, refused or
+				   skipped */
 	}
 	log_info("🚫 [lane=manual] Skip plan (manual_lane_disabled): plan_id=%s "
 	    "ttl=%lld", pid, ttl);
@@ -282,15 +283,48 @@ static int symbol_index(const struct settings *s, const char *sym)
 	return 0;
 }
 
-/* counted with its result: processed (and manual_consumed) */
-static void queue(struct worker *w, const char *id, const struct plan *p,
+/*
+ * processed (and manual_consumed) counted as the plan is queued, in one
+ * transaction checked command by command: 0, or -1 when Redis refused
+ * it (logged; nothing was counted, the entry is tried again).
+ */
+static int count_taken(struct worker *w, int consumed)
+{
+	redisReply *rep[4];
+	const redisReply *bad;
+	int n = consumed ? 2 : 1;
+
+	conn_append(w->rc, "MULTI");
+	conn_append(w->rc, "HINCRBY " KEY_METRICS " %s 1", counter_name(C_PROCESSED));
+	if (consumed)
+		conn_append(w->rc, "HINCRBY " KEY_METRICS " %s 1",
+		    counter_name(C_MANUAL_CONSUMED));
+	conn_append(w->rc, "EXEC");
+	if (conn_replies(w->rc, rep, 4) < 0)
+		return -1;
+	int at = conn_exec_failure(rep, n, &bad);
+	if (at >= 0) {
+		char why[240];
+		snprintf(why, sizeof(why), "%s", bad && bad->type == REDIS_REPLY_ERROR ?
+		    bad->str : "EXEC did not run it");
+		wr_refused(w, at == 0 || at == n + 1 ? "MULTI/EXEC (the counters)" :
+		    "HINCRBY " KEY_METRICS, why);
+	}
+	conn_free_replies(rep, 4);
+	return at >= 0 ? -1 : 0;
+}
+
+/* 0 queued, -1 Redis refused to count it (tried again). */
+static int queue(struct worker *w, const char *id, const struct plan *p,
     const struct plan_ok *ok, int consumed)
 {
 	char pid[9], q4[40];
-	struct job *j = jobs_new(&w->jobs);
 
+	if (count_taken(w, consumed) < 0)
+		return -1;
+	struct job *j = jobs_new(&w->jobs);
 	if (!j)
-		return;         /* cannot happen: reads ask for room only */
+		return 0;       /* cannot happen: reads ask for room only */
 	snprintf(j->stream_id, sizeof(j->stream_id), "%s", id);
 	j->ok = *ok;
 	plan_field(j->source, sizeof(j->source), p->source);
@@ -303,6 +337,7 @@ static void queue(struct worker *w, const char *id, const struct plan *p,
 	    side_name(ok->side), q4);
 	if (jobs_enqueue(&w->jobs, j))
 		lane_start_wait(w, j);
+	return 0;
 }
 
 /*
@@ -365,8 +400,7 @@ static int take(struct worker *w, const char *id, const struct plan *p,
 		return reject(w, id, p, PLAN_REJECT, err, consumed);
 	if (g < 0)
 		return -1;
-	queue(w, id, p, &ok, consumed);
-	return 0;
+	return queue(w, id, p, &ok, consumed);
 }
 
 int lane_entry(struct worker *w, const struct entry *e)

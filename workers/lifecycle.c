@@ -137,15 +137,12 @@ static void result_of(struct worker *w, const struct job *j, struct result *r)
 	r->guard = j->guard;
 	r->res = j->res.seq == j->seq && j->seq ? &j->res : NULL;
 	r->permit = j->permit_read ? &j->permit : NULL;
-	result_count(r, C_PROCESSED);   /* counted once, with its result */
 	result_count(r, j->executed ? C_EXECUTED_TRUE : C_EXECUTED_FALSE);
 	if (r->res && j->executed)
 		r->reset_key = KEY_BREAKER;     /* a success ends a run of failures */
 	r->claimed = 1;
-	if (j->consumed_manual) {
-		result_count(r, C_MANUAL_CONSUMED);
+	if (j->consumed_manual)
 		result_count(r, C_MANUAL_PROCESSED);
-	}
 }
 
 /*

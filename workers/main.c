@@ -232,6 +232,9 @@ static int64_t next_timer(struct worker *w, int64_t now)
 		t = w->next_autoclaim;
 	if (!w->stopping && w->held.reply && w->held_at < t)
 		t = w->held_at;
+	if (!w->stopping && w->rc && !w->rs_waiting && w->read_at > now &&
+	    w->read_at < t)
+		t = w->read_at;
 	if (!w->rc && w->reconnect_at < t)
 		t = w->reconnect_at;
 	if (w->rc && w->n_sentinels && w->next_sentinel_check < t)
@@ -282,19 +285,29 @@ static int resume_held(struct worker *w, int64_t now)
 	return w->held.reply != NULL;
 }
 
-/* Our own pending entries, one batch; none left: pending_mode ends. */
-static void read_pending(struct worker *w)
+/*
+ * Our own pending entries, one batch; none left: pending_mode ends.  0, or
+ * -1 when Redis refused the read (tried again after the backoff) or was
+ * lost.
+ */
+static int read_pending(struct worker *w)
 {
 	struct batch b;
 	if (stream_read_pending(w->rc, &w->st, w->pending_cursor,
-		sizeof(w->pending_cursor), jobs_room(&w->jobs), &b) < 0)
-		return;
+		sizeof(w->pending_cursor), jobs_room(&w->jobs), &b) < 0) {
+		if (conn_up(w->rc) && b.refused)
+			w->read_at = wr_refused(w, "XREADGROUP (our pending entries)",
+			    b.refused);
+		batch_free(&b);
+		return -1;
+	}
 	if (b.got == 0)
 		w->pending_mode = 0;
 	else
 		log_info("read %zu pending entries of this consumer (%s) again",
 		    (size_t)b.got, w->consumer);
 	route(w, &b, 0);
+	return 0;
 }
 
 /* Takes over what idle consumers left pending, batch by batch. */
@@ -311,10 +324,10 @@ static void autoclaim(struct worker *w)
 	} while (wr_up(w) && !w->held.reply && strcmp(cursor, "0-0") != 0);
 }
 
-static void start_read(struct worker *w)
+static void start_read(struct worker *w, int64_t now)
 {
 	int room = jobs_room(&w->jobs);
-	if (room <= 0 || w->rs_waiting || !w->rs)
+	if (room <= 0 || w->rs_waiting || !w->rs || now < w->read_at)
 		return;
 	if (stream_start_read(w->rs, &w->st, room) == 0)
 		w->rs_waiting = 1;
@@ -326,6 +339,8 @@ static void finish_read(struct worker *w)
 	if (stream_finish_read(w->rs, w->rc, &w->st, &b) <= 0)
 		return;
 	w->rs_waiting = 0;
+	if (b.refused && conn_up(w->rc) && conn_up(w->rs))
+		w->read_at = wr_refused(w, "XREADGROUP", b.refused);
 	route(w, &b, 0);
 }
 
@@ -343,8 +358,10 @@ static void redis_work(struct worker *w, int64_t now)
 	/* our own pending entries first: taking them over (XAUTOCLAIM) and
 	 * reading them again would count two deliveries for one */
 	while (!held && wr_up(w) && w->pending_mode && !w->stopping &&
-	    jobs_room(&w->jobs) > 0 && !(held = (w->held.reply != NULL)))
-		read_pending(w);
+	    jobs_room(&w->jobs) > 0 && now >= w->read_at &&
+	    !(held = (w->held.reply != NULL)))
+		if (read_pending(w) < 0)
+			break;
 	if (!held && wr_up(w) && now >= w->next_autoclaim && !w->stopping) {
 		w->next_autoclaim = now + w->s.claim_min_idle_ms / 2;
 		owner_keepalive(w);     /* ours stay ours while we hold them */
@@ -359,7 +376,7 @@ static void redis_work(struct worker *w, int64_t now)
 			lane_poll_permits(w);
 	}
 	if (wr_up(w) && !w->pending_mode && !w->stopping && !w->held.reply)
-		start_read(w);
+		start_read(w, now);
 }
 
 static void run(struct worker *w, int sigfd)

@@ -48,6 +48,7 @@ struct worker {
 	struct stream st;               /* the lane's stream, group, consumer */
 	int rs_waiting;
 	int pending_mode;               /* re-reading our own pending entries */
+	int64_t read_at;                /* no read before (a read refused) */
 	char pending_cursor[48];
 	int64_t reconnect_at, reconnect_delay;
 	/* a run of refusals (redis.c: wr_refused): backoff 0 while none */

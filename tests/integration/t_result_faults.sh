@@ -39,9 +39,9 @@ both_pending() { echo $(($(pending_of "$MAIN" intent_executor) + $(pending_of "$
 
 # fault_run TAG NSYM: the whole scenario on the running daemon.
 fault_run() {
-	local tag=$1 nsym=$2 before_exec before_proc
+	local tag=$1 nsym=$2 before_exec before_fail
 	before_exec=$(metric executed_true)
-	before_proc=$(metric processed)
+	before_fail=$(metric executed_false)
 	redis-cli SET $RES x >/dev/null
 	check "$tag: plans added on both lanes while $RES is a string" add_lane_plans "$tag" "$nsym"
 	check "$tag: ERROR line naming the XADD of the result and Redis's error" \
@@ -51,8 +51,8 @@ fault_run() {
 	sleep 2         # retries go on meanwhile
 	check "$tag: no plan marked done while its result cannot be written" \
 		test "$(done_keys "$tag-")" = 0
-	check "$tag: none counted (executed_true, processed unchanged)" \
-		test "$(metric executed_true)" = "$before_exec" -a "$(metric processed)" = "$before_proc"
+	check "$tag: no outcome counted (executed_true, executed_false unchanged)" \
+		test "$(metric executed_true)" = "$before_exec" -a "$(metric executed_false)" = "$before_fail"
 	local p
 	p=$(both_pending)
 	check "$tag: entries stay pending, none acknowledged ($p pending)" test "$p" -ge 4

@@ -4,6 +4,8 @@
 # policy) while plans whose permits were granted before the fault are
 # queued: (A) in the stream, not yet read; (B) in the worker's memory,
 # behind plans at the executor.  (C) DEBUG SLEEP 3 with plans in flight.
+# (D) a script that keeps Redis busy for 4 s (BUSY replies after 0.5 s)
+# with plans in flight.
 # Every plan gets its one result, executed: zero failures from the fault;
 # a plan whose deadline (timestamp + INTENT_EXECUTOR_MAX_PLAN_AGE_SEC)
 # passes during the fault gets plan_stale once Redis takes writes.  The
@@ -98,3 +100,20 @@ wait "$sleeper"
 recovered slp "$T/ids-C" "$(now_ms)"
 check "C: no connection was lost to it (3 s is below the reply timeout)" \
 	test "$(grep -c "Redis connection lost" "$DLOG")" = "$losses"
+
+# --------------------------------------- (D) BUSY for 4 s, plans in flight
+redis-cli CONFIG SET busy-reply-threshold 500 >/dev/null
+exec_pid=$(status_get executor pid)
+grant_many busy- 1 "$N"
+kill_pid -STOP "$exec_pid"
+add_many "$MAIN" busy- 1 "$N"
+seq 1 "$N" | sed 's/^/busy-/' >"$T/ids-D"
+for s in 1 2 3; do check "D: plan busy-$s at the executor" wait_claim_state "busy-$s" sent 5; done
+redis-cli EVAL "local s = tonumber(redis.call('TIME')[1])
+	while tonumber(redis.call('TIME')[1]) - s < 4 do end return 1" 0 >/dev/null &
+busy=$!
+sleep 0.3
+kill_pid -CONT "$exec_pid"
+wait "$busy"
+recovered busy "$T/ids-D" "$(now_ms)"
+check "D: the worker was told BUSY, and said so" log_has "BUSY Redis is busy"
