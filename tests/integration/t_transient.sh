@@ -43,6 +43,19 @@ recovered() {
 	check "$tag: nothing pending" test "$(pending_count "$MAIN" intent_executor)" = 0
 }
 
+# in_flight STEP TAG: N granted plans TAG-1.., ids in $T/ids-STEP, with the
+# executor stopped (its pid in exec_pid, to be continued) once the first
+# plan of each symbol has been sent to it: the rest wait in memory.
+in_flight() {
+	local s
+	exec_pid=$(status_get executor pid)
+	grant_many "$2-" 1 "$N"
+	kill_pid -STOP "$exec_pid"
+	add_many "$MAIN" "$2-" 1 "$N"
+	seq 1 "$N" | sed "s/^/$2-/" >"$T/ids-$1"
+	for s in 1 2 3; do check "$1: plan $2-$s at the executor" wait_claim_state "$2-$s" sent 5; done
+}
+
 start_redis --enable-debug-command local
 start_daemon "${NOLIMIT[@]}"
 
@@ -85,12 +98,7 @@ redis-cli CONFIG SET maxmemory 0 >/dev/null
 recovered oomB "$T/ids-B" "$(now_ms)"
 
 # ------------------------------------------- (C) DEBUG SLEEP 3, plans in flight
-exec_pid=$(status_get executor pid)
-grant_many slp- 1 "$N"
-kill_pid -STOP "$exec_pid"
-add_many "$MAIN" slp- 1 "$N"
-seq 1 "$N" | sed 's/^/slp-/' >"$T/ids-C"
-for s in 1 2 3; do check "C: plan slp-$s at the executor" wait_claim_state "slp-$s" sent 5; done
+in_flight C slp
 losses=$(grep -c "Redis connection lost" "$DLOG")
 redis-cli DEBUG SLEEP 3 >/dev/null &
 sleeper=$!
@@ -103,12 +111,7 @@ check "C: no connection was lost to it (3 s is below the reply timeout)" \
 
 # --------------------------------------- (D) BUSY for 4 s, plans in flight
 redis-cli CONFIG SET busy-reply-threshold 500 >/dev/null
-exec_pid=$(status_get executor pid)
-grant_many busy- 1 "$N"
-kill_pid -STOP "$exec_pid"
-add_many "$MAIN" busy- 1 "$N"
-seq 1 "$N" | sed 's/^/busy-/' >"$T/ids-D"
-for s in 1 2 3; do check "D: plan busy-$s at the executor" wait_claim_state "busy-$s" sent 5; done
+in_flight D busy
 redis-cli EVAL "local s = tonumber(redis.call('TIME')[1])
 	while tonumber(redis.call('TIME')[1]) - s < 4 do end return 1" 0 >/dev/null &
 busy=$!

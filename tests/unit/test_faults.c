@@ -237,24 +237,43 @@ static void settle_setup(void)
 
 TestSuite(settle, .init = settle_setup, .fini = test_redis_stop);
 
-Test(settle, result_stream_of_the_wrong_type_writes_nothing)
+/* A connection, and plan_id's entry pending with its result r (id). */
+static struct conn *plan_pending(const char *plan_id, char *id, size_t idsz,
+    struct result *r)
 {
 	struct conn *k = test_redis_conn();
+	pending_entry(k, plan_id, id, idsz);
+	a_result(r, id, plan_id);
+	return k;
+}
+
+/* The commit of r is refused, why naming what; nothing of it written. */
+static void refused_commit(struct conn *k, const struct result *r,
+    const char *what)
+{
+	char why[300];
+	cr_assert_eq(result_commit(k, &S, LANE, GROUP, r, why, sizeof(why)),
+	    SETTLE_FAILED);
+	cr_expect(strstr(why, what), "why names %s: %s", what, why);
+	cr_expect(conn_up(k), "a refusal is not a loss");
+	redisReply *t = run(k, "TYPE t:results");
+	cr_expect(strcmp(t->str, "stream") != 0, "no result stream, no result");
+	freeReplyObject(t);
+	cr_expect_eq(pending(k), 1, "the entry is not acknowledged");
+}
+
+Test(settle, result_stream_of_the_wrong_type_writes_nothing)
+{
 	struct result r;
 	char id[48], why[300];
+	struct conn *k = plan_pending("p1", id, sizeof(id), &r);
 
-	pending_entry(k, "p1", id, sizeof(id));
-	a_result(&r, id, "p1");
 	cmd(k, "SET t:results x");
-	cr_assert_eq(result_commit(k, &S, LANE, GROUP, &r, why, sizeof(why)),
-	    SETTLE_FAILED);
-	cr_expect(strstr(why, "WRONGTYPE") && strstr(why, "[XADD t:results]"),
-	    "why names the command and Redis's error: %s", why);
-	cr_expect(conn_up(k), "a refusal is not a loss");
+	refused_commit(k, &r, "WRONGTYPE Operation against a key holding the "
+	    "wrong kind of value [XADD t:results]");
 	cr_expect_eq(integer(k, "EXISTS " KEY_DONE "p1"), 0, "no done key");
 	cr_expect_eq(integer(k, "EXISTS " KEY_METRICS), 0, "nothing counted");
 	cr_expect_eq(integer(k, "EXISTS " KEY_CLAIM "p1"), 0, "no claim state");
-	cr_expect_eq(pending(k), 1, "the entry is not acknowledged");
 
 	/* writable again: written once, then never again */
 	cmd(k, "DEL t:results");
@@ -274,31 +293,19 @@ Test(settle, result_stream_of_the_wrong_type_writes_nothing)
 
 Test(settle, a_later_command_that_would_fail_stops_the_first)
 {
-	struct conn *k = test_redis_conn();
 	struct result r;
 	char id[48], why[300];
+	struct conn *k = plan_pending("p2", id, sizeof(id), &r);
 
-	pending_entry(k, "p2", id, sizeof(id));
-	a_result(&r, id, "p2");
 	cmd(k, "SET " KEY_METRICS " x");        /* HINCRBY would fail */
-	cr_assert_eq(result_commit(k, &S, LANE, GROUP, &r, why, sizeof(why)),
-	    SETTLE_FAILED);
-	cr_expect(strstr(why, "[HINCRBY " KEY_METRICS "]"), "%s", why);
-	cr_expect_eq(integer(k, "EXISTS t:results"), 0,
-	    "no result without its counters");
+	refused_commit(k, &r, "[HINCRBY " KEY_METRICS "]");
 	cr_expect_eq(integer(k, "EXISTS " KEY_DONE "p2"), 0);
-	cr_expect_eq(pending(k), 1);
 	cmd(k, "DEL " KEY_METRICS);
 	cmd(k, "HSET " KEY_METRICS " processed 1.5");   /* not an integer */
-	cr_assert_eq(result_commit(k, &S, LANE, GROUP, &r, why, sizeof(why)),
-	    SETTLE_FAILED);
-	cr_expect_eq(integer(k, "EXISTS t:results"), 0);
+	refused_commit(k, &r, "not an integer: processed");
 	cmd(k, "DEL " KEY_METRICS);
 	cmd(k, "SET " KEY_CLAIM "p2 x");     /* HSET of the claim would fail */
-	cr_assert_eq(result_commit(k, &S, LANE, GROUP, &r, why, sizeof(why)),
-	    SETTLE_FAILED);
-	cr_expect(strstr(why, "[HSET " KEY_CLAIM "p2]"), "%s", why);
-	cr_expect_eq(integer(k, "EXISTS t:results"), 0);
+	refused_commit(k, &r, "[HSET " KEY_CLAIM "p2]");
 	cmd(k, "DEL " KEY_CLAIM "p2");
 	cr_assert_eq(result_commit(k, &S, LANE, GROUP, &r, why, sizeof(why)),
 	    SETTLE_WRITTEN, "%s", why);
@@ -308,19 +315,17 @@ Test(settle, a_later_command_that_would_fail_stops_the_first)
 
 Test(settle, out_of_memory_writes_nothing_and_is_transient)
 {
-	struct conn *k = test_redis_conn();
 	struct result r;
 	char id[48], why[300];
 	enum counter c = C_DUPLICATE_SKIPPED;
+	struct conn *k = plan_pending("p3", id, sizeof(id), &r);
 
-	pending_entry(k, "p3", id, sizeof(id));
-	a_result(&r, id, "p3");
 	cmd(k, "CONFIG SET maxmemory 1");
+	refused_commit(k, &r, "[XADD t:results]");
 	cr_assert_eq(result_commit(k, &S, LANE, GROUP, &r, why, sizeof(why)),
 	    SETTLE_FAILED);
 	redisReply e = { .type = REDIS_REPLY_ERROR, .str = why, .len = strlen(why) };
 	cr_expect_eq(conn_verdict(&e), CONN_TRANSIENT, "%s", why);
-	cr_expect(strstr(why, "[XADD t:results]"), "%s", why);
 	cr_assert_eq(result_ack(k, LANE, GROUP, id, &c, 1, why, sizeof(why)),
 	    SETTLE_FAILED, "an acknowledgement that counts is refused too");
 	cmd(k, "CONFIG SET maxmemory 0");
