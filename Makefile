@@ -1,9 +1,4 @@
-# quantum-intent-executor
-#
-#   make            build everything into build/
-#   make check      install what is missing (Debian 12, root), build, run every test
-#   make demo       install what is missing, build, replay the seed's proofs
-#   make install DESTDIR=... PREFIX=...
+# quantum-intent-executor: `make help` lists every target.
 #
 # Honours CC, CPPFLAGS, CFLAGS and LDFLAGS (Debian hardening flags).
 
@@ -54,16 +49,32 @@ FAKE_OBJ     := $(call obj,$(FAKE_SRC))
 LIB_OBJ := $(COMMON_OBJ) $(SANDBOX_OBJ) $(POLICY_OBJ) $(BUILD)/obj/sandbox/policy.o \
 	$(filter-out %/main.o,$(WORKER_OBJ) $(EXECUTOR_OBJ) $(SUPER_OBJ))
 
-BINS := $(BUILD)/quantum-intent-executor $(BUILD)/qie-worker $(BUILD)/qie-executor
-ifneq ($(CTL_SRC),)
-BINS += $(BUILD)/qiectl
-endif
-BINS += $(BUILD)/try-syscall $(BUILD)/deny-seccomp $(BUILD)/hostile-worker
-ifneq ($(FAKE_SRC),)
-BINS += $(BUILD)/fake-exchange
-endif
+BINS := $(BUILD)/quantum-intent-executor $(BUILD)/qie-worker \
+	$(BUILD)/qie-executor $(BUILD)/qiectl \
+	$(BUILD)/try-syscall $(BUILD)/deny-seccomp $(BUILD)/hostile-worker \
+	$(BUILD)/fake-exchange
 
 all: $(BINS)
+
+help:
+	@echo 'make               build everything into $$(BUILD) (build/)'
+	@echo 'make check         install what is missing (Debian 12, root), build, lint, fuzz briefly,'
+	@echo '                   run the suite under ASan/UBSan, then the whole suite ("N passed, N failed")'
+	@echo 'make demo          install what is missing, build, replay the seed proofs on a throwaway Redis'
+	@echo 'make unit          the Criterion unit tests'
+	@echo 'make integration   every tests/integration script'
+	@echo 'make check-asan    the whole suite built with ASan+UBSan (in build-asan/)'
+	@echo 'make check-valgrind  the unit tests under valgrind memcheck'
+	@echo 'make lint          cppcheck and clang-tidy, no findings'
+	@echo 'make fuzz          each libFuzzer target for FUZZ_SECONDS (60) s; fuzz-short: 10 s each'
+	@echo 'make fuzz-build    only build the fuzz targets'
+	@echo 'make bench         the benchmark table (bench/, docs/BENCH.md)'
+	@echo 'make soak          the long soak (SOAK_PLANS, SOAK_FLOW_SECONDS)'
+	@echo 'make deb           the Debian package into $$(BUILD)/'
+	@echo 'make install       DESTDIR=... PREFIX=... (default /usr/local)'
+	@echo 'make deps          install the Debian packages the build and tests need'
+	@echo 'make clean         remove every build directory'
+	@echo 'One test script alone: make && BUILD=build bash tests/integration/t_hang.sh'
 
 $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -123,7 +134,7 @@ unit: $(BUILD)/unit-tests
 	$(BUILD)/unit-tests --jobs 2
 
 integration: all
-	BUILD=$(BUILD) tests/run-integration.sh
+	@BUILD=$(BUILD) tests/run-all.sh tests/integration/t_*.sh
 
 # make check: the linters, short fuzz runs, the whole suite under ASan and
 # UBSan, then the whole suite; its last line is "N passed, N failed".
@@ -147,14 +158,13 @@ install: all
 	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(LIBEXECDIR) $(DESTDIR)$(PREFIX)/bin
 	install -m 0755 $(BUILD)/quantum-intent-executor $(DESTDIR)$(SBINDIR)/
 	install -m 0755 $(BUILD)/qie-worker $(BUILD)/qie-executor $(DESTDIR)$(LIBEXECDIR)/
-	if [ -x $(BUILD)/qiectl ]; then install -m 0755 $(BUILD)/qiectl $(DESTDIR)$(PREFIX)/bin/; fi
+	install -m 0755 $(BUILD)/qiectl $(DESTDIR)$(PREFIX)/bin/
 	for m in $(MANPAGES); do \
 		install -d $(DESTDIR)$(MANDIR)/man$${m##*.} && \
 		install -m 0644 $$m $(DESTDIR)$(MANDIR)/man$${m##*.}/ || exit 1; done
 	install -d $(DESTDIR)$(DOCDIR)/examples
 	install -m 0644 docs/redis-acl.conf $(DESTDIR)$(DOCDIR)/examples/
-	for f in SECURITY.md README.md docs/REDIS.md; do \
-		if [ -f $$f ]; then install -m 0644 $$f $(DESTDIR)$(DOCDIR)/ || exit 1; fi; done
+	install -m 0644 SECURITY.md README.md docs/REDIS.md $(DESTDIR)$(DOCDIR)/
 	install -d $(DESTDIR)$(DATADIR)/seccomp
 	install -m 0644 $(POLICIES) $(DESTDIR)$(DATADIR)/seccomp/
 	install -m 0644 packaging/binance-network.conf $(DESTDIR)$(DATADIR)/
@@ -174,11 +184,9 @@ deb:
 clean:
 	rm -rf build build-*
 
-.PHONY: all deps unit integration check demo install clean deb
+.PHONY: all help deps unit integration check demo install clean deb
 
 # --- fuzz targets, linters, sanitizer build (tests/fuzz, .clang-tidy) ---
-# (this section belongs to the hardening work: fuzz, fuzz-short, lint,
-#  check-asan)
 #
 #   make fuzz             each libFuzzer target for FUZZ_SECONDS (60) s
 #   make fuzz-short       the same for 10 s each (and the regression inputs)
@@ -196,14 +204,12 @@ FUZZ_SAN     := -fsanitize=address,undefined -fno-sanitize-recover=all \
 FUZZ_CFLAGS  := -g -O1 $(FUZZ_SAN) -fsanitize=fuzzer-no-link
 # the parsers of outside input and what they call, compiled again with
 # clang and coverage; an archive, so a target links only what it uses
-FUZZ_LIB_SRC := common/config.c common/decimal.c common/filters.c \
+FUZZ_LIB_SRC := common/boolean.c common/config.c common/decimal.c common/filters.c \
 	common/frame.c common/log.c common/msg.c workers/plan.c workers/permit.c \
-	sandbox/policy.c $(wildcard executor/binance_parse.c)
+	common/spend.c sandbox/policy.c supervisor/ledger.c \
+	executor/binance_parse.c
 FUZZ_LIB_OBJ := $(patsubst %.c,$(FUZZ_DIR)/obj/%.o,$(FUZZ_LIB_SRC))
-# fuzz_bn_* need executor/binance_parse.c
-FUZZ_ALL_SRC := $(wildcard tests/fuzz/fuzz_*.c)
-FUZZ_SRC     := $(if $(wildcard executor/binance_parse.c),$(FUZZ_ALL_SRC),\
-	$(filter-out tests/fuzz/fuzz_bn_%,$(FUZZ_ALL_SRC)))
+FUZZ_SRC     := $(wildcard tests/fuzz/fuzz_*.c)
 FUZZ_BINS    := $(patsubst tests/fuzz/%.c,$(FUZZ_DIR)/%,$(FUZZ_SRC))
 FUZZ_LIBS    := $(shell pkg-config --libs jansson libseccomp 2>/dev/null)
 
@@ -326,9 +332,8 @@ check-valgrind: $(BUILD)/unit-tests
 .PHONY: fuzz fuzz-build fuzz-short check-asan lint lint-tidy lint-cppcheck \
 	check-valgrind
 -include $(shell find $(FUZZ_DIR) -name '*.d' 2>/dev/null)
-# --- end of the hardening section ---
 
-# --- benchmark (bench/, issue 8): make bench [BENCH_ARGS="--idle 10 --runs 1"]
+# --- benchmark (bench/): make bench [BENCH_ARGS="--idle 10 --runs 1"]
 # Starts redis-server, the daemon and the fake exchange on loopback and
 # prints one table of figures beside their goals (docs/BENCH.md).  Not a
 # test; run as root from the source tree, on an otherwise quiet machine.
@@ -341,7 +346,7 @@ $(BUILD)/qie-bench: $(BENCH_OBJ)
 
 # only what it runs: the daemon's three binaries and the fake exchange
 BENCH_NEEDS := $(BUILD)/quantum-intent-executor $(BUILD)/qie-worker \
-	$(BUILD)/qie-executor $(if $(FAKE_SRC),$(BUILD)/fake-exchange)
+	$(BUILD)/qie-executor $(BUILD)/fake-exchange
 
 bench: deps
 	@$(MAKE) --no-print-directory $(BENCH_NEEDS) $(BUILD)/qie-bench
@@ -349,7 +354,7 @@ bench: deps
 
 .PHONY: bench
 
-# --- soak (tests/integration/t_soak.sh, issue 5): make soak
+# --- soak (tests/integration/t_soak.sh): make soak
 # The long form of the soak that make check runs short: SOAK_PLANS plans
 # over both lanes for SOAK_FLOW_SECONDS while a random child is killed
 # every few hundred ms and Redis is killed once and restarted from its AOF;

@@ -55,7 +55,8 @@ void drain_replies(redisContext *c, int n)
 }
 
 /* Both groups at the start of their streams, so a backlog written before
- * the daemon starts is read by it (the daemon creates them at $). */
+ * the daemon starts is read by it whatever its age (the daemon creates a
+ * missing group INTENT_EXECUTOR_MAX_PLAN_AGE_SEC back from Redis's time). */
 void groups_at_zero(void)
 {
 	cmd_ok("XGROUP CREATE %s %s 0 MKSTREAM", MAIN_STREAM, MAIN_GROUP);

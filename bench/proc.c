@@ -282,6 +282,7 @@ int daemon_start(const struct daemon_opts *o)
 	ENV("REDIS_HOST=127.0.0.1");
 	ENV("REDIS_PORT=%d", B.port);
 	ENV("INTENT_EXECUTOR_STATUS_FILE=%s", status);
+	ENV("INTENT_EXECUTOR_LEDGER_FILE=%s/ledger", B.tmp);
 	ENV("INTENT_EXECUTOR_BACKEND=%s", o->backend == BINANCE ? "binance" : "paper");
 	ENV("INTENT_EXECUTOR_ALLOWLIST=%s", o->allowlist);
 	ENV("INTENT_EXECUTOR_PERMIT_TIMEOUT_MS=%d", o->permit_timeout_ms ?

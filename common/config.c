@@ -10,9 +10,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <unistd.h>
 
+#include "boolean.h"
 #include "decimal.h"
 #include "filters.h"
 #include "log.h"
@@ -107,6 +107,8 @@ static const struct setting table[] = {
 	  "mymaster", 0, 0 },
 	{ "INTENT_EXECUTOR_CONSUMER", K_OPTNAME, TO_SUPERVISOR, S(consumer),
 	  "", 0, 0 },
+	{ "INTENT_EXECUTOR_LEDGER_FILE", K_NAME, TO_SUPERVISOR, S(ledger_file),
+	  "/var/lib/quantum-intent-executor/ledger", 0, 0 },
 };
 #define NSETTINGS (sizeof(table) / sizeof(table[0]))
 
@@ -139,6 +141,8 @@ int config_env(size_t i, struct env_var *v)
 	return 1;
 }
 
+const char *const backend_names[] = { "paper", "binance", NULL };
+
 static int fail(char *err, size_t errlen, const char *name, const char *why,
     const char *val)
 {
@@ -159,19 +163,6 @@ static int parse_int(const char *v, long min, long max, long *out)
 		return -1;
 	*out = x;
 	return 0;
-}
-
-static int parse_bool(const char *v, int *out)
-{
-	static const char *const yes[] = { "true", "1", "yes", "on", NULL };
-	static const char *const no[] = { "false", "0", "no", "off", NULL };
-	for (int i = 0; yes[i]; i++) {
-		if (strcasecmp(v, yes[i]) == 0)
-			return *out = 1, 0;
-		if (strcasecmp(v, no[i]) == 0)
-			return *out = 0, 0;
-	}
-	return -1;
 }
 
 /* A stream, group or host name: 1..size-1 printable bytes, no spaces. */
@@ -292,9 +283,12 @@ static int parse_one(struct settings *s, const struct setting *t,
 		}
 		/* FALLTHROUGH */
 	case K_NAME:
-		if (!valid_name(v, t->size))
-			return fail(err, errlen, t->name,
-			    "must be 1 to 127 printable characters without spaces", v);
+		if (!valid_name(v, t->size)) {
+			char rule[80];
+			snprintf(rule, sizeof(rule), "must be 1 to %zu printable "
+			    "characters without spaces", t->size - 1);
+			return fail(err, errlen, t->name, rule, v);
+		}
 		memcpy(field, v, strlen(v) + 1);
 		return 0;
 	case K_URL:
@@ -319,9 +313,9 @@ static int parse_one(struct settings *s, const struct setting *t,
 		*(int *)field = (int)x;
 		return 0;
 	case K_BOOL:
-		if (parse_bool(v, (int *)field) < 0)
+		if (bool_parse(v, strlen(v), (int *)field) < 0)
 			return fail(err, errlen, t->name,
-			    "must be true or false (also 1/0, yes/no, on/off)", v);
+			    "must be true or false (also 1/0, yes/no, any case)", v);
 		return 0;
 	case K_LIST:
 	case K_SYMLIST:
@@ -338,13 +332,18 @@ static int parse_one(struct settings *s, const struct setting *t,
 			return fail(err, errlen, t->name, why, v);
 		return 0;
 	case K_BACKEND:
-		if (strcmp(v, "paper") == 0)
-			*(int *)field = BACKEND_PAPER;
-		else if (strcmp(v, "binance") == 0)
-			*(int *)field = BACKEND_BINANCE;
-		else
-			return fail(err, errlen, t->name, "must be paper or binance", v);
-		return 0;
+		for (int i = 0; backend_names[i]; i++)
+			if (strcmp(v, backend_names[i]) == 0) {
+				*(int *)field = i;
+				return 0;
+			}
+		{
+			char names[128] = "must be one of:";
+			for (int i = 0; backend_names[i]; i++)
+				snprintf(names + strlen(names), sizeof(names) -
+				    strlen(names), " %s", backend_names[i]);
+			return fail(err, errlen, t->name, names, v);
+		}
 	case K_FILTERS: {
 		struct filter_table ft;
 		char ferr[160];

@@ -22,7 +22,12 @@ struct strlist {
 	char item[LIST_MAX][LIST_ITEM_MAX];
 };
 
-enum backend_kind { BACKEND_PAPER = 0, BACKEND_BINANCE = 1 };
+/*
+ * The backends' names (INTENT_EXECUTOR_BACKEND), by index: the executor's
+ * table of backend descriptors (executor/backends.c) is in the same order,
+ * which test_executor.c checks.  The first is the default.
+ */
+extern const char *const backend_names[];
 
 struct settings {
 	char redis_host[256];
@@ -47,6 +52,7 @@ struct settings {
 	char paper_filters[1024];
 	char binance_base_url[256];
 	char status_file[256];          /* supervisor's status, for qiectl */
+	char ledger_file[256];          /* what the lanes spent (ledger.h) */
 	int manual_max_ttl_sec;         /* longest manual-lane TTL allowed */
 	char credentials_dir[256];      /* binance-api-key/-secret; "" = unset */
 	char user[3][64];               /* role users, by role (msg.h):

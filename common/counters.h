@@ -1,31 +1,53 @@
 /*
- * counters.h - the counters of the metrics hash (keys.h: KEY_METRICS), one
- * enum and one table of names and help texts, used by the workers (which
- * only HINCRBY them) and by `qiectl metrics`.  Adding a counter is one
- * line in counters.c's table and one name here.
+ * counters.h - the counters of the metrics hash (keys.h: KEY_METRICS): one
+ * list, COUNTERS below, from which the enum and the table of names and help
+ * texts are made; used by the workers (which only HINCRBY them) and by
+ * `qiectl metrics`.  Adding a counter is one line in COUNTERS.
  */
 #ifndef QIE_COUNTERS_H
 #define QIE_COUNTERS_H
 
-enum counter {
-	/* the contract's fields, in its order */
-	C_PROCESSED,
-	C_EXECUTED_TRUE,
-	C_EXECUTED_FALSE,
-	C_BLOCKED_SOURCE,
-	C_MANUAL_CONSUMED,
-	C_MANUAL_BLOCKED_DISABLED,
-	C_MANUAL_PROCESSED,
-	C_P35_GUARD_BLOCKED,
-	C_CONTRACT_END,
-	/* ours */
-	C_DUPLICATE_SKIPPED = C_CONTRACT_END,
-	C_SKIPPED_OBSOLETE,
-	C_DEAD_LETTERED,
-	C_SANDBOX_VIOLATIONS,   /* also per role: <name>_<role> */
-	C_CHILD_HANGS,          /* also per role: <name>_<role> */
-	C_COUNT
-};
+/*
+ * X(enum name, hash field, help, per role): a per-role counter is also
+ * counted as <field>_executor, _main, _manual.  The contract's fields come
+ * first, in its order (qiectl metrics always shows them).
+ */
+#define COUNTERS(X)                                                          \
+	X(C_PROCESSED, "processed", "Plans processed past the lane guards.", 0) \
+	X(C_EXECUTED_TRUE, "executed_true", "Plans whose order was executed.", 0) \
+	X(C_EXECUTED_FALSE, "executed_false",                                 \
+	    "Plans decided without an executed order.", 0)                    \
+	X(C_BLOCKED_SOURCE, "blocked_source",                                 \
+	    "Main-lane plans skipped: source not in the source allowlist.", 0) \
+	X(C_MANUAL_CONSUMED, "manual_consumed",                               \
+	    "Manual-lane plans consumed while the manual lane was enabled.", 0) \
+	X(C_MANUAL_BLOCKED_DISABLED, "manual_blocked_disabled",               \
+	    "Manual-lane plans skipped: the manual lane was disabled.", 0)     \
+	X(C_MANUAL_PROCESSED, "manual_processed",                             \
+	    "Manual-lane plans processed.", 0)                                \
+	X(C_P35_GUARD_BLOCKED, "p35_guard_blocked",                           \
+	    "Plans not executed because their decision was not EXECUTE.", 0)  \
+	X(C_DUPLICATE_SKIPPED, "duplicate_skipped",                           \
+	    "Entries acknowledged without a result: their plan was decided "   \
+	    "already.", 0)                                                    \
+	X(C_SKIPPED_OBSOLETE, "skipped_obsolete",                             \
+	    "Entries in the obsolete plan format, acknowledged and skipped.", 0) \
+	X(C_DEAD_LETTERED, "dead_lettered",                                   \
+	    "Entries moved to <stream>.dead after too many deliveries.", 0)    \
+	X(C_SANDBOX_VIOLATIONS, "sandbox_violations",                         \
+	    "Children killed by their seccomp filter.", 1)                    \
+	X(C_CHILD_HANGS, "child_hangs",                                       \
+	    "Children killed because they stopped answering the supervisor.", 1) \
+	X(C_PLAN_ID_CONFLICT, "plan_id_conflict",                             \
+	    "Entries refused: their plan_id was taken by the other lane.", 0)  \
+	X(C_BREAKER_TRIPS, "breaker_trips",                                   \
+	    "Times a lane's circuit breaker halted that lane.", 0)
+
+#define COUNTER_ENUM(e, name, help, per_role) e,
+enum counter { COUNTERS(COUNTER_ENUM) C_COUNT };
+#undef COUNTER_ENUM
+/* the contract's fields are C_PROCESSED .. C_P35_GUARD_BLOCKED */
+#define C_CONTRACT_END (C_P35_GUARD_BLOCKED + 1)
 
 struct counter_info {
 	const char *name;       /* the hash field */
@@ -33,9 +55,9 @@ struct counter_info {
 	int per_role;           /* also counted as <name>_executor/_main/_manual */
 };
 
-/* The entry of c; every enum value has one (test_counters.c). */
+/* The entry of c; NULL out of range. */
 const struct counter_info *counter(enum counter c);
-/* The field's name, e.g. "executed_true". */
+/* The field's name, e.g. "executed_true"; "?" out of range. */
 const char *counter_name(enum counter c);
 
 #endif

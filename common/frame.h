@@ -29,6 +29,7 @@ enum msg_type {
 	MSG_READY = 8,      /* worker -> supervisor: Redis answered (no fields) */
 	MSG_STATE = 9,      /* executor -> supervisor: u8 ok, str text */
 	MSG_HUNG = 10,      /* supervisor -> main worker: a role killed as hung */
+	MSG_SPEND = 11,     /* executor <-> supervisor: what a lane spent (spend.h) */
 };
 
 /* Building a frame. */

@@ -1,7 +1,7 @@
 /*
  * keys.h - the Redis key names the daemon and qiectl share, each spelt
- * here once.  A name ending in ':' is a prefix: the plan_id or the symbol
- * follows.  The plan streams and the result stream are settings
+ * here once.  A name ending in ':' is a prefix: the plan_id, the symbol
+ * or the lane's name (lane_name(): main, manual) follows.  The plan streams and the result stream are settings
  * (common/config.c); a lane's dead-letter stream is its stream's name
  * followed by KEY_DEAD_SUFFIX.
  *
@@ -16,8 +16,10 @@
 #define KEY_MANUAL_LANE "quantum:manual_lane:enabled"
 /* ACTIVE (or absent), REDUCING, HALTED (qiectl halt/reduce/resume) */
 #define KEY_TRADING_STATE "quantum:intent_executor:trading_state"
-/* the circuit breaker's run of failed orders */
-#define KEY_BREAKER "quantum:intent_executor:breaker:consecutive_failures"
+/* + lane name: that lane's circuit breaker, its run of failed orders */
+#define KEY_BREAKER "quantum:intent_executor:breaker:consecutive_failures:"
+/* + lane name: why that lane's breaker halted it (absent: not halted) */
+#define KEY_BREAKER_HALT "quantum:intent_executor:breaker:halted:"
 /* who changed the trading state or the manual lane, and why */
 #define KEY_AUDIT_STREAM "quantum:stream:intent_executor.audit"
 

@@ -2,7 +2,7 @@
  * msg.h - the messages between lane workers and the executor, encoded as
  * frames (frame.h).  Decoders check structure only (field order, lengths,
  * no trailing bytes); the executor re-checks the meaning of every request
- * against its own settings (executor/checks.c).
+ * against its own settings (executor/executor.c, lane_limits.c).
  */
 #ifndef QIE_MSG_H
 #define QIE_MSG_H

@@ -102,6 +102,7 @@ const char *fields_get(const redisReply *arr, const char *key);
 /* The who and why of an operator's change (manual.c). */
 struct lane_args {
 	const char *ttl, *operator, *reason;
+	const char *lane;       /* resume --lane: named in the audit entry */
 };
 /* --operator and --reason present and well-formed; -1 said on stderr. */
 int check_who(struct ctl *c, const struct lane_args *a);

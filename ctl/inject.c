@@ -7,8 +7,11 @@
  *
  * A value the daemon would reject is refused (exit 2).  A plan the daemon
  * would accept but skip (source not allowlisted on the main lane, manual
- * lane off, plan_id already decided) is added with a warning, so the
- * guards themselves can be shown working.
+ * lane off, plan_id already decided on the lane, or held by the other
+ * lane: a conflict) is added with a warning, so the guards themselves can
+ * be shown working.  Without --plan-id the plan_id is 128 random bits
+ * (getrandom(2)), 32 hex digits: nobody can guess it, so no entry on the
+ * other lane can take it first (docs/REDIS.md, "One plan_id, two lanes").
  */
 #include <ctype.h>
 #include <stdio.h>
@@ -122,7 +125,7 @@ static int make_plan_id(struct ctl *c, const char *given, struct plan_vals *p)
 		snprintf(p->plan_id, sizeof(p->plan_id), "%s", given);
 		return 0;
 	}
-	unsigned char r[8];
+	unsigned char r[16];
 	if (getrandom(r, sizeof(r), 0) != (ssize_t)sizeof(r)) {
 		ctl_err(c, "getrandom failed");
 		return -1;
@@ -130,6 +133,51 @@ static int make_plan_id(struct ctl *c, const char *given, struct plan_vals *p)
 	for (size_t i = 0; i < sizeof(r); i++)
 		snprintf(p->plan_id + 2 * i, 3, "%02x", r[i]);
 	return 0;
+}
+
+/*
+ * The plan_id's claim (workers/intake.c): decided on this lane already, or
+ * held by the other lane's entry; or, with no claim, a done key.
+ */
+static void warn_plan_id(struct ctl *c, const struct plan_args *a,
+    const struct plan_vals *p, json_t *warnings)
+{
+	const char *lane = a->manual ? "manual" : "main";
+	char msg[400];
+
+	redisReply *h = redisCommand(c->rc, "HMGET " KEY_CLAIM "%s owner lane "
+	    "decided_%s", p->plan_id, lane);
+	/* 1 and 0: a done key and no claim at all (decided before claims
+	 * recorded lanes) */
+	redisReply *d = redisCommand(c->rc, "EXISTS " KEY_DONE "%s", p->plan_id);
+	redisReply *k = redisCommand(c->rc, "EXISTS " KEY_CLAIM "%s", p->plan_id);
+	int legacy = d && k && d->type == REDIS_REPLY_INTEGER && d->integer > 0 &&
+	    k->type == REDIS_REPLY_INTEGER && k->integer == 0;
+	msg[0] = '\0';
+	if (h && h->type == REDIS_REPLY_ARRAY && h->elements == 3) {
+		const redisReply *owner = h->element[0], *l = h->element[1];
+		if (h->element[2]->type == REDIS_REPLY_STRING)
+			snprintf(msg, sizeof(msg), "plan_id %.128s was already decided "
+			    "on the %s lane: the daemon will not run it again",
+			    p->plan_id, lane);
+		else if (owner->type == REDIS_REPLY_STRING &&
+		    l->type == REDIS_REPLY_STRING && strcmp(l->str, lane) != 0)
+			snprintf(msg, sizeof(msg), "plan_id %.128s is held by an entry "
+			    "of the %s lane: the daemon refuses this plan "
+			    "(plan_id_conflict), and the other too unless it was sent",
+			    p->plan_id, l->str);
+		else if (legacy)
+			snprintf(msg, sizeof(msg), "plan_id %.128s was already decided: "
+			    "the daemon will not run it again", p->plan_id);
+	}
+	if (msg[0])
+		json_array_append_new(warnings, json_string(msg));
+	if (h)
+		freeReplyObject(h);
+	if (d)
+		freeReplyObject(d);
+	if (k)
+		freeReplyObject(k);
 }
 
 /* Says when the daemon would skip this plan; never fails the command. */
@@ -160,15 +208,7 @@ static void warn_skips(struct ctl *c, const struct plan_args *a,
 		if (t)
 			freeReplyObject(t);
 	}
-	redisReply *d = redisCommand(c->rc, "EXISTS " KEY_DONE "%s",
-	    p->plan_id);
-	if (d && d->type == REDIS_REPLY_INTEGER && d->integer > 0) {
-		snprintf(msg, sizeof(msg), "plan_id %.128s was already decided: the "
-		    "daemon will not run it again", p->plan_id);
-		json_array_append_new(warnings, json_string(msg));
-	}
-	if (d)
-		freeReplyObject(d);
+	warn_plan_id(c, a, p, warnings);
 }
 
 static int add(struct ctl *c, const struct plan_args *a,

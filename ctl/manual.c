@@ -41,7 +41,8 @@ redisReply *change_with_audit(struct ctl *c, const char *action,
 	const char *xadd[] = { "XADD", KEY_AUDIT_STREAM, "*", "action", action,
 		"operator", a->operator, "reason", a->reason, "ttl_sec", ttl_s,
 		"until", until_s, "at", at_s, "by", invoking_user(), "host", host,
-		"tool", "qiectl" };
+		"tool", "qiectl", "lane", a->lane };
+	int nx = (int)(sizeof(xadd) / sizeof(xadd[0])) - (a->lane ? 0 : 2);
 
 	gethostname(host, sizeof(host) - 1);
 	snprintf(ttl_s, sizeof(ttl_s), "%lld", ttl);
@@ -53,8 +54,7 @@ redisReply *change_with_audit(struct ctl *c, const char *action,
 		return NULL;
 	freeReplyObject(r);
 	redisAppendCommandArgv(c->rc, change_argc, change_argv, NULL);
-	redisAppendCommandArgv(c->rc, (int)(sizeof(xadd) / sizeof(xadd[0])), xadd,
-	    NULL);
+	redisAppendCommandArgv(c->rc, nx, xadd, NULL);
 	for (int i = 0; i < 2; i++) {           /* QUEUED, QUEUED */
 		if (redisGetReply(c->rc, (void **)&r) != REDIS_OK) {
 			ctl_err(c, "redis MULTI: %s", c->rc->errstr);

@@ -194,6 +194,20 @@ static json_t *lane_json(struct ctl *c, const char *name, const char *stream,
 	if (r)
 		freeReplyObject(r);
 	json_object_set_new(j, "group_exists", json_boolean(found));
+	/* the lane's circuit breaker: halted (why), its run of failures */
+	r = redisCommand(c->rc, "GET " KEY_BREAKER_HALT "%s", name);
+	json_object_set_new(j, "breaker_halted",
+	    json_boolean(r && r->type == REDIS_REPLY_STRING));
+	if (r && r->type == REDIS_REPLY_STRING)
+		json_object_set_new(j, "breaker_reason", json_text(r->str));
+	if (r)
+		freeReplyObject(r);
+	r = redisCommand(c->rc, "GET " KEY_BREAKER "%s", name);
+	json_object_set_new(j, "breaker_failures",
+	    json_integer(r && r->type == REDIS_REPLY_STRING ?
+	    strtoll(r->str, NULL, 10) : 0));
+	if (r)
+		freeReplyObject(r);
 	return j;
 }
 
@@ -350,6 +364,11 @@ static void print_lanes(json_t *lanes, json_t *m)
 		    jstr(l, "stream", "?"), jstr(l, "group", "?"), len,
 		    g ? pend : "-", g ? cons : "(no group)");
 	}
+	json_array_foreach(lanes, i, l)
+		if (json_is_true(json_object_get(l, "breaker_halted")))
+			printf("lane %s: HALTED by its circuit breaker: %s (qiectl "
+			    "resume --lane %s)\n", jstr(l, "lane", "?"),
+			    jstr(l, "breaker_reason", "?"), jstr(l, "lane", "?"));
 	if (json_is_null(json_object_get(m, "enabled"))) {
 		printf("\nmanual lane: unknown (Redis not readable)\n");
 		return;

@@ -3,7 +3,8 @@
  * file holds the connection policy: the server time offset, rate limits
  * (429 back-off, 418 ban, slowing down near a limit), the symbol filters
  * from exchangeInfo (refreshed every 10 minutes, lazily) and mark prices.
- * Orders are placed and settled in binance_order.c.
+ * Orders are placed and settled in binance_order.c, which calls this file;
+ * binance_backend.c assembles the backend from both.
  *
  * May: talk to the configured base URL, hold the API key and secret.
  * May not: log the secret, a signature or a signed query; trade a symbol
@@ -18,8 +19,6 @@
 #include "clock.h"
 #include "idle.h"
 #include "log.h"
-
-static struct binance bn_state;
 
 /* Sleeps in steps of at most 250 ms, running idle_run() between them. */
 void bn_sleep_ms(int64_t ms)
@@ -185,7 +184,7 @@ void bn_signed(struct binance *b, int post, const char *path,
 	explicit_bzero(q->s, sizeof(q->s));     /* held the signature */
 }
 
-static void refresh_filters(struct binance *b)
+void bn_refresh_filters(struct binance *b)
 {
 	struct bn_reply r;
 	struct filter_table t;
@@ -219,7 +218,7 @@ static void refresh_filters(struct binance *b)
 	    b->symbols.n, err[0] ? "; left out: " : "", err);
 }
 
-static const struct symbol_filter *bn_filter(void *st, const char *symbol,
+const struct symbol_filter *bn_filter(void *st, const char *symbol,
     char *err, size_t errlen)
 {
 	struct binance *b = st;
@@ -227,7 +226,7 @@ static const struct symbol_filter *bn_filter(void *st, const char *symbol,
 
 	if ((!b->filters_at || now - b->filters_at > BN_FILTERS_TTL_MS) &&
 	    now >= b->filters_retry_at)
-		refresh_filters(b);
+		bn_refresh_filters(b);
 	if (bn_gate(b, 0, err, errlen) < 0)
 		return NULL;
 	const struct symbol_filter *f = filters_find(&b->filters, symbol);
@@ -243,7 +242,7 @@ static const struct symbol_filter *bn_filter(void *st, const char *symbol,
 	return f;
 }
 
-static int bn_mark(void *st, const char *symbol, int64_t *price)
+int bn_mark(void *st, const char *symbol, int64_t *price)
 {
 	struct binance *b = st;
 	struct bn_query q;
@@ -267,60 +266,4 @@ static int bn_mark(void *st, const char *symbol, int64_t *price)
 		describe(&r, err, sizeof(err));
 	log_warn("binance: mark price of %s unavailable: %s", symbol, err);
 	return -1;
-}
-
-/*
- * Ready once the exchange has answered its time once; until then every
- * call asks again and says why not, as an ERROR line at most once a
- * minute (and whenever the reason changes).
- */
-static int bn_ready(void *st, char *text, size_t sz)
-{
-	struct binance *b = st;
-	char before[sizeof(b->time_why)];
-
-	if (b->synced_at) {
-		snprintf(text, sz, "backend binance, exchange %s", b->base_url);
-		return 1;
-	}
-	memcpy(before, b->time_why, sizeof(before));
-	if (bn_sync_time(b) == 0) {
-		if (!b->filters_at)
-			refresh_filters(b);
-		log_info("binance: exchange %s reached", b->base_url);
-		return bn_ready(st, text, sz);
-	}
-	int64_t now = mono_ms();
-	if (strcmp(before, b->time_why) != 0 || !b->time_logged_at ||
-	    now - b->time_logged_at >= 60000) {
-		log_error("binance: %s", b->time_why);
-		b->time_logged_at = now;
-	}
-	snprintf(text, sz, "%s", b->time_why);
-	return 0;
-}
-
-int binance_backend_init(struct backend *be, const struct settings *s,
-    const struct credentials *c, char *err, size_t errlen)
-{
-	struct binance *b = &bn_state;
-
-	memset(b, 0, sizeof(*b));
-	b->cred = *c;
-	b->symbols = s->symbols;
-	b->http = bn_http_new(s->binance_base_url, c->key, err, errlen);
-	if (!b->http) {
-		credentials_wipe(&b->cred);
-		return -1;
-	}
-	be->name = "binance";
-	be->state = b;
-	be->filter = bn_filter;
-	be->mark_price = bn_mark;
-	be->place = bn_place;
-	be->ready = bn_ready;
-	b->base_url = s->binance_base_url;
-	if (bn_sync_time(b) == 0)
-		refresh_filters(b);
-	return 0;
 }

@@ -66,6 +66,12 @@ int bn_sync_time(struct binance *b);
 int bn_reply_error(const struct bn_reply *r, long *code, char *msg,
     size_t msgsz);
 void bn_sleep_ms(int64_t ms);
+/* Loads the symbol filters from exchangeInfo (a failure keeps the old). */
+void bn_refresh_filters(struct binance *b);
+/* backend.h's filter and mark_price of the binance backend. */
+const struct symbol_filter *bn_filter(void *st, const char *symbol,
+    char *err, size_t errlen);
+int bn_mark(void *st, const char *symbol, int64_t *price);
 
 /* binance_order.c */
 int bn_place(void *st, const struct order *o, struct exec_res *res);

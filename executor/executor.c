@@ -22,10 +22,9 @@ static int printable(const char *s)
 	return 1;
 }
 
-int executor_check(const struct settings *s, enum lane lane,
-    const struct exec_req *q, char *err, size_t errlen)
+int executor_check(const struct settings *s, const struct exec_req *q,
+    char *err, size_t errlen)
 {
-	(void)lane;
 	if (q->plan_id[0] == '\0' || !printable(q->plan_id)) {
 		snprintf(err, errlen, "request_rejected:bad plan_id");
 		return -1;
@@ -51,15 +50,14 @@ int executor_check(const struct settings *s, enum lane lane,
 	return 0;
 }
 
-static struct limits lane_limits;
-
 void executor_handle(const struct settings *s, struct backend *b,
-    enum lane lane, const struct exec_req *q, struct exec_res *res)
+    struct limits *l, enum lane lane, const struct exec_req *q,
+    struct exec_res *res)
 {
 	memset(res, 0, sizeof(*res));
 	res->seq = q->seq;
 	snprintf(res->status, sizeof(res->status), "NOT_SENT");  /* refused here */
-	if (executor_check(s, lane, q, res->error, sizeof(res->error)) < 0)
+	if (executor_check(s, q, res->error, sizeof(res->error)) < 0)
 		return;
 	client_order_id(q->plan_id, res->client_order_id);
 
@@ -81,8 +79,8 @@ void executor_handle(const struct settings *s, struct backend *b,
 	int64_t qty;
 	if (size_order(f, &in, &qty, res->error, sizeof(res->error)) < 0)
 		return;
-	if (limits_check(&lane_limits, s, lane, q->reduce_only, qty, in.mark_price,
-		mono_ms(), res->error, sizeof(res->error)) < 0)
+	if (limits_check(l, s, lane, q->reduce_only, qty, in.mark_price,
+		wall_ms(), res->error, sizeof(res->error)) < 0)
 		return;
 	struct order o = {
 		.symbol = q->symbol,

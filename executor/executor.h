@@ -7,6 +7,7 @@
 
 #include "backend.h"
 #include "config.h"
+#include "lane_limits.h"
 #include "msg.h"
 
 /*
@@ -17,10 +18,12 @@
  * backend tried to place it.
  */
 void executor_handle(const struct settings *s, struct backend *b,
-    enum lane lane, const struct exec_req *q, struct exec_res *res);
+    struct limits *l, enum lane lane, const struct exec_req *q,
+    struct exec_res *res);
 
-/* The request checks alone: 0, or -1 with a result error in err. */
-int executor_check(const struct settings *s, enum lane lane,
-    const struct exec_req *q, char *err, size_t errlen);
+/* The request checks alone (the same on every lane): 0, or -1 with a
+ * result error in err. */
+int executor_check(const struct settings *s, const struct exec_req *q,
+    char *err, size_t errlen);
 
 #endif

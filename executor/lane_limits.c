@@ -7,53 +7,14 @@
 
 #include "decimal.h"
 
-static int take_token(struct limits *l, int per_min, enum lane lane,
-    int64_t now)
-{
-	int64_t cap = (int64_t)per_min * 1000;
-	if (!l->started[lane]) {
-		l->started[lane] = 1;
-		l->tokens[lane] = cap;
-	} else if (now > l->last_ms[lane]) {
-		l->tokens[lane] += (now - l->last_ms[lane]) * per_min / 60;
-		if (l->tokens[lane] > cap)
-			l->tokens[lane] = cap;
-	}
-	l->last_ms[lane] = now;
-	if (l->tokens[lane] < 1000)
-		return -1;
-	l->tokens[lane] -= 1000;
-	return 0;
-}
-
-/* Notional of the last hour on the lane, buckets older than it ignored. */
-static int64_t hour_spent(const struct limits *l, enum lane lane, int64_t min)
-{
-	int64_t sum = 0;
-	for (int i = 0; i < LIMIT_MINUTES; i++)
-		if (l->minute[lane][i] > min - LIMIT_MINUTES && l->minute[lane][i] <= min)
-			sum += l->spent[lane][i];
-	return sum;
-}
-
-static void hour_add(struct limits *l, enum lane lane, int64_t min, int64_t v)
-{
-	int i = (int)(min % LIMIT_MINUTES);
-	if (l->minute[lane][i] != min) {
-		l->minute[lane][i] = min;
-		l->spent[lane][i] = 0;
-	}
-	l->spent[lane][i] += v;
-}
-
-static int hour_check(struct limits *l, const struct settings *s,
+static int hour_check(const struct limits *l, const struct settings *s,
     enum lane lane, int64_t notional, int64_t now_ms, char *err, size_t errlen)
 {
 	char a[40], b[40];
-	int64_t budget = s->hourly_notional[lane], min = now_ms / 60000 + 1;
+	int64_t budget = s->hourly_notional[lane];
 	if (budget <= 0)
 		return 0;
-	int64_t total = hour_spent(l, lane, min) + notional;
+	int64_t total = spend_notional(&l->sp, lane, now_ms) + notional;
 	if (total > budget) {
 		dec_format(a, sizeof(a), total);
 		dec_format(b, sizeof(b), budget);
@@ -94,11 +55,13 @@ int limits_check(struct limits *l, const struct settings *s, enum lane lane,
 	int64_t notional = price > 0 ? dec_mul(qty, price) : 0;
 	if (hour_check(l, s, lane, notional, now_ms, err, errlen) < 0)
 		return -1;
-	if (take_token(l, s->max_orders_per_min[lane], lane, now_ms) < 0) {
+	if (spend_orders(&l->sp, lane, now_ms) >= s->max_orders_per_min[lane]) {
 		snprintf(err, errlen, "rate_limited:lane %s above %d orders/min",
 		    lane_name(lane), s->max_orders_per_min[lane]);
 		return -1;
 	}
-	hour_add(l, lane, now_ms / 60000 + 1, notional);
+	spend_add(&l->sp, lane, now_ms, 1, notional);
+	if (l->on_spend)
+		l->on_spend(lane, now_ms, notional);
 	return 0;
 }

@@ -1,17 +1,21 @@
 /*
  * executor/main.c - the executor process: the only process that places
- * orders (and, with the binance backend, the only one holding credentials).
+ * orders (and, with a backend that needs them, the only one holding the
+ * exchange credentials).
  *
  * May: read requests from each lane's link, answer on the same link, talk
- * to its backend.  May not: open Redis, read plans, trust a request's
- * content.  It learns which lane a request belongs to from the link it
- * arrived on: the supervisor hands over each lane's link on the control
- * socket (fd 3) with a MSG_ATTACH frame naming the lane.  A malformed frame
- * closes that lane's link only; the supervisor then restarts the worker.
+ * to its backend, answer the supervisor's pings and tell it whether the
+ * backend can trade (MSG_STATE).  May not: open Redis, read plans, trust a
+ * request's content.  It learns which lane a request belongs to from the
+ * link it arrived on: the supervisor hands over each lane's link on the
+ * control socket (fd 3) with a MSG_ATTACH frame naming the lane.  A
+ * malformed frame closes that lane's link only; the supervisor then
+ * restarts the worker.
  *
- * Start: credentials first (credentials.h), then settings, the backend
- * (the binance backend talks to the exchange once: server time, filters),
- * then the sandbox (sandbox.h) before the first request is read.
+ * Start: credentials first (credentials.h), then settings, the backend its
+ * descriptor names (backends.h; the binance backend asks the exchange for
+ * its time and filters), then the sandbox the descriptor asks for
+ * (sandbox.h) before the first request is read.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -24,7 +28,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "binance_http.h"
+#include "backends.h"
 #include "config.h"
 #include "credentials.h"
 #include "executor.h"
@@ -47,6 +51,7 @@ struct exec_ctx {
 	struct settings s;
 	struct backend b;
 	struct link links[LANE_COUNT];
+	struct limits limits;           /* each lane's rate and notional caps */
 	unsigned long long served[LANE_COUNT];
 };
 
@@ -71,7 +76,7 @@ static int on_exec_req(void *ctx, struct mreader *r)
 
 	if (msg_decode_req(r, &q) < 0)
 		return -1;
-	executor_handle(&X.s, &X.b, l->lane, &q, &res);
+	executor_handle(&X.s, &X.b, &X.limits, l->lane, &q, &res);
 	X.served[l->lane]++;
 	if (msg_encode_res(&m, &res) < 0 || frame_out_push(&l->out, &m) < 0) {
 		r->err = "reply queue full: worker is not reading";
@@ -157,11 +162,41 @@ static int on_ping(void *ctx, struct mreader *r)
 	return 0;
 }
 
+/* What a lane spent before this executor started (the supervisor's). */
+static int on_spend_history(void *ctx, struct mreader *r)
+{
+	struct ctl_msg *c = ctx;
+	enum lane lane;
+	int64_t at, orders, notional;
+	if (msg_decode_spend(r, &lane, &at, &orders, &notional) < 0)
+		return -1;
+	if (c->fd >= 0) {
+		r->err = "a descriptor with a spend record";
+		return -1;
+	}
+	spend_add(&X.limits.sp, lane, at, orders, notional);
+	return 0;
+}
+
 static const struct dispatch ctl_dispatch[] = {
 	{ MSG_ATTACH, "ATTACH", on_attach },
 	{ MSG_PING, "PING", on_ping },
+	{ MSG_SPEND, "SPEND", on_spend_history },
 	{ 0, NULL, NULL },
 };
+
+/*
+ * An order let through by the limits: the supervisor hears of it before
+ * it is placed, so that a restarted executor is handed it again.  The
+ * socket keeps what was sent even if this process dies right after.
+ */
+static void tell_spend(enum lane lane, int64_t at_ms, int64_t notional)
+{
+	struct mbuf m;
+	if (msg_encode_spend(&m, lane, at_ms, 1, notional) == 0 &&
+	    send(CTL_FD, m.data, m.len, MSG_NOSIGNAL) < 0)
+		fatal("control socket: telling the supervisor of an order");
+}
 
 /* One message from the supervisor; anything malformed is fatal. */
 static void ctl_read(void)
@@ -292,52 +327,40 @@ static int max_open_fd(void)
 	return max;
 }
 
-/*
- * What TLS (CA certificates, OpenSSL's configuration) and name resolution
- * read; with the paper backend, nothing.
- */
-static const char *const binance_paths[] = {
-	"/etc/ssl", "/usr/lib/ssl", "/usr/share/ca-certificates",
-	"/etc/resolv.conf", "/etc/hosts", "/etc/nsswitch.conf", "/etc/gai.conf",
-	"/etc/host.conf", "/run/systemd/resolve", NULL,
-};
-
-static void lock_down(struct sandbox_spec *sb, int binance)
+static void lock_down(struct sandbox_spec *sb, const struct backend_desc *d)
 {
+	char err[160];
 	sb->role = "executor";
 	sb->policy = &policy_executor;
 	sb->keep_fds = max_open_fd() + 1;
 	sb->nofile = 64;
-	sb->nproc = binance ? 4 : 0;    /* libcurl's resolver thread */
-	sb->ro_paths = binance ? binance_paths : NULL;
-	sb->tcp_port = binance ? bn_url_port(X.s.binance_base_url) : 0;
-	if (binance && sb->tcp_port <= 0)
-		fatalx("INTENT_EXECUTOR_BINANCE_BASE_URL: no port can be derived");
+	sb->nproc = d->threads;
+	sb->ro_paths = d->ro_paths;
+	sb->tcp_port = d->port ? d->port(&X.s, err, sizeof(err)) : 0;
+	if (sb->tcp_port < 0)
+		fatalx("%s", err);
 	sandbox_apply(sb);
 }
 
 /*
  * The backend.  Credentials are read first of all, as the user that
- * started us, and kept only by the binance backend.
+ * started us, and kept only by a backend that needs them.
  */
-static void setup_backend(const struct credentials *cred, int cred_ok,
-    const char *cred_err)
+static void setup_backend(const struct backend_desc *d,
+    const struct credentials *cred, int cred_ok, const char *cred_err)
 {
 	char err[512];
-	if (X.s.backend == BACKEND_BINANCE) {
-		if (!cred_ok)
-			fatalx("INTENT_EXECUTOR_BACKEND=binance: credentials: %s", cred_err);
-		if (binance_backend_init(&X.b, &X.s, cred, err, sizeof(err)) < 0)
-			fatalx("binance backend: %s", err);
-		log_info("binance: credentials from %s, exchange %s", cred->where,
-		    X.s.binance_base_url);
-		return;
-	}
-	if (cred_ok)
-		log_info("binance credentials found in %s but the backend is paper: "
-		    "not used", cred->where);
-	if (paper_backend_init(&X.b, X.s.paper_filters, err, sizeof(err)) < 0)
-		fatalx("INTENT_EXECUTOR_PAPER_FILTERS: %s", err);
+	if (d->needs_credentials && !cred_ok)
+		fatalx("INTENT_EXECUTOR_BACKEND=%s: credentials: %s", d->name,
+		    cred_err);
+	if (!d->needs_credentials && cred_ok)
+		log_info("exchange credentials found in %s but the backend is %s: "
+		    "not used", cred->where, d->name);
+	if (d->init(&X.b, &X.s, d->needs_credentials ? cred : NULL, err,
+	    sizeof(err)) < 0)
+		fatalx("%s backend: %s", d->name, err);
+	if (d->needs_credentials)
+		log_info("%s: credentials from %s", d->name, cred->where);
 }
 
 int main(int argc, char **argv)
@@ -349,17 +372,21 @@ int main(int argc, char **argv)
 	log_init("executor");
 	parse_args(argc, argv, &sb);
 	idle_set(answer_pings);
+	X.limits.on_spend = tell_spend;
 	int cred_ok = credentials_load(&cred, cred_err, sizeof(cred_err)) == 0;
 	if (fcntl(CTL_FD, F_GETFD) < 0)
 		fatalx("no control socket on fd 3: start me through quantum-intent-executor");
 	if (config_load(&X.s, err, sizeof(err)) < 0)
 		fatalx("invalid setting: %s", err);
-	setup_backend(&cred, cred_ok, cred_err);
+	const struct backend_desc *d = backend_desc(&X.s);
+	if (!d)
+		fatalx("INTENT_EXECUTOR_BACKEND: no backend %d", X.s.backend);
+	setup_backend(d, &cred, cred_ok, cred_err);
 	credentials_wipe(&cred);
 	for (int i = 0; i < LANE_COUNT; i++)
 		X.links[i] = (struct link){ .lane = (enum lane)i, .fd = -1 };
 	int sigfd = setup_signals();
-	lock_down(&sb, X.s.backend == BACKEND_BINANCE);
+	lock_down(&sb, d);
 	log_info("ready: backend=%s", X.b.name);
 	serve(sigfd);
 }

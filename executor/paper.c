@@ -87,8 +87,11 @@ static int paper_place(void *st, const struct order *o, struct exec_res *res)
 int paper_backend_init(struct backend *b, const char *filter_spec,
     char *err, size_t errlen)
 {
-	if (filters_parse(&paper_state.table, filter_spec, err, errlen) < 0)
+	char why[400];
+	if (filters_parse(&paper_state.table, filter_spec, why, sizeof(why)) < 0) {
+		snprintf(err, errlen, "INTENT_EXECUTOR_PAPER_FILTERS: %s", why);
 		return -1;
+	}
 	b->name = "paper";
 	b->state = &paper_state;
 	b->filter = paper_filter;

@@ -63,7 +63,7 @@ bold "quantum-intent-executor demo: redis-server on 127.0.0.1:$PORT, paper backe
 "$TOP/scripts/role-users.sh"
 env REDIS_PORT="$PORT" INTENT_EXECUTOR_BACKEND=paper \
 	INTENT_EXECUTOR_HEARTBEAT_SEC=5 INTENT_EXECUTOR_PERMIT_TIMEOUT_MS=2000 \
-	INTENT_EXECUTOR_STATUS_FILE="$T/status" \
+	INTENT_EXECUTOR_STATUS_FILE="$T/status" INTENT_EXECUTOR_LEDGER_FILE="$T/ledger" \
 	"$BUILD/quantum-intent-executor" >"$LOG" 2>&1 &
 DPID=$!
 say "(heartbeat every 5 s and permit wait 2 s instead of 60 s and 8 s, to keep it short)"

@@ -111,6 +111,17 @@ static void id_args(const struct supervisor *sv, enum role role, char **argv,
 	argv[4] = NULL;
 }
 
+static void hand_spend(void *ctx, enum lane lane, int64_t at_ms,
+    int64_t orders, int64_t notional)
+{
+	int fd = *(int *)ctx;
+	struct mbuf m;
+	if (msg_encode_spend(&m, lane, at_ms, orders, notional) < 0 ||
+	    send(fd, m.data, m.len, MSG_NOSIGNAL) != (ssize_t)m.len)
+		log_error("handing the executor what lane %s spent: %s",
+		    lane_name(lane), strerror(errno));
+}
+
 static pid_t start_executor(struct supervisor *sv)
 {
 	int sp[2];
@@ -131,6 +142,8 @@ static pid_t start_executor(struct supervisor *sv)
 	if (sv->ctl >= 0)
 		close(sv->ctl);
 	sv->ctl = sp[0];
+	/* what the lanes spent: before any lane's link, so before any order */
+	spend_each(&sv->ledger.sp, wall_ms(), hand_spend, &sv->ctl);
 	return pid;
 }
 

@@ -8,6 +8,7 @@
 #include <sys/types.h>
 
 #include "config.h"
+#include "ledger.h"
 #include "msg.h"
 
 struct child {
@@ -62,6 +63,7 @@ struct supervisor {
 	int exec_ok;
 	int exec_was_ok;                /* once: workers may start */
 	char exec_state[STATE_TEXT_MAX];
+	struct ledger ledger;           /* what each lane spent */
 	/* what systemd's STATUS= and the status file say (main.c) */
 	char state[STATE_TEXT_MAX + 80];
 };

@@ -11,8 +11,9 @@
  * then restarted like any dead child; the kill is counted in the status
  * file (hangs=) and, through the main worker, in the metrics hash.
  *
- * May: read MSG_READY and MSG_PONG from a worker's report pipe, MSG_PONG
- * and MSG_STATE from the executor, each through a dispatch table with
+ * May: read MSG_READY and MSG_PONG from a worker's report pipe, MSG_PONG,
+ * MSG_STATE and MSG_SPEND (into the ledger) from the executor, each
+ * through a dispatch table with
  * typed readers.  May not: act on anything else: a malformed or unknown
  * frame kills the child that sent it.
  */
@@ -25,6 +26,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "log.h"
 #include "msg.h"
 
@@ -86,9 +88,22 @@ static const struct dispatch from_worker[] = {
 	{ 0, NULL, NULL },
 };
 
+/* An order the executor lets through, told before it is placed. */
+static int on_spend(void *ctx, struct mreader *r)
+{
+	struct from_child *f = ctx;
+	enum lane lane;
+	int64_t at, orders, notional;
+	if (msg_decode_spend(r, &lane, &at, &orders, &notional) < 0)
+		return -1;
+	ledger_add(&f->sv->ledger, lane, at, orders, notional, wall_ms());
+	return 0;
+}
+
 static const struct dispatch from_executor[] = {
 	{ MSG_PONG, "PONG", on_pong },
 	{ MSG_STATE, "STATE", on_state },
+	{ MSG_SPEND, "SPEND", on_spend },
 	{ 0, NULL, NULL },
 };
 

@@ -91,12 +91,13 @@ static void find_helper(const char *name, char *out, size_t sz)
 static void announce(const struct settings *s)
 {
 	char list[512];
+	const char *backend = backend_names[s->backend];
 	if (!s->backend_given)
-		log_warn("⚠️  INTENT_EXECUTOR_BACKEND is not set: using the PAPER "
-		    "backend (simulated fills; no order reaches any exchange)");
+		log_warn("⚠️  INTENT_EXECUTOR_BACKEND is not set: using the %s "
+		    "backend, the default%s", backend, s->backend == 0 ?
+		    " (simulated fills; no order reaches any exchange)" : "");
 	else
-		log_info("backend: %s", s->backend == BACKEND_PAPER ? "PAPER "
-		    "(simulated fills; no order reaches any exchange)" : "binance");
+		log_info("backend: %s", backend);
 	strlist_format(&s->sources, list, sizeof(list));
 	log_info("Source allowlist: %s", list);
 	log_info("Manual lane TTL guard: " KEY_MANUAL_LANE);
@@ -289,6 +290,24 @@ static void load_redis_auth(struct supervisor *sv)
 	}
 }
 
+/*
+ * What the lanes spent, from the ledger file: a malformed file stops the
+ * start (a limit must not reset silently); one that cannot be written is
+ * a loud warning (the limits then last as long as the supervisor).
+ */
+static void open_ledger(struct supervisor *sv)
+{
+	char err[512];
+	int rc = ledger_open(&sv->ledger, sv->s.ledger_file, wall_ms(), err,
+	    sizeof(err));
+	if (rc == -1)
+		fatalx("INTENT_EXECUTOR_LEDGER_FILE: %s", err);
+	if (rc == -2)
+		log_warn("⚠️  INTENT_EXECUTOR_LEDGER_FILE: %s: the rate caps and "
+		    "hourly budgets are kept in memory only, and a restart of the "
+		    "daemon resets them", err);
+}
+
 int main(int argc, char **argv)
 {
 	char err[512], host[128];
@@ -309,6 +328,7 @@ int main(int argc, char **argv)
 	    sv->s.consumer[0] ? sv->s.consumer : host);
 	identity_resolve(&sv->s, &sv->id);
 	load_redis_auth(sv);
+	open_ledger(sv);
 	sandbox_load_policy("supervisor", &policy_supervisor);
 	sv->started_wall = wall_ms() / 1000;
 	announce(&sv->s);

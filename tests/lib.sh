@@ -72,7 +72,8 @@ start_daemon() {
 	"$TOP/scripts/role-users.sh"
 	: >"$DLOG"
 	env REDIS_PORT="$RPORT" INTENT_EXECUTOR_PERMIT_TIMEOUT_MS=1000 \
-		INTENT_EXECUTOR_BACKEND=paper INTENT_EXECUTOR_STATUS_FILE="$T/status" "$@" \
+		INTENT_EXECUTOR_BACKEND=paper INTENT_EXECUTOR_STATUS_FILE="$T/status" \
+		INTENT_EXECUTOR_LEDGER_FILE="$T/ledger" "$@" \
 		"$BUILD/quantum-intent-executor" >>"$DLOG" 2>&1 &
 	DAEMON_PID=$!
 	wait_log "Consuming MAIN" 10 && wait_log "Consuming MANUAL" 10
@@ -222,7 +223,8 @@ start_daemon_argv() {
 	"$TOP/scripts/role-users.sh"
 	: >"$DLOG"
 	env REDIS_PORT="$RPORT" INTENT_EXECUTOR_PERMIT_TIMEOUT_MS=1000 \
-		INTENT_EXECUTOR_BACKEND=paper INTENT_EXECUTOR_STATUS_FILE="$T/status" "${envs[@]}" \
+		INTENT_EXECUTOR_BACKEND=paper INTENT_EXECUTOR_STATUS_FILE="$T/status" \
+		INTENT_EXECUTOR_LEDGER_FILE="$T/ledger" "${envs[@]}" \
 		"$BUILD/quantum-intent-executor" "$@" >>"$DLOG" 2>&1 &
 	DAEMON_PID=$!
 	wait_log "Consuming MAIN" 10 && wait_log "Consuming MANUAL" 10
@@ -238,7 +240,8 @@ run_daemon_once() {
 	[ $# -gt 0 ] && shift
 	t0=$(date +%s%N)
 	ONCE_OUT=$(env REDIS_PORT="$RPORT" INTENT_EXECUTOR_BACKEND=paper \
-		INTENT_EXECUTOR_STATUS_FILE="$T/status-once" "${envs[@]}" \
+		INTENT_EXECUTOR_STATUS_FILE="$T/status-once" \
+		INTENT_EXECUTOR_LEDGER_FILE="$T/ledger-once" "${envs[@]}" \
 		timeout -k 2 "$secs" "$BUILD/quantum-intent-executor" "$@" 2>&1)
 	ONCE_RC=$?
 	[ $ONCE_RC = 137 ] && ONCE_RC=124
@@ -357,7 +360,8 @@ start_daemon_bg() {
 	: >"$DLOG"
 	# shellcheck disable=SC2046
 	env REDIS_PORT="$RPORT" INTENT_EXECUTOR_PERMIT_TIMEOUT_MS=1000 \
-		INTENT_EXECUTOR_STATUS_FILE="$T/status" $(fake_role_users) \
+		INTENT_EXECUTOR_STATUS_FILE="$T/status" \
+		INTENT_EXECUTOR_LEDGER_FILE="$T/ledger" $(fake_role_users) \
 		INTENT_EXECUTOR_BACKEND=binance INTENT_EXECUTOR_BINANCE_BASE_URL="$FX" \
 		"$@" "$BUILD/quantum-intent-executor" >>"$DLOG" 2>&1 &
 	DAEMON_PID=$!
@@ -486,6 +490,23 @@ kill_tree() {
 	wait "$1" 2>/dev/null
 	return 0
 }
+# stop_daemon_bounded: SIGTERM, at most 10 s, then SIGKILL of the tree;
+# sets STOP_RC (the supervisor's exit status).
+stop_daemon_bounded() {
+	local i
+	STOP_RC=
+	if [ -n "$DAEMON_PID" ] && kill -0 "$DAEMON_PID" 2>/dev/null; then
+		kill_pid -TERM "$DAEMON_PID"
+		for i in $(seq 200); do
+			kill -0 "$DAEMON_PID" 2>/dev/null || break
+			sleep 0.05
+		done
+		kill -0 "$DAEMON_PID" 2>/dev/null && kill_tree "$DAEMON_PID"
+		wait "$DAEMON_PID" 2>/dev/null
+		STOP_RC=$?
+	fi
+	DAEMON_PID=
+}
 # consumer_of [STATUS_FILE]: the supervisor's consumer name
 # (INTENT_EXECUTOR_CONSUMER, else the host name).
 consumer_of() {
@@ -571,6 +592,7 @@ start_daemon_named() {
 	: >"$T/$name.log"
 	env REDIS_PORT="$RPORT" INTENT_EXECUTOR_PERMIT_TIMEOUT_MS=1000 \
 		INTENT_EXECUTOR_BACKEND=paper INTENT_EXECUTOR_STATUS_FILE="$T/$name.status" \
+		INTENT_EXECUTOR_LEDGER_FILE="$T/$name.ledger" \
 		INTENT_EXECUTOR_CONSUMER="host-$name" "$@" \
 		"$BUILD/quantum-intent-executor" >>"$T/$name.log" 2>&1 &
 	DPID[$name]=$!

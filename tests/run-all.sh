@@ -1,7 +1,8 @@
 #!/bin/bash
-# tests/run-all.sh - every test of `make check`: the Criterion unit tests,
-# then each integration test script, then a one-line summary
-# ("N passed, N failed") that CI reads.
+# tests/run-all.sh [SCRIPT...] - every test of `make check`: the Criterion
+# unit tests, then each test script (tests/*/t_*.sh), then a one-line
+# summary ("N passed, N failed") that CI reads.  With SCRIPTs: only those
+# scripts, no unit tests (`make integration`).
 set -u
 TOP=$(cd "$(dirname "$0")/.." && pwd)
 BUILD=${BUILD:-build}
@@ -10,18 +11,29 @@ RESULTS=$(mktemp)
 export RESULTS
 failed_scripts=0
 
-echo "== unit tests (Criterion)"
-out=$(mktemp)
-"$TOP/$BUILD/unit-tests" --jobs 2 2>&1 | tee "$out"
-synth=$(grep -E "Synthesis: Tested" "$out" | tail -n 1)
-ut=$(echo "$synth" | sed -n 's/.*Tested: \([0-9]*\).*/\1/p')
-up=$(echo "$synth" | sed -n 's/.*Passing: \([0-9]*\).*/\1/p')
-[ -n "$ut" ] || { ut=1; up=0; }
-for i in $(seq "$up"); do echo "PASS unit" >>"$RESULTS"; done
-for i in $(seq $((ut - up))); do echo "FAIL unit" >>"$RESULTS"; done
-rm -f "$out"
+if [ $# -gt 0 ]; then
+	scripts=("$@")
+else
+	scripts=("$TOP"/tests/*/t_*.sh)
+fi
 
-for t in "$TOP"/tests/*/t_*.sh; do
+# The Criterion unit tests, one PASS or FAIL line each in $RESULTS.
+run_units() {
+	local out synth ut up i
+	echo "== unit tests (Criterion)"
+	out=$(mktemp)
+	"$TOP/$BUILD/unit-tests" --jobs 2 2>&1 | tee "$out"
+	synth=$(grep -E "Synthesis: Tested" "$out" | tail -n 1)
+	ut=$(echo "$synth" | sed -n 's/.*Tested: \([0-9]*\).*/\1/p')
+	up=$(echo "$synth" | sed -n 's/.*Passing: \([0-9]*\).*/\1/p')
+	[ -n "$ut" ] || { ut=1; up=0; }
+	for i in $(seq "$up"); do echo "PASS unit" >>"$RESULTS"; done
+	for i in $(seq $((ut - up))); do echo "FAIL unit" >>"$RESULTS"; done
+	rm -f "$out"
+}
+[ $# -gt 0 ] || run_units
+
+for t in "${scripts[@]}"; do
 	[ -f "$t" ] || continue
 	echo "== $(basename "$(dirname "$t")")/$(basename "$t")"
 	before=$(wc -l <"$RESULTS")

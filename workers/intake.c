@@ -3,13 +3,16 @@
  * stream, up to the plan's queue: the obsolete format, the lane guard
  * (source allowlist on the main lane, the TTL-bound manual-lane key on the
  * manual lane), the plan's checks, the claim (one entry owns a plan_id;
- * copies are skipped), the read-time gate (age, trading state), then the
- * plan joins its symbol's queue and its life begins (lifecycle.c).
- * A rejected plan gets its one result here.
+ * copies on the lane are skipped; the other lane's entry with the same
+ * plan_id is a conflict), the read-time gate (age, trading state, the
+ * lane's breaker), then the plan joins its symbol's queue and its life
+ * begins (lifecycle.c).  A rejected plan gets its one result here; an
+ * entry refused at its lane guard takes nothing in the plan_id space.
  *
  * May: talk to Redis on the command connection (conn.c): the claim, the
- * manual-lane key, the trading state, XACK, counters; write a result
- * (result.c); start a plan's permit wait (lifecycle.c).  May not: read the
+ * manual-lane key, the trading state and the lane's breaker, XACK,
+ * counters; write a result (result.c); start a plan's permit wait
+ * (lifecycle.c).  May not: read the
  * stream (main.c hands it entries), send anything to the executor, take a
  * hiredis reply from its caller, decide a plan on a reply that says Redis
  * cannot answer now (conn_transient(): lane_entry() returns -1, the
@@ -126,6 +129,7 @@ static int main_guard(struct worker *w, const char *id, const struct plan *p)
 	result_from_plan(&r, w->lane, id, p);
 	snprintf(r.error, sizeof(r.error), "source_not_allowed:%s", src);
 	r.guard = "lane";
+	r.guard_refused = 1;
 	result_count(&r, C_BLOCKED_SOURCE);
 	return commit(w, &r) < 0 ? -1 : 1;
 }
@@ -153,6 +157,7 @@ static int manual_guard(struct worker *w, const char *id, const struct plan *p)
 	result_from_plan(&r, w->lane, id, p);
 	snprintf(r.error, sizeof(r.error), "manual_lane_disabled");
 	r.guard = "lane";
+	r.guard_refused = 1;
 	result_count(&r, C_MANUAL_BLOCKED_DISABLED);
 	if (commit(w, &r) < 0)
 		return -1;
@@ -160,9 +165,16 @@ static int manual_guard(struct worker *w, const char *id, const struct plan *p)
 	return 0;
 }
 
-/* 0, or -1 when Redis refused the result (tried again). */
+/*
+ * A plan refused by its decision, its checks or the read-time gate.  With
+ * claim_state, it had claimed its plan_id: the claim takes that state
+ * ("refused": the plan never waited for a permit, and the other lane may
+ * take the plan_id over).  0, or -1 when Redis refused the result (tried
+ * again).
+ */
 static int reject(struct worker *w, const char *id, const struct plan *p,
-    enum plan_verdict v, const char *err, int consumed)
+    enum plan_verdict v, const char *err, int consumed,
+    const char *claim_state)
 {
 	char pid[9], plan_id[PLAN_ID_MAX + 4];
 	struct result r;
@@ -174,8 +186,10 @@ static int reject(struct worker *w, const char *id, const struct plan *p,
 	result_from_plan(&r, w->lane, id, p);
 	snprintf(r.error, sizeof(r.error), "%s", err);
 	r.guard = v == PLAN_DECISION ? "decision" :
-	    strncmp(err, "plan_", 5) == 0 || strncmp(err, "trading_", 8) == 0 ?
-	    "safety" : "checks";
+	    strncmp(err, "plan_", 5) == 0 || strncmp(err, "trading_", 8) == 0 ||
+	    strncmp(err, "lane_halted", 11) == 0 ? "safety" : "checks";
+	r.claimed = claim_state != NULL;
+	r.claim_state = claim_state;
 	result_count(&r, C_PROCESSED);
 	result_count(&r, C_EXECUTED_FALSE);
 	if (v == PLAN_DECISION)
@@ -189,81 +203,131 @@ static int reject(struct worker *w, const char *id, const struct plan *p,
 
 /*
  * The claim: one stream entry owns a plan_id, atomically, before anything
- * about it is decided.  The claim is a hash, KEY_CLAIM<plan_id>, with
- * owner (<stream>|<entry id>), lane and state: claimed, then sent (the
- * request left for the executor), then settled (its result is written).
- * Returns "done" (the plan has its result), "new" (claimed now), "claimed"
- * or "sent" (this entry owned it already: read again after a crash), or
- * "other" (another entry, on this lane or the other, or on another host,
- * owns it).
+ * about it is decided.  The claim is a hash, KEY_CLAIM<plan_id>: owner
+ * (<stream>|<entry id>), lane and state of the entry that may execute the
+ * plan (claimed, then sent: the request left for the executor, then
+ * settled; or refused, conflict, dead_lettered), and decided_<lane> (the
+ * entry of that lane whose result is written: later copies on the lane
+ * are skipped).
+ *
+ * KEYS[1] the done key, KEYS[2] the claim; ARGV[1] owner, ARGV[2] lane,
+ * ARGV[3] "run" (the plan passed its checks: take the plan_id) or "look"
+ * (it is refused: take nothing, only see whether it is a copy).  Returns
+ * "done" (this lane decided it; or there is no claim at all and the done
+ * key exists: decided by a daemon that did not record lanes), "new"
+ * (claimed now, or nothing in the way of a refused plan), "claimed",
+ * "sent" or "conflict" (this entry owned it already: read again after a
+ * crash), "other" (another entry of this lane owns it), or, when an entry
+ * of the other lane owns it to execute, "conflict_both" (that entry had
+ * not been sent: it is refused too, its claim says conflict) or
+ * "conflict_one" (it was sent or decided: only this entry is refused).  An
+ * owner of the other lane in state refused never waited for a permit: the
+ * plan_id is taken over.
  */
 static const char claim_script[] =
-    "if redis.call('EXISTS', KEYS[1]) == 1 then return 'done' end "
-    "local cur = redis.call('HGET', KEYS[2], 'owner') "
-    "if not cur then "
+    "local c = redis.call('HMGET', KEYS[2], 'owner', 'lane', 'state', "
+    "'decided_' .. ARGV[2]) "
+    "if c[4] then return 'done' end "
+    "if not c[1] then "
+    "if redis.call('EXISTS', KEYS[2]) == 0 and "
+    "redis.call('EXISTS', KEYS[1]) == 1 then return 'done' end "
+    "elseif c[1] == ARGV[1] then return c[3] or 'claimed' "
+    "elseif c[2] == ARGV[2] then return 'other' "
+    "elseif ARGV[3] == 'look' then return 'new' "
+    "elseif c[3] == 'claimed' then "
+    "redis.call('HSET', KEYS[2], 'state', 'conflict') return 'conflict_both' "
+    "elseif c[3] ~= 'refused' then return 'conflict_one' end "
+    "if ARGV[3] == 'look' then return 'new' end "
     "redis.call('HSET', KEYS[2], 'owner', ARGV[1], 'lane', ARGV[2], "
     "'state', 'claimed') "
-    "redis.call('EXPIRE', KEYS[2], 86400) return 'new' end "
-    "if cur == ARGV[1] then return redis.call('HGET', KEYS[2], 'state') end "
-    "return 'other'";
+    "redis.call('EXPIRE', KEYS[2], 86400) return 'new'";
+
+/* What the claim found (claim(), is_duplicate()). */
+enum claim_verdict {
+	CL_GO,                  /* go on: claimed, or nothing in the way */
+	CL_SKIP,                /* a copy: acknowledged (or left pending) */
+	CL_CONFLICT_OWN,        /* our claim says conflict: refuse, claimed */
+	CL_CONFLICT_BOTH,       /* the other lane's waiting entry refused too */
+	CL_CONFLICT_ONE,        /* only this entry is refused */
+};
 
 /*
- * The claim's round trip: 0 to go on, 1 a copy (*where says why), 2 the
- * claim was refused for this plan (logged; the entry stays pending, read
- * again after a restart), -1 Redis cannot answer now, or was lost (tried
- * again after the backoff).  With st, the trading state is read too (a
- * GET pipelined after the EVAL, so it sees the state after the claim).
+ * The claim's round trip: 0 to go on (*v CL_GO, or the conflict to refuse
+ * the entry for), 1 a copy (*where says why), 2 the claim was refused for
+ * this plan (logged; the entry stays pending, read again after a
+ * restart), -1 Redis cannot answer now, or was lost (tried again after
+ * the backoff).  With st, the trading state and the lane's breaker are
+ * read too (pipelined after the EVAL, so they are seen as after the
+ * claim).
  */
 static int claim(struct worker *w, const char *id, struct plan_ok *ok,
-    enum trading_state *st, const char **where)
+    int run, enum trading_state *st, const char **where,
+    enum claim_verdict *v)
 {
+	static const char *const what[LANE_STATE_REPLIES] = {
+		"GET " KEY_TRADING_STATE, "GET " KEY_BREAKER_HALT "<lane>",
+	};
 	const char *plan_id = ok->plan_id;
-	redisReply *rep[2];
+	redisReply *rep[1 + LANE_STATE_REPLIES];
+	int n = st ? 1 + LANE_STATE_REPLIES : 1;
 	int rc = 0;
 
 	*where = NULL;
-	conn_append(w->rc, "EVAL %s 2 " KEY_DONE "%s " KEY_CLAIM "%s %s|%s %s",
-	    claim_script, plan_id, plan_id, w->stream, id, lane_name(w->lane));
+	*v = CL_GO;
+	conn_append(w->rc, "EVAL %s 2 " KEY_DONE "%s " KEY_CLAIM "%s %s|%s %s %s",
+	    claim_script, plan_id, plan_id, w->stream, id, lane_name(w->lane),
+	    run ? "run" : "look");
 	if (st)
-		conn_append(w->rc, "GET " KEY_TRADING_STATE);
-	if (conn_replies(w->rc, rep, 2) < 0)
+		lane_append_state(w);
+	if (conn_replies(w->rc, rep, n) < 0)
 		return -1;      /* Redis lost: entry stays pending */
 	const redisReply *r = rep[0];
-	if (refused(w, "EVAL (the claim)", r) < 0 ||
-	    (st && refused(w, "GET " KEY_TRADING_STATE, rep[1]) < 0)) {
+	if (refused(w, "EVAL (the claim)", r) < 0) {
 		rc = -1;        /* the claim is the same entry's when tried again */
 	} else if (r->type != REDIS_REPLY_STRING && r->type != REDIS_REPLY_STATUS) {
 		log_error("claim of %s failed: %s", plan_id,
 		    r->type == REDIS_REPLY_ERROR ? r->str : "bad reply");
 		rc = 2;
 	} else {
-		if (st)
-			*st = lane_trading_state(rep[1]);
 		if (strcmp(r->str, "done") == 0)
 			*where = "already done";
 		else if (strcmp(r->str, "other") == 0)
 			*where = "claimed by another entry";
+		else if (strcmp(r->str, "conflict") == 0)
+			*v = CL_CONFLICT_OWN;
+		else if (strcmp(r->str, "conflict_both") == 0)
+			*v = CL_CONFLICT_BOTH;
+		else if (strcmp(r->str, "conflict_one") == 0)
+			*v = CL_CONFLICT_ONE;
 		else
 			ok->recovery = strcmp(r->str, "sent") == 0;
 		rc = *where ? 1 : 0;
+		/* the state matters only to a plan that goes on */
+		for (int i = 1; i < n && rc == 0 && *v == CL_GO; i++)
+			if (refused(w, what[i - 1], rep[i]) < 0)
+				rc = -1;
+		if (rc == 0 && st)
+			*st = lane_trading_state(rep + 1);
 	}
-	conn_free_replies(rep, 2);
+	conn_free_replies(rep, n);
 	return rc;
 }
 
 /*
- * 1 skipped (acknowledged, or left pending when the claim was refused),
- * 0 go on, -1 Redis refused (tried again).
+ * The claim, and a copy skipped: 1 skipped (acknowledged, or left pending
+ * when the claim was refused), 0 go on (*v: CL_GO, or a conflict), -1
+ * Redis refused (tried again).
  */
 static int is_duplicate(struct worker *w, const char *id, struct plan_ok *ok,
-    enum trading_state *st, int consumed)
+    int run, enum trading_state *st, int consumed, enum claim_verdict *v)
 {
 	const char *where = "already in progress";
 	enum counter c[2] = { C_DUPLICATE_SKIPPED, C_MANUAL_CONSUMED };
 	char pid[9];
 
+	*v = CL_GO;
 	if (!jobs_by_plan_id(&w->jobs, ok->plan_id)) {
-		int k = claim(w, id, ok, st, &where);
+		int k = claim(w, id, ok, run, st, &where, v);
 		if (k != 1)
 			return k == 2 ? 1 : k;
 	}
@@ -273,6 +337,43 @@ static int is_duplicate(struct worker *w, const char *id, struct plan_ok *ok,
 	log_info("🔁 [lane=%s] Skip duplicate plan (%s): plan_id=%s",
 	    lane_name(w->lane), where, pid);
 	return 1;
+}
+
+/*
+ * The other lane has an entry with this plan_id (docs/REDIS.md, "One
+ * plan_id, two lanes"): this entry is refused, with its result and an
+ * audit entry; with CL_CONFLICT_OWN it owned the claim (read again after
+ * a crash), which keeps saying conflict.  0, or -1 when Redis refused the
+ * result (tried again).
+ */
+static int refuse_conflict(struct worker *w, const char *id,
+    const struct plan *p, enum claim_verdict v, int consumed)
+{
+	const char *other = lane_name(w->lane == LANE_MAIN ? LANE_MANUAL :
+	    LANE_MAIN);
+	char reason[160];
+	struct result r;
+
+	result_from_plan(&r, w->lane, id, p);
+	snprintf(r.error, sizeof(r.error), "plan_id_conflict:%s", other);
+	snprintf(reason, sizeof(reason), "lane %s has an entry with this "
+	    "plan_id: %s", other, v == CL_CONFLICT_ONE ? "this entry refused (the "
+	    "other was sent or decided first)" : "both entries refused (neither "
+	    "had been sent)");
+	log_warn("⚠️  [lane=%s] Refused plan (plan_id_conflict): plan_id=%.8s "
+	    "entry %s: %s", lane_name(w->lane), r.plan_id, id, reason);
+	r.guard = "conflict";
+	r.audit_reason = reason;
+	r.claimed = v == CL_CONFLICT_OWN;
+	r.claim_state = "conflict";
+	result_count(&r, C_PROCESSED);
+	result_count(&r, C_EXECUTED_FALSE);
+	result_count(&r, C_PLAN_ID_CONFLICT);
+	if (consumed) {
+		result_count(&r, C_MANUAL_CONSUMED);
+		result_count(&r, C_MANUAL_PROCESSED);
+	}
+	return commit(w, &r);
 }
 
 static int symbol_index(const struct settings *s, const char *sym)
@@ -361,14 +462,20 @@ static int read_gate(struct worker *w, const char *id, const struct plan *p,
 	if (st) {
 		now_st = *st;
 	} else {
-		redisReply *r = conn_cmd(w->rc, "GET " KEY_TRADING_STATE);
-		if (!r || refused(w, "GET " KEY_TRADING_STATE, r) < 0) {
-			if (r)
-				freeReplyObject(r);
+		static const char *const what[LANE_STATE_REPLIES] = {
+			"GET " KEY_TRADING_STATE, "GET " KEY_BREAKER_HALT "<lane>",
+		};
+		redisReply *r[LANE_STATE_REPLIES];
+		lane_append_state(w);
+		if (conn_replies(w->rc, r, LANE_STATE_REPLIES) < 0)
 			return -1;
-		}
+		for (int i = 0; i < LANE_STATE_REPLIES; i++)
+			if (refused(w, what[i], r[i]) < 0) {
+				conn_free_replies(r, LANE_STATE_REPLIES);
+				return -1;
+			}
 		now_st = lane_trading_state(r);
-		freeReplyObject(r);
+		conn_free_replies(r, LANE_STATE_REPLIES);
 	}
 	return trading_gate(plan_ms, ok->reduce_only, now_st, wall_ms(),
 	    w->s.max_plan_age_sec, err, errlen) < 0 ? 1 : 0;
@@ -389,15 +496,22 @@ static int take(struct worker *w, const char *id, const struct plan *p,
 	 * trading state too (st; else read_gate reads it) */
 	enum trading_state st = TS_HALTED;
 	enum trading_state *stp = v == PLAN_OK && ok.plan_id[0] ? &st : NULL;
+	enum claim_verdict c = CL_GO;
 
-	/* a copy of a plan in progress or done is skipped, whatever it
-	 * holds: its plan_id already has (or will have) its one result */
-	if (ok.plan_id[0] && (d = is_duplicate(w, id, &ok, stp, consumed)) != 0)
+	/* a copy of a plan in progress or done on this lane is skipped,
+	 * whatever it holds: its plan_id already has (or will have) its one
+	 * result; only a plan that may execute takes the plan_id */
+	if (ok.plan_id[0] &&
+	    (d = is_duplicate(w, id, &ok, v == PLAN_OK, stp, consumed, &c)) != 0)
 		return d < 0 ? -1 : 0;
+	if (c != CL_GO)
+		return refuse_conflict(w, id, p, c, consumed);
 	if (v != PLAN_OK)
-		return reject(w, id, p, v, err, consumed);
+		return reject(w, id, p, v, err, consumed, NULL);
 	if ((g = read_gate(w, id, p, &ok, stp, err, sizeof(err))) > 0)
-		return reject(w, id, p, PLAN_REJECT, err, consumed);
+		/* sent before a crash: an order may exist, the id stays taken */
+		return reject(w, id, p, PLAN_REJECT, err, consumed,
+		    ok.recovery ? "settled" : "refused");
 	if (g < 0)
 		return -1;
 	return queue(w, id, p, &ok, consumed);

@@ -40,6 +40,7 @@ struct job {
 	int executed;
 	char error[ERROR_MAX];
 	const char *guard;      /* the step that decided (result.h) */
+	int conflict;           /* refused: the other lane has its plan_id */
 	struct exec_res res;    /* valid when res.seq == seq and SENT is over */
 	struct job *next;
 };

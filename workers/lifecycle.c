@@ -3,12 +3,15 @@
  * the permit wait (polled for every waiting plan in one round trip), the
  * gate again just before it leaves, the claim's step to "sent" (owner.c),
  * the request to the executor, the executor's answer, the one result,
- * the circuit breaker, and the next plan of the symbol.  What Redis
- * refuses or cannot answer now is retried with backoff, never written as
- * a plan's result (later(); a result itself is retried until written).
+ * the lane's circuit breaker, and the next plan of the symbol.  A plan
+ * whose claim says conflict (the other lane has an entry with its
+ * plan_id) is refused before anything is sent.  What Redis refuses or
+ * cannot answer now is retried with backoff, never written as a plan's
+ * result (later(); a result itself is retried until written).
  *
- * May: talk to Redis on the command connection (conn.c): permits, the
- * trading state, the breaker; write a result (result.c); mark a claim sent
+ * May: talk to Redis on the command connection (conn.c): permits, claim
+ * states, the trading state, the lane's breaker; write a result
+ * (result.c); mark a claim sent
  * (owner.c); send requests on the executor link.  May not: read the
  * stream or take entries (intake.c does), handle a lost connection (its
  * functions return; main.c and redis.c handle the loss).
@@ -35,26 +38,42 @@
 #define POLL_MAX_MS 20
 #define PERMIT_KEY_MAX (sizeof(KEY_PERMIT) + PLAN_ID_MAX)
 
+#define CLAIM_KEY_MAX (sizeof(KEY_CLAIM) + PLAN_ID_MAX)
+
 /*
  * One round trip for the permits of every plan polled, either encoding,
- * never a WRONGTYPE error: for each key, {type, value} or {type}.
+ * never a WRONGTYPE error: KEYS are n permit keys, then the n plans'
+ * claims; for each plan, {type, value} or {type}, or {"conflict"} when its
+ * claim says conflict (the other lane has an entry with its plan_id).
  */
 static const char permit_script[] =
-    "local out = {} "
-    "for i, k in ipairs(KEYS) do "
+    "local out, n = {}, #KEYS / 2 "
+    "for i = 1, n do "
+    "local k = KEYS[i] "
+    "if redis.call('HGET', KEYS[n + i], 'state') == 'conflict' then "
+    "out[i] = {'conflict'} else "
     "local t = redis.call('TYPE', k).ok "
     "if t == 'string' then out[i] = {t, redis.call('GET', k)} "
     "elseif t == 'hash' then out[i] = {t, redis.call('HGETALL', k)} "
-    "else out[i] = {t} end end "
+    "else out[i] = {t} end end end "
     "return out";
 
-enum trading_state lane_trading_state(const redisReply *r)
+/* two GETs, not an MGET: a key of the wrong type must read as an error */
+void lane_append_state(struct worker *w)
 {
-	if (r->type == REDIS_REPLY_NIL)
-		return TS_ACTIVE;
-	if (r->type == REDIS_REPLY_STRING)
-		return trading_state_of(r->str, r->len, 1);
-	return TS_HALTED;
+	conn_append(w->rc, "GET " KEY_TRADING_STATE);
+	conn_append(w->rc, "GET " KEY_BREAKER_HALT "%s", lane_name(w->lane));
+}
+
+enum trading_state lane_trading_state(redisReply *const r[LANE_STATE_REPLIES])
+{
+	const redisReply *g = r[0], *lane = r[1];
+	enum trading_state st = g->type == REDIS_REPLY_NIL ? TS_ACTIVE :
+	    g->type == REDIS_REPLY_STRING ? trading_state_of(g->str, g->len, 1) :
+	    TS_HALTED;
+	if (st != TS_HALTED && lane->type != REDIS_REPLY_NIL)
+		st = TS_LANE_HALTED;    /* the lane's breaker, or an odd key */
+	return st;
 }
 
 void lane_start_wait(struct worker *w, struct job *j)
@@ -76,23 +95,36 @@ static void next_of(struct worker *w, struct job *j)
 		lane_start_wait(w, next);
 }
 
+/* The lane's breaker count key, KEY_BREAKER<lane>. */
+static const char *breaker_key(const struct worker *w)
+{
+	static char key[LANE_COUNT][sizeof(KEY_BREAKER) + 16];
+	char *k = key[w->lane];
+	if (!k[0])
+		snprintf(k, sizeof(key[0]), KEY_BREAKER "%s", lane_name(w->lane));
+	return k;
+}
+
 /*
  * An order the backend tried to place (its status is not the executor's
  * own NOT_SENT) that failed, or whose outcome stayed unknown: one more in
- * the run.  At INTENT_EXECUTOR_BREAKER_FAILURES in a
- * row (over both lanes and every host) trading is HALTED until an operator
- * resumes it, and the audit stream says why.  0, or -1 when Redis was lost.
+ * the lane's run (KEY_BREAKER<lane>, shared by the lane's workers on every
+ * host).  At INTENT_EXECUTOR_BREAKER_FAILURES in a row the lane is halted
+ * (KEY_BREAKER_HALT<lane> says why) until an operator resumes it, and the
+ * audit stream says why; the other lane runs on.  0, or -1 when Redis was
+ * lost.
  */
 static int breaker_count(struct worker *w, const struct job *j)
 {
-	redisReply *r = conn_cmd(w->rc, "INCR " KEY_BREAKER);
+	const char *lane = lane_name(w->lane);
+	redisReply *r = conn_cmd(w->rc, "INCR %s", breaker_key(w));
 	if (!r)
 		return -1;
 	long long n = r->type == REDIS_REPLY_INTEGER ? r->integer : 0;
 	if (r->type == REDIS_REPLY_ERROR)
 		log_error("⛔ [lane=%s] circuit breaker: Redis refused INCR %s: %s: "
-		    "this failure of plan %s is not counted", lane_name(w->lane),
-		    KEY_BREAKER, r->str, j->ok.plan_id);
+		    "this failure of plan %s is not counted", lane,
+		    breaker_key(w), r->str, j->ok.plan_id);
 	freeReplyObject(r);
 	if (n < w->s.breaker_failures)
 		return 0;
@@ -100,24 +132,37 @@ static int breaker_count(struct worker *w, const struct job *j)
 	snprintf(why, sizeof(why), "%lld consecutive orders failed or ended "
 	    "unknown; last: plan %s: %s", n, j->ok.plan_id, j->error);
 	snprintf(ts, sizeof(ts), "%lld", (long long)(wall_ms() / 1000));
-	conn_append(w->rc, "SET " KEY_TRADING_STATE " HALTED");
-	conn_append(w->rc, "XADD " KEY_AUDIT_STREAM " * action halt "
-	    "state HALTED operator intent_executor reason %s lane %s "
-	    "plan_id %s timestamp %s", why, lane_name(w->lane), j->ok.plan_id, ts);
+	/* once per trip: a later failure of an order already in flight
+	 * finds the lane halted */
+	r = conn_cmd(w->rc, "SET " KEY_BREAKER_HALT "%s %s NX", lane, why);
+	if (!r)
+		return -1;
+	if (r->type == REDIS_REPLY_ERROR)
+		log_error("⛔ [lane=%s] CIRCUIT BREAKER: Redis refused SET "
+		    KEY_BREAKER_HALT "%s: %s: lane %s NOT halted", lane, lane,
+		    r->str, lane);
+	int tripped = r->type == REDIS_REPLY_STATUS;
+	freeReplyObject(r);
+	if (!tripped)
+		return 0;
+	conn_append(w->rc, "XADD " KEY_AUDIT_STREAM " * action lane.halt "
+	    "state HALTED lane %s operator intent_executor reason %s "
+	    "plan_id %s timestamp %s", lane, why, j->ok.plan_id, ts);
+	conn_append(w->rc, "HINCRBY " KEY_METRICS " %s 1",
+	    counter_name(C_BREAKER_TRIPS));
 	redisReply *rep[2];
 	if (conn_replies(w->rc, rep, 2) < 0)
 		return -1;
 	for (int i = 0; i < 2; i++)
 		if (rep[i]->type == REDIS_REPLY_ERROR)
 			log_error("⛔ [lane=%s] CIRCUIT BREAKER: Redis refused %s: %s",
-			    lane_name(w->lane), i == 0 ? "SET " KEY_TRADING_STATE
-			    " HALTED: trading NOT halted" : "XADD " KEY_AUDIT_STREAM
-			    ": no audit entry", rep[i]->str);
-	int halted = rep[0]->type != REDIS_REPLY_ERROR;
+			    lane, i == 0 ? "XADD " KEY_AUDIT_STREAM ": no audit entry" :
+			    "HINCRBY " KEY_METRICS ": the trip is not counted",
+			    rep[i]->str);
 	conn_free_replies(rep, 2);
-	if (halted)
-		log_error("⛔ [lane=%s] CIRCUIT BREAKER: %s: trading HALTED until "
-		    "an operator runs qiectl resume", lane_name(w->lane), why);
+	log_error("⛔ [lane=%s] CIRCUIT BREAKER: %s: lane %s HALTED until an "
+	    "operator runs qiectl resume (the other lane runs on)", lane, why,
+	    lane);
 	return 0;
 }
 
@@ -139,8 +184,19 @@ static void result_of(struct worker *w, const struct job *j, struct result *r)
 	r->permit = j->permit_read ? &j->permit : NULL;
 	result_count(r, j->executed ? C_EXECUTED_TRUE : C_EXECUTED_FALSE);
 	if (r->res && j->executed)
-		r->reset_key = KEY_BREAKER;     /* a success ends a run of failures */
+		r->reset_key = breaker_key(w);  /* a success ends a run of failures */
 	r->claimed = 1;
+	if (j->conflict) {
+		static const char *const why[LANE_COUNT] = {
+			[LANE_MAIN] = "lane manual has an entry with this plan_id: "
+			    "both entries refused (neither had been sent)",
+			[LANE_MANUAL] = "lane main has an entry with this plan_id: "
+			    "both entries refused (neither had been sent)",
+		};
+		r->claim_state = "conflict";
+		r->audit_reason = why[w->lane];
+		result_count(r, C_PLAN_ID_CONFLICT);
+	}
 	if (j->consumed_manual)
 		result_count(r, C_MANUAL_PROCESSED);
 }
@@ -197,7 +253,7 @@ void lane_retry_unwritten(struct worker *w, int64_t now)
 {
 	for (int i = 0; i < JOBS_MAX && conn_up(w->rc); i++) {
 		struct job *j = &w->jobs.pool[i];
-		/* a claimed plan's script finds its done key if the result was
+		/* a claimed plan's script finds its decided_<lane> if the result was
 		 * written before a lost reply: no second result */
 		if (j->state == JOB_UNWRITTEN && j->next_poll <= now)
 			finish(w, j);
@@ -242,6 +298,20 @@ static int later(struct worker *w, struct job *j, const char *step,
 	return 0;
 }
 
+/*
+ * The other lane has an entry with j's plan_id, and j was not sent: j is
+ * refused, and its claim keeps saying conflict (docs/REDIS.md).
+ */
+static int conflict(struct worker *w, struct job *j)
+{
+	const char *other = w->lane == LANE_MAIN ? "manual" : "main";
+	log_warn("⚠️  [lane=%s] Refused plan (plan_id_conflict): plan_id=%.8s "
+	    "entry %s: lane %s has an entry with this plan_id: both entries "
+	    "refused", lane_name(w->lane), j->ok.plan_id, j->stream_id, other);
+	j->conflict = 1;
+	return fail(w, j, "conflict", "plan_id_conflict", other);
+}
+
 /* 0, or -1 when Redis was lost. */
 static int send_request(struct worker *w, struct job *j)
 {
@@ -256,6 +326,8 @@ static int send_request(struct worker *w, struct job *j)
 		return -1;      /* Redis was lost: the entry stays pending */
 	if (own == -2)
 		return later(w, j, "the claim's sent step", why);
+	if (own == OWN_CONFLICT)
+		return conflict(w, j);
 	if (own == 0) {
 		next_of(w, j);  /* another consumer has it */
 		return 0;
@@ -328,14 +400,16 @@ static int on_permit(struct worker *w, struct job *j, const redisReply *r,
 	}
 	if (strcmp(r->element[0]->str, "none") == 0)
 		return not_yet(w, j, now);
+	if (strcmp(r->element[0]->str, "conflict") == 0 && r->elements == 1)
+		return conflict(w, j);
 	if (permit_of(j, r, &why) < 0)
 		return fail(w, j, "permit", "p33_permit_invalid", why);
 	j->permit_read = 1;
 	if (!j->permit.allow)
 		return fail(w, j, "permit", "p33_permit_denied",
 		    j->permit.reason[0] ? j->permit.reason : "no reason given");
-	if (permit_binding_check(&j->permit, j->ok.symbol, wall_ms(),
-		w->s.max_plan_age_sec, err, sizeof(err)) < 0)
+	if (permit_binding_check(&j->permit, j->ok.symbol, j->ok.side, w->lane,
+		wall_ms(), w->s.max_plan_age_sec, err, sizeof(err)) < 0)
 		return fail(w, j, "permit", err, NULL);
 	if (trading_gate(j->ok.plan_ms, j->ok.reduce_only, st, wall_ms(),
 		w->s.max_plan_age_sec, err, sizeof(err)) < 0)
@@ -346,9 +420,10 @@ static int on_permit(struct worker *w, struct job *j, const redisReply *r,
 void lane_poll_permits(struct worker *w)
 {
 	static char keys[JOBS_MAX][PERMIT_KEY_MAX];
-	const char *argv[JOBS_MAX + 3];
+	static char claims[JOBS_MAX][CLAIM_KEY_MAX];
+	const char *argv[2 * JOBS_MAX + 3];
 	struct job *due[JOBS_MAX];
-	redisReply *rep[2];
+	redisReply *rep[1 + LANE_STATE_REPLIES];
 	char nkeys[16];
 	int n = 0;
 	int64_t now = mono_ms();
@@ -358,37 +433,50 @@ void lane_poll_permits(struct worker *w)
 		if (j->state != JOB_WAITING || j->next_poll > now)
 			continue;
 		snprintf(keys[n], sizeof(keys[n]), KEY_PERMIT "%s", j->ok.plan_id);
+		snprintf(claims[n], sizeof(claims[n]), KEY_CLAIM "%s",
+		    j->ok.plan_id);
 		argv[3 + n] = keys[n];
 		due[n++] = j;
 	}
 	if (n == 0)
 		return;
-	snprintf(nkeys, sizeof(nkeys), "%d", n);
+	for (int i = 0; i < n; i++)
+		argv[3 + n + i] = claims[i];
+	snprintf(nkeys, sizeof(nkeys), "%d", 2 * n);
 	argv[0] = "EVAL";
 	argv[1] = permit_script;
 	argv[2] = nkeys;
-	conn_append_argv(w->rc, n + 3, argv, NULL);
-	/* the trading state, read in the same round trip, for every plan */
-	conn_append(w->rc, "GET " KEY_TRADING_STATE);
+	conn_append_argv(w->rc, 2 * n + 3, argv, NULL);
+	/* the trading state and the lane's breaker, in the same round trip,
+	 * for every plan */
+	lane_append_state(w);
 	/* both replies first: deciding a job sends commands of its own */
-	if (conn_replies(w->rc, rep, 2) < 0)
+	if (conn_replies(w->rc, rep, 1 + LANE_STATE_REPLIES) < 0)
 		return;
 	/* Redis cannot answer now: nothing is decided on that */
-	const redisReply *off = conn_transient(rep[0]) ? rep[0] :
-	    conn_transient(rep[1]) ? rep[1] : NULL;
+	static const char *const what[1 + LANE_STATE_REPLIES] = {
+		"EVAL (the permits)", "GET " KEY_TRADING_STATE,
+		"GET " KEY_BREAKER_HALT "<lane>",
+	};
+	const redisReply *off = NULL;
+	const char *off_what = NULL;
+	for (int i = 0; i < 1 + LANE_STATE_REPLIES && !off; i++)
+		if (conn_transient(rep[i])) {
+			off = rep[i];
+			off_what = what[i];
+		}
 	if (off) {
 		char why[240];
-		snprintf(why, sizeof(why), "%s: %s", off == rep[0] ?
-		    "EVAL (the permits)" : "GET " KEY_TRADING_STATE, off->str);
+		snprintf(why, sizeof(why), "%s: %s", off_what, off->str);
 		for (int i = 0; i < n; i++)
 			if (due[i]->state == JOB_WAITING &&
 			    later(w, due[i], "the permit read", why) < 0)
 				break;
-		conn_free_replies(rep, 2);
+		conn_free_replies(rep, 1 + LANE_STATE_REPLIES);
 		return;
 	}
 	wr_accepted(w);
-	enum trading_state st = lane_trading_state(rep[1]);
+	enum trading_state st = lane_trading_state(rep + 1);
 	/* one {type[, value]} per key; an error reply stands for each */
 	const redisReply *all = rep[0];
 	int each = all->type == REDIS_REPLY_ARRAY && all->elements == (size_t)n;
@@ -396,7 +484,7 @@ void lane_poll_permits(struct worker *w)
 		if (due[i]->state == JOB_WAITING &&
 		    on_permit(w, due[i], each ? all->element[i] : all, now, st) < 0)
 			break;          /* Redis lost */
-	conn_free_replies(rep, 2);
+	conn_free_replies(rep, 1 + LANE_STATE_REPLIES);
 }
 
 int64_t lane_next_poll(struct worker *w)

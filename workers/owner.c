@@ -1,6 +1,6 @@
 /*
  * owner.c - which consumer owns a stream entry, and the claim's step from
- * "claimed" to "sent".
+ * "claimed" to "sent" (one more attempt under way).
  *
  * The group's pending entries list (PEL) is the lock: an entry belongs to
  * the consumer that last read or claimed it, and XAUTOCLAIM moves an entry
@@ -39,22 +39,28 @@ static const char keepalive_script[] =
 /*
  * KEYS[1] the claim hash, KEYS[2] the stream, KEYS[3] the symbol's
  * inflight key; ARGV[1] group, ARGV[2] entry id, ARGV[3] consumer, ARGV[4]
- * the claim's owner (<stream>|<entry id>), ARGV[5] the plan_id.
- * "ok": state is now sent, and the inflight key set ("again": it was sent
- * before, by a worker that died or lost the entry); "lost": another
- * consumer owns the entry now; "gone": the entry is no longer pending
- * (decided elsewhere); "other": another entry owns the plan.  The HSET is
- * its first write: when Redis refuses it (OOM) nothing is written, and
- * after it nothing can be refused.
+ * the claim's owner (<stream>|<entry id>), ARGV[5] the plan_id, ARGV[6]
+ * the lane.  "ok": state is now sent, and the inflight key set ("again":
+ * it was sent before, by a worker that died or lost the entry); "lost":
+ * another consumer owns the entry now; "gone": the entry is no longer
+ * pending (decided elsewhere); "other": another entry owns the plan;
+ * "conflict": the other lane has an entry with this plan_id (intake.c's
+ * claim).  Each send counts one in the claim's "attempts": the risky step
+ * under way, until the plan is settled; the dead-letter rule
+ * (deadletter.c) counts these, not deliveries.  The HSET (state and
+ * attempts in one command) is its first write: when Redis refuses it
+ * (OOM) nothing is written, and after it nothing can be refused.
  */
 static const char sent_script[] =
     "local p = redis.call('XPENDING', KEYS[2], ARGV[1], ARGV[2], ARGV[2], 1) "
     "if #p == 0 then return 'gone' end "
     "if p[1][2] ~= ARGV[3] then return 'lost' end "
-    "local c = redis.call('HMGET', KEYS[1], 'owner', 'state') "
+    "local c = redis.call('HMGET', KEYS[1], 'owner', 'state', 'attempts') "
     "if c[1] and c[1] ~= ARGV[4] then return 'other' end "
-    "redis.call('HSET', KEYS[1], 'owner', ARGV[4], 'state', 'sent', "
-    "'consumer', ARGV[3]) "
+    "if c[2] == 'conflict' then return 'conflict' end "
+    "local n = math.floor(tonumber(c[3] or '0') or 0) + 1 "
+    "redis.call('HSET', KEYS[1], 'owner', ARGV[4], 'lane', ARGV[6], "
+    "'state', 'sent', 'consumer', ARGV[3], 'attempts', tostring(n)) "
     "redis.call('EXPIRE', KEYS[1], 86400) "
     "redis.call('SET', KEYS[3], ARGV[5], 'EX', 30) "
     "if c[2] == 'sent' then return 'again' end "
@@ -95,9 +101,9 @@ int owner_mark_sent(struct worker *w, const struct job *j, char *why,
 
 	snprintf(owner, sizeof(owner), "%s|%s", w->stream, j->stream_id);
 	redisReply *r = conn_cmd(w->rc, "EVAL %s 3 " KEY_CLAIM "%s %s "
-	    KEY_INFLIGHT "%s %s %s %s %s %s", sent_script, j->ok.plan_id,
+	    KEY_INFLIGHT "%s %s %s %s %s %s %s", sent_script, j->ok.plan_id,
 	    w->stream, j->ok.symbol, w->group, j->stream_id, w->consumer, owner,
-	    j->ok.plan_id);
+	    j->ok.plan_id, lane_name(w->lane));
 	if (!r)
 		return -1;      /* lost, or the master moved (READONLY) */
 	if (r->type != REDIS_REPLY_STRING && r->type != REDIS_REPLY_STATUS) {
@@ -106,6 +112,10 @@ int owner_mark_sent(struct worker *w, const struct job *j, char *why,
 		    r->type == REDIS_REPLY_ERROR ? r->str : "unexpected reply");
 		freeReplyObject(r);
 		return -2;
+	}
+	if (strcmp(r->str, "conflict") == 0) {
+		freeReplyObject(r);
+		return OWN_CONFLICT;
 	}
 	int again = strcmp(r->str, "again") == 0;
 	int ok = again || strcmp(r->str, "ok") == 0;

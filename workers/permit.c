@@ -6,20 +6,18 @@
 #include <jansson.h>
 #include <stdio.h>
 #include <string.h>
-#include <strings.h>
 
+#include "boolean.h"
 #include "decimal.h"
 #include "log.h"
 
 enum { T_ABSENT = -1, T_FALSE = 0, T_TRUE = 1 };
 
+/* allow / granted as text: true only when the boolean reader says so */
 static int truthy_text(const char *s, size_t n)
 {
-	static const char *const yes[] = { "true", "1", "yes" };
-	for (size_t i = 0; i < 3; i++)
-		if (n == strlen(yes[i]) && strncasecmp(s, yes[i], n) == 0)
-			return T_TRUE;
-	return T_FALSE;
+	int v;
+	return bool_parse(s, n, &v) == 0 && v ? T_TRUE : T_FALSE;
 }
 
 static int combine(int a, int b)
@@ -108,6 +106,45 @@ static int set_symbol(struct permit *pm, const char *s, size_t n,
 	return 0;
 }
 
+/* side: BUY or SELL; lane: main or manual; any case */
+static int set_side(struct permit *pm, const char *s, size_t n,
+    const char **why)
+{
+	if (n == 3 && strncasecmp(s, "BUY", 3) == 0)
+		pm->side = SIDE_BUY;
+	else if (n == 4 && strncasecmp(s, "SELL", 4) == 0)
+		pm->side = SIDE_SELL;
+	else
+		return *why = "permit side is not BUY or SELL", -1;
+	return 0;
+}
+
+static int set_lane(struct permit *pm, const char *s, size_t n,
+    const char **why)
+{
+	for (int l = 0; l < LANE_COUNT; l++) {
+		const char *name = lane_name((enum lane)l);
+		if (n == strlen(name) && strncasecmp(s, name, n) == 0) {
+			pm->lane = l;
+			return 0;
+		}
+	}
+	return *why = "permit lane is not main or manual", -1;
+}
+
+/* a JSON string field through set(), absent or null: unsaid */
+static int json_word(json_t *o, const char *key, struct permit *pm,
+    int (*set)(struct permit *, const char *, size_t, const char **),
+    const char **why)
+{
+	json_t *v = json_object_get(o, key);
+	if (!v || json_is_null(v))
+		return 0;
+	if (!json_is_string(v))
+		return *why = "permit side, lane or symbol is not a string", -1;
+	return set(pm, json_string_value(v), json_string_length(v), why);
+}
+
 static int set_ts(struct permit *pm, const char *s, size_t n, const char **why)
 {
 	if (dec_parse_time_ms(s, n, &pm->ts_ms, why) < 0)
@@ -118,17 +155,13 @@ static int set_ts(struct permit *pm, const char *s, size_t n, const char **why)
 static int json_binding(json_t *o, struct permit *pm, const char **why)
 {
 	char buf[64];
-	json_t *sym = json_object_get(o, "symbol");
 	json_t *ts = json_object_get(o, "ts");
 	if (!ts)
 		ts = json_object_get(o, "timestamp");
-	if (sym && !json_is_null(sym)) {
-		if (!json_is_string(sym))
-			return *why = "permit symbol is not a string", -1;
-		if (set_symbol(pm, json_string_value(sym), json_string_length(sym),
-			why) < 0)
-			return -1;
-	}
+	if (json_word(o, "symbol", pm, set_symbol, why) < 0 ||
+	    json_word(o, "side", pm, set_side, why) < 0 ||
+	    json_word(o, "lane", pm, set_lane, why) < 0)
+		return -1;
 	if (!ts || json_is_null(ts))
 		return 0;
 	if (json_is_string(ts))
@@ -145,6 +178,7 @@ int permit_from_json(const char *s, size_t n, struct permit *pm,
 {
 	json_error_t e;
 	memset(pm, 0, sizeof(*pm));
+	pm->lane = -1;
 	json_t *o = json_loadb(s, n, JSON_REJECT_DUPLICATES, &e);
 	if (!o)
 		return *why = "permit is not valid JSON", -1;
@@ -181,6 +215,7 @@ int permit_from_hash(const struct bytes *pairs, size_t n, struct permit *pm,
 	int64_t q;
 
 	memset(pm, 0, sizeof(*pm));
+	pm->lane = -1;
 	if (n % 2)
 		return *why = "permit hash has an odd field count", -1;
 	for (size_t i = 0; i < n; i += 2) {
@@ -191,6 +226,12 @@ int permit_from_hash(const struct bytes *pairs, size_t n, struct permit *pm,
 			granted = truthy_text(v.p, v.n);
 		else if (is(k, "symbol")) {
 			if (set_symbol(pm, v.p, v.n, why) < 0)
+				return -1;
+		} else if (is(k, "side")) {
+			if (set_side(pm, v.p, v.n, why) < 0)
+				return -1;
+		} else if (is(k, "lane")) {
+			if (set_lane(pm, v.p, v.n, why) < 0)
 				return -1;
 		} else if (is(k, "ts") || is(k, "timestamp")) {
 			if (set_ts(pm, v.p, v.n, why) < 0)

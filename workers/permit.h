@@ -7,8 +7,12 @@
  * and every one present is true (JSON true, or "true"/"1"/"yes" in any
  * case, or the number 1).  safe_qty/safe_close_qty: |value|; the smallest
  * positive one caps the order quantity; 0 or absent: no cap.
- * symbol: the symbol it is for (A-Z, 0-9).  ts or timestamp: when it was
- * issued, unix seconds (or milliseconds above 1e12).
+ * symbol: the symbol it is for (A-Z, 0-9).  side: BUY or SELL, lane: main
+ * or manual (any case): the order and the lane it is for (a permit that
+ * names them binds to them: safety.c).  ts or timestamp: when it was
+ * issued, unix seconds (or milliseconds above 1e12).  Every one of these
+ * is optional; one that is there but not understood makes the permit
+ * invalid.
  */
 #ifndef QIE_PERMIT_H
 #define QIE_PERMIT_H
@@ -23,6 +27,8 @@ struct permit {
 	char reason[128];       /* printable ASCII */
 	int64_t safe_qty;       /* 1e-8 units; 0 = no cap */
 	char symbol[24];        /* the symbol it names, "" if none */
+	uint8_t side;           /* SIDE_BUY, SIDE_SELL, 0 = unsaid */
+	int lane;               /* LANE_MAIN, LANE_MANUAL, -1 = unsaid */
 	int64_t ts_ms;          /* when it was issued (ts/timestamp), 0 = unsaid */
 };
 

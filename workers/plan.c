@@ -8,6 +8,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "boolean.h"
 #include "decimal.h"
 #include "log.h"
 
@@ -65,10 +66,10 @@ static int equals_ci(struct bytes b, const char *s)
 
 int plan_reduce_only(const struct plan *p)
 {
+	int v;
 	if (!p->reduce_only.p)
 		return 1;
-	return equals_ci(p->reduce_only, "true") || equals_ci(p->reduce_only, "1") ||
-	    equals_ci(p->reduce_only, "yes");
+	return bool_parse(p->reduce_only.p, p->reduce_only.n, &v) < 0 ? -1 : v;
 }
 
 static enum plan_verdict reject(char *err, size_t errlen, const char *word,
@@ -168,6 +169,8 @@ enum plan_verdict plan_check(const struct settings *s, const struct plan *p,
 	if (ok->qty <= 0)
 		return reject(err, errlen, "invalid_qty",
 		    (struct bytes){ "not above 0", 11 });
-	ok->reduce_only = plan_reduce_only(p);
+	/* any other spelling could open a position: refused, nothing sent */
+	if ((ok->reduce_only = plan_reduce_only(p)) < 0)
+		return reject(err, errlen, "invalid_reduce_only", p->reduce_only);
 	return PLAN_OK;
 }

@@ -1,6 +1,7 @@
 /*
  * plan.h - a plan entry as read from a lane's stream, and the checks that
- * need no Redis: field checks, decision guard, symbol allowlist, side, qty.
+ * need no Redis: field checks, decision guard, symbol allowlist, side, qty,
+ * reduceOnly.
  * Pure functions over the entry's (field, value) byte strings.
  */
 #ifndef QIE_PLAN_H
@@ -43,7 +44,7 @@ enum plan_verdict {
 
 /*
  * Runs, in order: duplicate fields, decision guard, field presence and
- * bounds, symbol allowlist, side, type, quantity.  Fills ok on PLAN_OK;
+ * bounds, symbol allowlist, side, type, quantity, reduceOnly.  Fills ok on PLAN_OK;
  * otherwise err holds the result error ("word:detail", printable ASCII).
  * ok->plan_id is set whenever the entry has one valid plan_id, whatever
  * the verdict (so a copy of a decided plan is recognized), else "".
@@ -51,7 +52,10 @@ enum plan_verdict {
 enum plan_verdict plan_check(const struct settings *s, const struct plan *p,
     struct plan_ok *ok, char *err, size_t errlen);
 
-/* reduceOnly: absent means true; true/1/yes (any case) true; else false. */
+/*
+ * reduceOnly: absent means reduce-only (1); a boolean (bool_parse) as
+ * written; any other text -1 (plan_check: invalid_reduce_only:<value>).
+ */
 int plan_reduce_only(const struct plan *p);
 
 /* Sanitized copy of a field for logs and results ("" when absent). */

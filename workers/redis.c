@@ -64,7 +64,8 @@ int wr_connect(struct worker *w)
 		w->redis_user, w->redis_password, w->s.redis_db };
 
 	w->st = (struct stream){ w->stream, w->group, w->consumer,
-		w->s.claim_min_idle_ms, JOBS_MAX + 64 };
+		w->s.claim_min_idle_ms, JOBS_MAX + 64,
+		(long long)w->s.max_plan_age_sec * 1000 };
 	if (w->n_sentinels && sentinel_locate(w) < 0) {
 		w->reconnect_at = mono_ms() + w->reconnect_delay;
 		backoff(w);
@@ -77,7 +78,10 @@ int wr_connect(struct worker *w)
 	}
 	if (w->rc)
 		w->rs = conn_open(&cfg);
-	if (!w->rc || !w->rs || stream_create_group(w->rc, &w->st) < 0) {
+	/* a group this worker used before and now missing: Redis lost it */
+	if (!w->rc || !w->rs || stream_create_group(w->rc, &w->st,
+		w->group_used ? "missing at reconnect: Redis lost its data (a "
+		"restart without persistence, a flush, or a failover)" : NULL) < 0) {
 		if (w->rc) {
 			conn_set_lost(w->rc, "connect failed");
 			wr_up(w);
@@ -88,6 +92,7 @@ int wr_connect(struct worker *w)
 		return -1;
 	}
 	w->reconnect_delay = 100;
+	w->group_used = 1;
 	w->pending_mode = 1;
 	snprintf(w->pending_cursor, sizeof(w->pending_cursor), "0");
 	return 0;

@@ -1,7 +1,8 @@
 /*
- * result.c - result entries, counters and acknowledgement in one script
- * that writes all of it or nothing; a claimed plan's result is written
- * once, whichever consumer finishes it.
+ * result.c - result entries, counters, the plan's audit entry when it has
+ * one (a plan_id conflict) and acknowledgement in one script that writes
+ * all of it or nothing; a claimed plan's result is written once per lane,
+ * whichever consumer of the lane finishes it.
  *
  * May: talk to the Redis connection it is given (conn.c), mark it lost
  * when Redis answers that the master moved.  May not: call the plan logic or
@@ -101,51 +102,61 @@ char *result_details(const struct result *r, long long ts)
 /*
  * The settle script: one entry decided, all or nothing.  Redis runs a
  * MULTI's other commands past one that fails, so a transaction cannot
- * make the acknowledgement depend on the result; this script can.
+ * make the acknowledgement depend on the result; this script can.  And
+ * being one script, nothing can decide the plan between its check and its
+ * writes (no WATCH, no retry).
  *
  * KEYS[1] the lane's stream, KEYS[2] the metrics hash, then, by the flags
- * in ARGV[3]: R the result stream; P the done and claim keys; X the
- * cooldown and inflight keys; Z the breaker's key (reset); D the
- * dead-letter stream.  ARGV[1] group, ARGV[2] entry id, ARGV[4] claim
- * state, ARGV[5] order id, ARGV[6] now (ms), then three lists (a count,
- * then its items): counters (name, by ...), result fields (field, value
- * ...), the dead-letter copy (field, value ...).  Flags W: only when the
- * done key is absent (else the entry is only acknowledged: 'decided'); C:
- * set the claim's state.
+ * in ARGV[3]: R the result stream; P the done and claim keys (the plan has
+ * an id and was not refused at its lane guard: it takes its plan_id); A
+ * the audit stream; X the cooldown and inflight keys; Z the lane's
+ * breaker key (reset); D the dead-letter stream.  ARGV[1] group, ARGV[2]
+ * entry id, ARGV[4] claim state, ARGV[5] order id, ARGV[6] now (ms),
+ * ARGV[7] the lane, then four lists (a count, then its items): counters
+ * (name, by ...), result fields (field, value ...), the audit entry
+ * (field, value ...), the dead-letter copy (field, value ...).  Flags W:
+ * only when the claim has no decided_<lane> (this lane decided the plan
+ * already, by this consumer or another: the entry is only acknowledged,
+ * 'decided'); C: set the claim's state and order id.  With P the claim
+ * gets decided_<lane> = the entry id, and lives a day (it outlives the
+ * done key: it says which lane decided).
  *
  * First what could fail later is checked (key types, counters that are
  * not integers), then the writes run in order: result, copy, done key,
- * claim, counters, cooldown, inflight, breaker.  When the first write
- * fails, nothing was written: its error is the reply, with the command in
- * brackets.  Once one write has succeeded Redis lets the script write on
- * (an OOM stops only a script's first write), so a later failure can only
- * be a right missing (ACL): the script goes on, skips the XACK and
- * returns 'partial' with the errors.  The XACK comes last, only when every
- * write before it succeeded.  Reply: {'ok', result id}, {'partial',
+ * claim, audit entry, counters, cooldown, inflight, breaker.  When the
+ * first write fails, nothing was written: its error is the reply, with the
+ * command in brackets.  Once one write has succeeded Redis lets the script
+ * write on (an OOM stops only a script's first write), so a later failure
+ * can only be a right missing (ACL): the script goes on, skips the XACK
+ * and returns 'partial' with the errors.  The XACK comes last, only when
+ * every write before it succeeded.  Reply: {'ok', result id}, {'partial',
  * result id, error ...}, {'decided'}, or an error.
  */
 static const char settle_script[] =
-    "local group, id, flags = ARGV[1], ARGV[2], ARGV[3] "
+    "local group, id, flags, lane = ARGV[1], ARGV[2], ARGV[3], ARGV[7] "
     "local function has(f) return string.find(flags, f, 1, true) ~= nil end "
-    "local nk, na = 2, 6 "
+    "local nk, na = 2, 7 "
     "local function key() nk = nk + 1 return KEYS[nk] end "
     "local function list() local n, t = tonumber(ARGV[na + 1]), {} "
     "for i = 1, n do t[i] = ARGV[na + 1 + i] end na = na + 1 + n return t end "
     "local res = has('R') and key() "
-    "local done, claim, cool, infl, reset, dead "
+    "local done, claim, audit, cool, infl, reset, dead "
     "if has('P') then done = key() claim = key() end "
+    "if has('A') then audit = key() end "
     "if has('X') then cool = key() infl = key() end "
     "if has('Z') then reset = key() end "
     "if has('D') then dead = key() end "
-    "local counts, fields, copy = list(), list(), list() "
-    "if has('W') and redis.call('EXISTS', done) == 1 then "
-    "redis.call('XACK', KEYS[1], group, id) return {'decided'} end "
+    "local counts, fields, note, copy = list(), list(), list(), list() "
     "local function bad(e, c, k) return redis.error_reply(e .. ' [' .. c .. ' ' .. k .. ']') end "
-    "if dead then local t = redis.call('TYPE', dead).ok "
+    "local decided = 'decided_' .. lane "
+    "if claim then local d = redis.pcall('HGET', claim, decided) "
+    "if type(d) == 'table' and d.err then return bad(d.err, 'HSET', claim) end "
+    "if has('W') and d then "
+    "redis.call('XACK', KEYS[1], group, id) return {'decided'} end end "
+    "for _, s in ipairs({dead or false, audit or false}) do if s then "
+    "local t = redis.call('TYPE', s).ok "
     "if t ~= 'stream' and t ~= 'none' then "
-    "return bad('WRONGTYPE the key holds a ' .. t, 'XADD', dead) end end "
-    "if has('C') then local t = redis.pcall('HGET', claim, 'state') "
-    "if type(t) == 'table' and t.err then return bad(t.err, 'HSET', claim) end end "
+    "return bad('WRONGTYPE the key holds a ' .. t, 'XADD', s) end end end "
     "if #counts > 0 then local names = {} "
     "for i = 1, #counts, 2 do names[#names + 1] = counts[i] end "
     "local v = redis.pcall('HMGET', KEYS[2], unpack(names)) "
@@ -158,7 +169,11 @@ static const char settle_script[] =
     "if res then add('XADD', res, '*', unpack(fields)) end "
     "if dead then add('XADD', dead, '*', unpack(copy)) end "
     "if done then add('SET', done, '1', 'EX', '86400') end "
-    "if has('C') then add('HSET', claim, 'state', ARGV[4], 'order_id', ARGV[5]) end "
+    "if claim then if has('C') then "
+    "add('HSET', claim, decided, id, 'state', ARGV[4], 'order_id', ARGV[5]) "
+    "else add('HSET', claim, decided, id) end "
+    "add('EXPIRE', claim, '86400') end "
+    "if audit then add('XADD', audit, '*', unpack(note)) end "
     "for i = 1, #counts, 2 do add('HINCRBY', KEYS[2], counts[i], counts[i + 1]) end "
     "if cool then add('SET', cool, ARGV[6], 'EX', '3600') add('DEL', infl) end "
     "if reset then add('SET', reset, '0') end "
@@ -176,10 +191,10 @@ static const char settle_script[] =
 /* The script's arguments, built up (the values point into the caller's
  * strings and the buffers here). */
 struct args {
-	const char *v[96];
-	size_t len[96];
+	const char *v[128];
+	size_t len[128];
 	int n;
-	char buf[24][24];       /* numbers */
+	char buf[C_COUNT + 16][24];     /* numbers */
 	int nbuf;
 };
 
@@ -258,7 +273,7 @@ static void append_settle(struct conn *k, const struct settings *s,
     const struct dead_copy *dead)
 {
 	struct args a = { .n = 0 };
-	char flags[8], done[sizeof(KEY_DONE) + PLAN_ID_MAX + 8];
+	char flags[12], done[sizeof(KEY_DONE) + PLAN_ID_MAX + 8];
 	char claim[sizeof(KEY_CLAIM) + PLAN_ID_MAX + 8];
 	char cool[sizeof(KEY_COOLDOWN) + SYMBOL_MAX + 8];
 	char infl[sizeof(KEY_INFLIGHT) + SYMBOL_MAX + 8];
@@ -266,6 +281,7 @@ static void append_settle(struct conn *k, const struct settings *s,
 	size_t nf, keys_at, nkeys;
 	int fl = 0, ncount = 0;
 	long long ts = wall_ms() / 1000;
+	const char *tsbuf = num(&a, ts);
 
 	str(&a, "EVAL");
 	str(&a, settle_script);
@@ -276,7 +292,8 @@ static void append_settle(struct conn *k, const struct settings *s,
 	if (r) {
 		flags[fl++] = 'R';
 		str(&a, s->result_stream);
-		if (r->plan_id[0]) {
+		/* refused at its lane guard: nothing in the plan_id space */
+		if (r->plan_id[0] && !r->guard_refused) {
 			flags[fl++] = 'P';
 			snprintf(done, sizeof(done), KEY_DONE "%s", r->plan_id);
 			snprintf(claim, sizeof(claim), KEY_CLAIM "%s", r->plan_id);
@@ -286,6 +303,10 @@ static void append_settle(struct conn *k, const struct settings *s,
 				flags[fl++] = 'C';
 			if (r->claimed && !dead)
 				flags[fl++] = 'W';
+		}
+		if (r->audit_reason) {
+			flags[fl++] = 'A';
+			str(&a, KEY_AUDIT_STREAM);
 		}
 		if (r->executed) {
 			flags[fl++] = 'X';
@@ -313,6 +334,7 @@ static void append_settle(struct conn *k, const struct settings *s,
 	str(&a, r && r->claim_state ? r->claim_state : "settled");
 	str(&a, r && r->res && r->res->order_id[0] ? r->res->order_id : "-");
 	str(&a, num(&a, (long long)wall_ms()));
+	str(&a, r ? lane_name(r->lane) : "-");
 	for (int i = 0; i < C_COUNT; i++)
 		ncount += counts[i] > 0;
 	str(&a, num(&a, 2LL * ncount));
@@ -326,11 +348,22 @@ static void append_settle(struct conn *k, const struct settings *s,
 	if (r) {
 		if (!(details = result_details(r, ts)))
 			fatalx("out of memory");
-		const char *tsbuf = num(&a, ts);
 		const char *f[] = { "event_type", "apply.result", "plan_id",
 			r->plan_id, "symbol", r->symbol, "executed",
 			r->executed ? "true" : "false", "source", "intent_executor",
 			"timestamp", tsbuf, "details", details };
+		nf = sizeof(f) / sizeof(f[0]);
+		str(&a, num(&a, (long long)nf));
+		for (size_t i = 0; i < nf; i++)
+			str(&a, f[i]);
+	} else {
+		str(&a, "0");
+	}
+	if (r && r->audit_reason) {
+		const char *f[] = { "action", "plan.conflict", "operator",
+			"intent_executor", "lane", lane_name(r->lane), "plan_id",
+			r->plan_id, "stream_id", r->stream_id, "reason",
+			r->audit_reason, "timestamp", tsbuf };
 		nf = sizeof(f) / sizeof(f[0]);
 		str(&a, num(&a, (long long)nf));
 		for (size_t i = 0; i < nf; i++)

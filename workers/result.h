@@ -1,6 +1,7 @@
 /*
  * result.h - the one result entry of a decided plan, written together with
- * its counters, its done key and the XACK of its entry by one script that
+ * its counters, its done key and claim fields, its audit entry (a plan_id
+ * conflict) and the XACK of its entry by one script that
  * writes all of it or nothing, so that a plan is either wholly decided in
  * Redis or still pending.
  * Talks only to the connection it is given, through the connection layer.
@@ -33,6 +34,12 @@ struct result {
 	const char *reset_key;          /* SET to 0 with the result, or NULL */
 	int claimed;                    /* the plan has a claim to settle */
 	const char *claim_state;        /* its state then; NULL: "settled" */
+	int guard_refused;              /* refused at its lane guard: takes
+					   nothing in the plan_id space (no
+					   done key, no claim field) */
+	const char *audit_reason;       /* with it, an audit entry
+					   (action plan.conflict) in the same
+					   script */
 	const char *guard;              /* the step that decided: lane, decision,
 					   checks, safety, permit, executor,
 					   exchange */
@@ -56,13 +63,17 @@ void result_from_plan(struct result *r, enum lane lane, const char *id,
 enum settle { SETTLE_FAILED = -1, SETTLE_WRITTEN = 0, SETTLE_DECIDED = 1 };
 
 /*
- * Writes the result entry, counters, done key (when the plan has an id),
- * the claim's state (when claimed), the cooldown and inflight keys (when
- * executed), the breaker's reset, and the XACK, in that order, the XACK
- * only when everything before it succeeded.  A claimed plan whose done
- * key exists already (another consumer decided it, or this one before a
- * reply was lost) gets no second result: SETTLE_DECIDED, its entry only
- * acknowledged.
+ * Writes the result entry, the audit entry (with audit_reason), counters,
+ * the cooldown and inflight keys (when executed), the breaker's reset, and
+ * the XACK, in that order, the XACK only when everything before it
+ * succeeded; when the plan has an id and was not refused at its lane
+ * guard, also (after the result) its done key and, in its claim hash, the
+ * field decided_<lane> (this lane has decided the plan_id: later copies on
+ * the lane are only acknowledged) and, for a claimed plan, its state.  A
+ * claimed plan that its lane decided already (another consumer of the
+ * lane, or this one before a reply was lost) gets no second result:
+ * SETTLE_DECIDED, its entry only acknowledged.  The check and the writes
+ * are one script: nothing can decide the plan in between.
  */
 int result_commit(struct conn *k, const struct settings *s,
     const char *stream, const char *group, const struct result *r,

@@ -62,6 +62,10 @@ int trading_gate(int64_t plan_ms, int reduce_only, enum trading_state st,
 		snprintf(err, errlen, "trading_halted");
 		return -1;
 	}
+	if (st == TS_LANE_HALTED) {
+		snprintf(err, errlen, "lane_halted:circuit breaker (qiectl resume)");
+		return -1;
+	}
 	if (st == TS_REDUCING && !reduce_only) {
 		snprintf(err, errlen, "trading_reducing:only reduce-only orders run");
 		return -1;
@@ -70,11 +74,22 @@ int trading_gate(int64_t plan_ms, int reduce_only, enum trading_state st,
 }
 
 int permit_binding_check(const struct permit *pm, const char *symbol,
-    int64_t now_ms, int max_age_sec, char *err, size_t errlen)
+    uint8_t side, enum lane lane, int64_t now_ms, int max_age_sec, char *err,
+    size_t errlen)
 {
 	if (pm->symbol[0] && strcasecmp(pm->symbol, symbol) != 0) {
 		snprintf(err, errlen, "p33_permit_mismatch:permit for %s, plan for %s",
 		    pm->symbol, symbol);
+		return -1;
+	}
+	if (pm->side && pm->side != side) {
+		snprintf(err, errlen, "p33_permit_mismatch:permit for %s, plan to %s",
+		    side_name(pm->side), side_name(side));
+		return -1;
+	}
+	if (pm->lane >= 0 && pm->lane != (int)lane) {
+		snprintf(err, errlen, "p33_permit_mismatch:permit for lane %s, plan "
+		    "on lane %s", lane_name((enum lane)pm->lane), lane_name(lane));
 		return -1;
 	}
 	if (pm->ts_ms > 0) {

@@ -1,7 +1,8 @@
 /*
  * stream.c - a lane's stream read in batches of entries (see stream.h).
  *
- * May: send XREADGROUP, XAUTOCLAIM, XPENDING and XGROUP CREATE through the
+ * May: send XREADGROUP, XAUTOCLAIM, XPENDING and XGROUP CREATE (in a
+ * script that also reads Redis's TIME, XRANGE and XLEN) through the
  * connection layer, log what Redis refused.  May not: call the dead-letter
  * check, plan logic or the worker's connection handling (it returns
  * entries; the caller routes them), acknowledge an entry.
@@ -133,16 +134,76 @@ static const redisReply *read_entries(const redisReply *r)
 	return s->element[1];
 }
 
-int stream_create_group(struct conn *k, const struct stream *s)
+/*
+ * KEYS[1] the stream; ARGV[1] the group, ARGV[2] the max plan age in ms,
+ * ARGV[3] the most entries counted.  Creates the group at Redis's own time
+ * (stream ids are its clock) minus the max age, "<ms>-0": every plan still
+ * young enough to execute is delivered.  {0}: it existed (BUSYGROUP);
+ * {1, start id, entries it delivers (at most ARGV[3]), stream length}.
+ */
+static const char group_script[] =
+    "local t = redis.call('TIME') "
+    "local ms = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000) "
+    "- tonumber(ARGV[2]) "
+    "if ms < 0 then ms = 0 end "
+    "local start = string.format('%.0f-0', ms) "
+    "local r = redis.pcall('XGROUP', 'CREATE', KEYS[1], ARGV[1], start, "
+    "'MKSTREAM') "
+    "if type(r) == 'table' and r.err then "
+    "if string.sub(r.err, 1, 9) == 'BUSYGROUP' then return {0} end "
+    "return r end "
+    "local n = #redis.call('XRANGE', KEYS[1], start, '+', 'COUNT', ARGV[3]) "
+    "return {1, start, n, redis.call('XLEN', KEYS[1])}";
+
+#define GROUP_COUNT_MAX 10000
+
+/* What a new group found: where it starts, why, what it delivers. */
+static void log_created(const struct stream *s, const redisReply *r,
+    const char *gone)
 {
-	redisReply *r = conn_cmd(k, "XGROUP CREATE %s %s $ MKSTREAM", s->key,
-	    s->group);
+	long long n = r->element[2]->integer, len = r->element[3]->integer;
+	long long older = len - n;
+	char what[200];
+
+	if (n >= GROUP_COUNT_MAX)
+		snprintf(what, sizeof(what), "it delivers at least %lld entries "
+		    "(the stream holds %lld)", n, len);
+	else
+		snprintf(what, sizeof(what), "it delivers %lld entr%s; %lld older "
+		    "entr%s of the stream %s not delivered", n, n == 1 ? "y" : "ies",
+		    older, older == 1 ? "y" : "ies", older == 1 ? "is" : "are");
+	if (gone)
+		log_error("consumer group %s on %s was gone (%s): recreated at %s "
+		    "(Redis time minus INTENT_EXECUTOR_MAX_PLAN_AGE_SEC=%lld s: every "
+		    "plan still young enough to execute): %s", s->group, s->key,
+		    gone, r->element[1]->str, s->max_age_ms / 1000, what);
+	else
+		log_info("consumer group %s created on %s at %s (Redis time minus "
+		    "INTENT_EXECUTOR_MAX_PLAN_AGE_SEC=%lld s: every plan still young "
+		    "enough to execute): %s", s->group, s->key, r->element[1]->str,
+		    s->max_age_ms / 1000, what);
+}
+
+int stream_create_group(struct conn *k, const struct stream *s,
+    const char *gone)
+{
+	redisReply *r = conn_cmd(k, "EVAL %s 1 %s %s %lld %d", group_script,
+	    s->key, s->group, s->max_age_ms, GROUP_COUNT_MAX);
 	if (!r)
 		return -1;
-	int ok = r->type != REDIS_REPLY_ERROR ||
-	    strncmp(r->str, "BUSYGROUP", 9) == 0;
+	int ok = r->type == REDIS_REPLY_ARRAY && r->elements >= 1 &&
+	    r->element[0]->type == REDIS_REPLY_INTEGER;
+	int created = ok && r->element[0]->integer == 1;
+	if (created && (r->elements != 4 ||
+	    r->element[1]->type != REDIS_REPLY_STRING ||
+	    r->element[2]->type != REDIS_REPLY_INTEGER ||
+	    r->element[3]->type != REDIS_REPLY_INTEGER))
+		ok = 0;
 	if (!ok)
-		log_error("XGROUP CREATE %s %s: %s", s->key, s->group, r->str);
+		log_error("XGROUP CREATE %s %s: %s", s->key, s->group,
+		    r->type == REDIS_REPLY_ERROR ? r->str : "unexpected reply");
+	else if (created)
+		log_created(s, r, gone);
 	freeReplyObject(r);
 	return ok ? 0 : -1;
 }
@@ -156,7 +217,8 @@ static void read_error(struct conn *rd, struct conn *k,
 	if (conn_failover_error(r))
 		conn_set_lost(rd, r->str);      /* the master moved: ask again */
 	else if (strncmp(r->str, "NOGROUP", 7) == 0)
-		stream_create_group(k, s);
+		stream_create_group(k, s, "NOGROUP: destroyed, or Redis lost "
+		    "its data");
 }
 
 int stream_read_pending(struct conn *k, const struct stream *s, char *cursor,

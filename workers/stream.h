@@ -5,7 +5,8 @@
  * Our own pending entries are read first (ID 0, then after the last one
  * read), new ones with a blocking XREADGROUP on a connection of their own,
  * and entries that dead consumers left pending are taken over
- * (XAUTOCLAIM).  Entries read again carry their delivery count (XPENDING)
+ * (XAUTOCLAIM).  A group that vanishes (NOGROUP) is created again.
+ * Entries read again carry their delivery count (XPENDING)
  * for the dead-letter check.  A batch is only data: what to do with an
  * entry is the caller's business.
  *
@@ -27,6 +28,8 @@ struct stream {
 	int claim_min_idle_ms;          /* XAUTOCLAIM's min-idle-time */
 	int pel_slack;                  /* our other pending entries that may
 					   lie within a batch's id range */
+	long long max_age_ms;           /* INTENT_EXECUTOR_MAX_PLAN_AGE_SEC:
+					   where a new group starts */
 };
 
 struct entry {
@@ -50,8 +53,16 @@ struct batch {
 
 void batch_free(struct batch *b);
 
-/* XGROUP CREATE ... $ MKSTREAM (BUSYGROUP is fine): 0, or -1 (logged). */
-int stream_create_group(struct conn *k, const struct stream *s);
+/*
+ * Creates the group if it is missing (MKSTREAM; an existing one is fine)
+ * at Redis's time minus the max plan age, "<ms>-0", never at "$": every
+ * plan still young enough to execute is delivered, older entries are not.
+ * A creation is logged with its start id and what it delivers: INFO, or
+ * ERROR naming why the group was gone when gone is not NULL (a group this
+ * worker had used before).  0, or -1 (logged, or the connection lost).
+ */
+int stream_create_group(struct conn *k, const struct stream *s,
+    const char *gone);
 
 /*
  * Up to count of our own pending entries after cursor ("0" at first): 0

@@ -4,7 +4,9 @@
  *
  * May: talk to Redis (the lane's stream and group, the permit keys, the
  * manual-lane key, the result stream, the metrics hash, the done, claim,
- * cooldown and inflight keys, the lane's <stream>.dead), to the Redis
+ * cooldown and inflight keys, the trading state, the lane's circuit
+ * breaker keys, the audit stream (its own entries only), the lane's
+ * <stream>.dead), to the Redis
  * Sentinels of REDIS_SENTINELS (one query: where is the master), and to
  * the executor over its link (fd 3).
  * May not: hold exchange credentials, open files, start processes.
@@ -49,6 +51,8 @@ struct worker {
 	int rs_waiting;
 	int pending_mode;               /* re-reading our own pending entries */
 	int64_t read_at;                /* no read before (a read refused) */
+	int group_used;                 /* the group existed once: missing
+					   later means Redis lost it */
 	char pending_cursor[48];
 	int64_t reconnect_at, reconnect_delay;
 	/* a run of refusals (redis.c: wr_refused): backoff 0 while none */
@@ -126,12 +130,15 @@ int64_t wr_refused(struct worker *w, const char *what, const char *why);
 void wr_accepted(struct worker *w);
 
 /*
- * deadletter.c: an entry delivered more than INTENT_EXECUTOR_MAX_DELIVERIES
- * times goes to <stream>.dead with a result saying why.  dl_check() moves
- * a redelivered entry past the limit and returns 1 (skip it: moved, or
- * left pending when its plan's keys could not be read), 0 (not one to
- * move: go on), or -1 (Redis refused the move or was lost: try the entry
- * again later).
+ * deadletter.c: an entry whose plan was sent INTENT_EXECUTOR_MAX_DELIVERIES
+ * times, each attempt under way when its worker died (or that was never
+ * claimed in more deliveries than that), goes to <stream>.dead with a
+ * result saying why; a plan that only waited is read as usual however
+ * often it was delivered.  dl_check() moves a redelivered entry past the
+ * limit and returns 1 (skip it: moved, acknowledged as a copy, or left
+ * pending when its plan's keys could not be read), 0 (not one to move: go
+ * on), or -1 (Redis refused the move or was lost: try the entry again
+ * later).
  */
 int dl_check(struct worker *w, const struct entry *e);
 
@@ -139,11 +146,13 @@ int dl_check(struct worker *w, const struct entry *e);
  * owner.c: which consumer owns an entry.  owner_keepalive() resets the
  * idle time of the entries this worker holds in memory (so no other host
  * takes a live worker's entries over); owner_mark_sent() is the claim's
- * step claimed -> sent, done only while this consumer owns the entry:
- * 1 sent, 0 another consumer owns it now (drop the job), -1 Redis lost,
- * -2 Redis refused it (why: the command and Redis's error; nothing was
- * recorded, try again later).
+ * step claimed -> sent, done only while this consumer owns the entry and
+ * its claim does not say conflict: 1 sent, 0 another consumer owns it now
+ * (drop the job), OWN_CONFLICT the other lane has an entry with its
+ * plan_id (refuse the job), -1 Redis lost, -2 Redis refused it (why: the
+ * command and Redis's error; nothing was recorded, try again later).
  */
+#define OWN_CONFLICT 2
 void owner_keepalive(struct worker *w);
 int owner_mark_sent(struct worker *w, const struct job *j, char *why,
     size_t whylen);
@@ -188,11 +197,16 @@ void lane_log_manual_state(struct worker *w, int enabled, long long ttl,
 /*
  * lifecycle.c: a queued plan's life: permit wait, request, result.
  * lane_start_wait() starts the wait of a plan at the head of its queue;
- * lane_trading_state() reads a GET of the trading state (an error reply
- * or odd type: HALTED).
+ * lane_append_state() appends the reads of the trading state and of the
+ * lane's breaker (LANE_STATE_REPLIES commands) to the command
+ * connection's pipeline, and lane_trading_state() reads their replies (an
+ * error reply or odd type: HALTED; the lane's breaker tripped, or its key
+ * unreadable: TS_LANE_HALTED).
  */
+#define LANE_STATE_REPLIES 2
 void lane_start_wait(struct worker *w, struct job *j);
-enum trading_state lane_trading_state(const redisReply *r);
+void lane_append_state(struct worker *w);
+enum trading_state lane_trading_state(redisReply *const r[LANE_STATE_REPLIES]);
 void lane_poll_permits(struct worker *w);
 int64_t lane_next_poll(struct worker *w);
 void lane_on_result(struct worker *w, const struct exec_res *res);

@@ -57,7 +57,7 @@ static void check_settings(const struct settings *s)
 	check_list(&s->symbols, 1);
 	FUZZ_CHECK(s->allow_upsize == 0 || s->allow_upsize == 1);
 	FUZZ_CHECK(s->min_notional >= 0);
-	FUZZ_CHECK(s->backend == BACKEND_PAPER || s->backend == BACKEND_BINANCE);
+	FUZZ_CHECK(s->backend >= 0 && s->backend < 2 && backend_names[s->backend]);
 	FUZZ_CHECK(s->permit_timeout_ms >= 1 && s->permit_timeout_ms <= 600000);
 	FUZZ_CHECK(s->heartbeat_sec >= 1 && s->heartbeat_sec <= 86400);
 	FUZZ_CHECK(s->claim_min_idle_ms >= 1000 &&

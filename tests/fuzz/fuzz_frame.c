@@ -15,6 +15,7 @@
 
 #include "frame.h"
 #include "msg.h"
+#include "spend.h"
 
 static int pipefd[2] = { -1, -1 };
 
@@ -117,6 +118,18 @@ static int on_state(void *ctx, struct mreader *r)
 	return k;
 }
 
+static int on_spend(void *ctx, struct mreader *r)
+{
+	enum lane lane;
+	int64_t at, orders, notional;
+	(void)ctx;
+	int k = msg_decode_spend(r, &lane, &at, &orders, &notional);
+	if (k == 0)
+		FUZZ_CHECK((unsigned)lane < LANE_COUNT && at >= 0 && orders >= 0 &&
+		    notional >= 0);
+	return k;
+}
+
 static int on_empty(void *ctx, struct mreader *r)
 {
 	(void)ctx;
@@ -132,6 +145,7 @@ static const struct dispatch table[] = {
 	{ MSG_STATE, "STATE", on_state },
 	{ MSG_VIOLATION, "VIOLATION", on_role },
 	{ MSG_HUNG, "HUNG", on_role },
+	{ MSG_SPEND, "SPEND", on_spend },
 	{ 0, NULL, NULL },
 };
 
@@ -151,7 +165,7 @@ static int drain(struct frame_in *in)
 		check_res(r);
 		why = NULL;
 		int d = dispatch_frame(table, NULL, type, &r, &why);
-		if (type == 0 || type > MSG_HUNG || type == MSG_ATTACH ||
+		if (type == 0 || type > MSG_SPEND || type == MSG_ATTACH ||
 		    type == MSG_AUTH)
 			FUZZ_CHECK(d == -1);
 		if (d < 0)

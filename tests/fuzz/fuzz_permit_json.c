@@ -21,6 +21,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (rc == 0) {
 		FUZZ_CHECK(pm.allow == 0 || pm.allow == 1);
 		FUZZ_CHECK(pm.safe_qty >= 0);
+		FUZZ_CHECK(pm.side == 0 || pm.side == SIDE_BUY ||
+		    pm.side == SIDE_SELL);
+		FUZZ_CHECK(pm.lane == -1 || pm.lane == LANE_MAIN ||
+		    pm.lane == LANE_MANUAL);
 		FUZZ_CHECK(fuzz_printable(pm.reason, sizeof(pm.reason)));
 	} else {
 		FUZZ_CHECK(why != NULL && fuzz_printable(why, strlen(why) + 1));

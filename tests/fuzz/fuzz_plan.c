@@ -62,8 +62,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	memset(err, 'x', sizeof(err));
 	enum plan_verdict v = plan_check(&settings, &p, &ok, err, sizeof(err));
 	FUZZ_CHECK(v == PLAN_OK || v == PLAN_REJECT || v == PLAN_DECISION);
-	if (v == PLAN_OK)
+	if (v == PLAN_OK) {
 		check_ok(&ok);
+		/* reduceOnly as the reader read it: only a boolean gets here */
+		FUZZ_CHECK(plan_reduce_only(&p) == ok.reduce_only);
+	}
 	else
 		FUZZ_CHECK(fuzz_printable(err, sizeof(err)) && err[0] != '\0');
 	/* a tiny error buffer must still be cut and terminated */
@@ -75,7 +78,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	FUZZ_CHECK(fuzz_printable(field, sizeof(field)));
 	plan_field(small, sizeof(small), p.payload);
 	FUZZ_CHECK(fuzz_printable(small, sizeof(small)));
-	FUZZ_CHECK(plan_reduce_only(&p) == 0 || plan_reduce_only(&p) == 1);
+	int ro = plan_reduce_only(&p);
+	FUZZ_CHECK(ro == 0 || ro == 1 || ro == -1);
+	if (ro < 0 && v == PLAN_REJECT && strncmp(err, "invalid_reduce_only", 19) == 0)
+		FUZZ_CHECK(err[19] == ':');
+	FUZZ_CHECK(ro != 1 || p.reduce_only.p == NULL || p.reduce_only.n <= 4);
 	fuzz_free_fields(fields, nf);
 	return 0;
 }

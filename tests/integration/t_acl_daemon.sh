@@ -73,7 +73,7 @@ check "... without printing it" bash -c "! grep -q 'wrong-' '$DLOG'"
 stop_daemon
 rm "$T/cred/redis-password-main" "$T/cred/redis-password-manual"
 env REDIS_PORT="$RPORT" REDIS_USERNAME=qie-main INTENT_EXECUTOR_CREDENTIALS_DIR="$T/cred" \
-	INTENT_EXECUTOR_STATUS_FILE="$T/status2" timeout 10 \
+	INTENT_EXECUTOR_STATUS_FILE="$T/status2" INTENT_EXECUTOR_LEDGER_FILE="$T/ledger2" timeout 10 \
 	"$BUILD/quantum-intent-executor" >"$T/nopw.log" 2>&1
 check "a Redis user without a password file is a startup error" test $? = 1
 check "... naming what is missing" grep -q "needs a password" "$T/nopw.log"

@@ -19,23 +19,6 @@ GROUP_MAIN=intent_executor
 GROUP_MANUAL=intent_executor_manual
 OPTS=(INTENT_EXECUTOR_PERMIT_TIMEOUT_MS=30000)
 
-# stop_daemon_bounded: SIGTERM, at most 10 s, then SIGKILL of the tree;
-# sets STOP_RC (the supervisor's exit status).
-stop_daemon_bounded() {
-	local i
-	STOP_RC=
-	if [ -n "$DAEMON_PID" ] && kill -0 "$DAEMON_PID" 2>/dev/null; then
-		kill_pid -TERM "$DAEMON_PID"
-		for i in $(seq 200); do
-			kill -0 "$DAEMON_PID" 2>/dev/null || break
-			sleep 0.05
-		done
-		kill -0 "$DAEMON_PID" 2>/dev/null && kill_tree "$DAEMON_PID"
-		wait "$DAEMON_PID" 2>/dev/null
-		STOP_RC=$?
-	fi
-	DAEMON_PID=
-}
 consumers_cleanup() { stop_daemon_bounded; cleanup; }
 trap consumers_cleanup EXIT
 

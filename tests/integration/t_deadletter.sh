@@ -1,27 +1,31 @@
 #!/bin/bash
 # t_deadletter.sh - a plan that keeps coming back ends in <stream>.dead.
-# (1) A plan that "crashes" its worker every time (the worker is killed
-# with SIGKILL whenever it holds the plan): the worker re-reads its own
-# pending entries with ID 0 after each restart, each read counts a
-# delivery, and past INTENT_EXECUTOR_MAX_DELIVERIES (5) the entry is moved
-# to quantum:stream:apply.plan.dead with a result
-# "dead_lettered:delivered 6 times" instead of looping forever.
+# (1) A plan that "crashes" its worker every time it is sent (the
+# executor is stopped with SIGSTOP while the plan is sent, then the worker
+# is killed with SIGKILL): each send counts an attempt in the claim, and
+# once INTENT_EXECUTOR_MAX_DELIVERIES (5) attempts died under way, the next
+# delivery moves the entry to quantum:stream:apply.plan.dead with a result
+# "dead_lettered:delivered 6 times" instead of looping forever.  A plan
+# that only waits for its permit while its worker is killed 6 times is
+# not poison: 7 deliveries, no dead letter, and it executes once granted.
 # (2) Entries taken over from a dead consumer (XAUTOCLAIM) with high
-# delivery counts: a fresh plan is dead-lettered; a copy of a plan already
-# decided, or one owned by another entry, is only acknowledged (never a
-# second result); at exactly the limit an entry is still processed; a plan
-# whose request had reached the executor (claim state sent) is dead-lettered
-# with a warning that an order may exist.  (3) The limit is
-# INTENT_EXECUTOR_MAX_DELIVERIES.  (4) All of it under the workers'
-# least-privilege ACL users (docs/redis-acl.conf), with a plan held past
-# the idle time kept fresh by its worker (XCLAIM JUSTID: no delivery
-# counted, never taken over).
+# delivery counts: a fresh plan never claimed is dead-lettered; a copy of
+# a plan already decided, or one owned by another entry, is only
+# acknowledged (never a second result); at exactly the limit an entry is
+# still processed; a plan whose request had reached the executor 5 times
+# (claim state sent, attempts 5) is dead-lettered with a warning that an
+# order may exist; a claimed plan, or one sent twice, is executed.  (3)
+# The limit is INTENT_EXECUTOR_MAX_DELIVERIES.  (4) All of it under the
+# workers' least-privilege ACL users (docs/redis-acl.conf), with a plan
+# held past the idle time kept fresh by its worker (XCLAIM JUSTID: no
+# delivery counted, never taken over).
 . "$(dirname "$0")/../lib.sh"
 trap eo_cleanup EXIT
 
 DEAD=$MAIN.dead
 start_redis
-start_daemon INTENT_EXECUTOR_CLAIM_MIN_IDLE_MS=1000 INTENT_EXECUTOR_PERMIT_TIMEOUT_MS=60000
+start_daemon INTENT_EXECUTOR_CLAIM_MIN_IDLE_MS=1000 INTENT_EXECUTOR_PERMIT_TIMEOUT_MS=60000 \
+	INTENT_EXECUTOR_MAX_PLAN_AGE_SEC=300
 
 # dead_field PLAN_ID FIELD: a field of the plan's dead-letter entry.
 dead_field() {
@@ -31,34 +35,68 @@ dead_field() {
 }
 dead_count() { redis-cli --json XRANGE "$DEAD" - + | jq --arg p "$1" '[.[] | select(.[1] | index($p))] | length'; }
 
+# ------------------------------------------ (1a) waiting is not poison
+ew=$(xadd_plan "$MAIN" dl-wait)         # no permit: it waits, held by the worker
+kills=0
+for k in $(seq 6); do
+	for i in $(seq 150); do
+		p=$(entry_pending "$MAIN" intent_executor "$ew")
+		[ -n "$p" ] && [ "${p#* }" -ge "$k" ] && [ "$(claim_state dl-wait)" = claimed ] && break
+		sleep 0.05
+	done
+	w=$(status_get main pid)
+	kill_pid -9 "$w" || break
+	kills=$((kills + 1))
+	wait_new_pid main "$w" 10 || break
+	sleep 2.1               # up 2 s: the supervisor's restart backoff stays short
+done
+for i in $(seq 150); do
+	p=$(entry_pending "$MAIN" intent_executor "$ew")
+	[ -n "$p" ] && [ "${p#* }" -ge 7 ] && break
+	sleep 0.05
+done
+echo "info: waiting plan: worker killed $kills times, pending '$p'"
+check "waiting: killed 6 times, delivered 7 times (${p#* })" test "$kills/${p#* }" = 6/7
+sleep 0.5
+check "waiting: not dead-lettered" test "$(dead_count dl-wait)/$(result_count dl-wait)" = 0/0
+grant dl-wait
+check "waiting: executes once granted" wait_result dl-wait 5
+check "waiting: ... executed=true" test "$(result_top dl-wait executed)" = true
+
 # ------------------------------------------------------------- (1) crash loop
 e=$(xadd_plan "$MAIN" dl-loop)          # no permit: it waits, held by the worker
-kills=0 seen=0
+INFL=quantum:inflight:ETHUSDT
+kills=0
 for round in $(seq 10); do
-	# the current worker holds it: claimed, pending with a new delivery count
+	# the current worker holds it, waiting for its permit
 	for i in $(seq 150); do
-		p=$(entry_pending "$MAIN" intent_executor "$e")
-		n=${p#* }
-		[ -n "$p" ] && [ "$n" -gt "$seen" ] && [ "$(claim_state dl-loop)" = claimed ] && break
+		[ "$(grep -cF 'Waiting for P3.3 permit: dl-loop' "$DLOG")" -ge "$round" ] && break
 		[ "$(dead_count dl-loop)" != 0 ] && break 2
 		sleep 0.05
 	done
-	[ -z "$p" ] && break
-	seen=$n
-	w=$(status_get main pid)
+	[ "$(dead_count dl-loop)" != 0 ] && break
+	x=$(executor_pid) w=$(status_get main pid)
+	kill_pid -STOP "$x" || break
+	redis-cli DEL "$INFL" >/dev/null
+	grant dl-loop                   # sent now: to an executor that never answers
+	for i in $(seq 100); do [ "$(redis-cli EXISTS "$INFL")" = 1 ] && break; sleep 0.02; done
+	redis-cli DEL quantum:permit:p33:dl-loop >/dev/null
 	kill_pid -9 "$w"; kills=$((kills + 1))
-	wait_new_pid main "$w" 10 || break
+	kill_pid -CONT "$x"
+	wait_new_pid main "$w" 20 || break
 done
 for i in $(seq 100); do [ "$(dead_count dl-loop)" != 0 ] && break; sleep 0.05; done
-echo "info: crash loop: worker killed $kills times while holding the plan; last delivery count seen $seen"
-check "crash loop: the worker was killed 5 times (deliveries 1-5), not more (got $kills)" test "$kills" = 5
+echo "info: crash loop: worker killed $kills times while the plan was sent; attempts $(redis-cli HGET quantum:intent_executor:claim:dl-loop attempts)"
+check "crash loop: the worker was killed 5 times (attempts 1-5), not more (got $kills)" test "$kills" = 5
 check "crash loop: the entry is in $DEAD once" test "$(dead_count dl-loop)" = 1
 check "crash loop: dead entry keeps the plan's fields" test "$(dead_field dl-loop symbol) $(dead_field dl-loop qty)" = "ETHUSDT 0.01"
 check "crash loop: dl_original_id is the entry ($e)" test "$(dead_field dl-loop dl_original_id)" = "$e"
 check "crash loop: dl_delivery_count 6" test "$(dead_field dl-loop dl_delivery_count)" = 6
+check "crash loop: dl_attempts 5" test "$(dead_field dl-loop dl_attempts)" = 5
 check "crash loop: dl_reason" test "$(dead_field dl-loop dl_reason)" = "dead_lettered:delivered 6 times"
-check "crash loop: dl_claim_state claimed" test "$(dead_field dl-loop dl_claim_state)" = claimed
+check "crash loop: dl_claim_state sent" test "$(dead_field dl-loop dl_claim_state)" = sent
 check "crash loop: dl_lane main" test "$(dead_field dl-loop dl_lane)" = main
+check "crash loop: warning that an order may exist" log_has "plan dl-loop had been sent to the executor before"
 check "crash loop: one result" test "$(result_count dl-loop)" = 1
 check "crash loop: result executed=false" test "$(result_top dl-loop executed)" = false
 check "crash loop: result error dead_lettered:delivered 6 times" \
@@ -68,7 +106,7 @@ check "crash loop: claim state dead_lettered" test "$(claim_state dl-loop)" = de
 check "crash loop: done key set" test "$(redis-cli EXISTS quantum:intent_executor:done:dl-loop)" = 1
 check "crash loop: entry acknowledged" test -z "$(entry_pending "$MAIN" intent_executor "$e")"
 check "crash loop: counted (dead_lettered=$(metric dead_lettered))" test "$(metric dead_lettered)" = 1
-check "crash loop: log names it" wait_log "Dead-lettered entry $e (plan_id=dl-loop): delivered 6 times" 2
+check "crash loop: log names it" wait_log "Dead-lettered entry $e (plan_id=dl-loop): delivered 6 times (5 attempts were under way when their worker died" 2
 w=$(status_get main pid)
 sleep 1.2
 check "crash loop: the worker now stays up" test "$(status_get main pid)" = "$w"
@@ -88,26 +126,31 @@ grant dl-done; add_plan "$MAIN" dl-done
 check "setup: dl-done executed" wait_result dl-done 5
 stop_daemon                             # the entries below are made with no daemon running
 ids=()
-for p in dl-new dl-copy dl-five dl-sent dl-other; do
+for p in dl-new dl-copy dl-five dl-sent dl-other dl-claimed dl-sent2; do
 	grant "$p"
 	ids+=("$(xadd_plan "$MAIN" "$p")")
 done
-ids+=("$(xadd_plan "$MAIN" dl-done)")   # a copy of a decided plan
+ids+=("$(xadd_plan "$MAIN" dl-done)")   # a copy of a decided plan (ids[7])
 redis-cli XREADGROUP GROUP intent_executor ghost STREAMS "$MAIN" '>' >/dev/null
 ghost "${ids[0]}" 7                     # dl-new: 8 after the take-over
 ghost "${ids[1]}" 3                     # dl-copy: 4, an ordinary take-over
 ghost "${ids[2]}" 4                     # dl-five: 5 after the take-over, at the limit
 ghost "${ids[3]}" 7                     # dl-sent: its request had left before
-redis-cli HSET quantum:intent_executor:claim:dl-sent owner "$MAIN|${ids[3]}" lane main state sent >/dev/null
+redis-cli HSET quantum:intent_executor:claim:dl-sent owner "$MAIN|${ids[3]}" lane main state sent attempts 5 >/dev/null
 ghost "${ids[4]}" 7                     # dl-other: another entry owns the plan
 redis-cli HSET quantum:intent_executor:claim:dl-other owner "$MAIN|1-1" lane main state claimed >/dev/null
-ghost "${ids[5]}" 7                     # the dl-done copy
+ghost "${ids[7]}" 7                     # the dl-done copy
+ghost "${ids[5]}" 7                     # dl-claimed: it only waited, its claim says so
+redis-cli HSET quantum:intent_executor:claim:dl-claimed owner "$MAIN|${ids[5]}" lane main state claimed >/dev/null
+ghost "${ids[6]}" 7                     # dl-sent2: two attempts died, below the limit
+redis-cli HSET quantum:intent_executor:claim:dl-sent2 owner "$MAIN|${ids[6]}" lane main state sent attempts 2 >/dev/null
 echo "info: ghost entries: $(redis-cli XPENDING "$MAIN" intent_executor - + 20 ghost | paste -sd' ')"
 start_daemon INTENT_EXECUTOR_CLAIM_MIN_IDLE_MS=1000
 check "take-over: the ghost's entries are taken over" wait_log "took over" 10
 check "take-over: dl-new decided" wait_result dl-new 10
-check "take-over: dl-new dead-lettered after 8 deliveries" \
+check "take-over: dl-new (never claimed) dead-lettered after 8 deliveries" \
 	test "$(result_field dl-new error)" = "dead_lettered:delivered 8 times"
+check "take-over: ... the log says it was never claimed" log_has "delivered 8 times (never claimed: it never got past its checks"
 check "take-over: dl-new in $DEAD" test "$(dead_count dl-new)" = 1
 check "take-over: dl-copy (4 deliveries) executed" wait_result dl-copy 5
 check "take-over: dl-copy executed=true" test "$(result_top dl-copy executed)" = true
@@ -119,7 +162,11 @@ check "take-over: dl-sent: warning that an order may exist" wait_log "plan dl-se
 sleep 0.5
 check "take-over: the decided plan's copy got no second result" test "$(result_count dl-done)" = 1
 check "take-over: ... and is not in $DEAD" test "$(dead_count dl-done)" = 0
-check "take-over: ... its copy was acknowledged" test -z "$(entry_pending "$MAIN" intent_executor "${ids[5]}")"
+check "take-over: ... its copy was acknowledged" test -z "$(entry_pending "$MAIN" intent_executor "${ids[7]}")"
+check "take-over: dl-claimed (8 deliveries, claimed: it only waited) executed" wait_result dl-claimed 5
+check "take-over: ... executed=true, not in $DEAD" test "$(result_top dl-claimed executed)/$(dead_count dl-claimed)" = true/0
+check "take-over: dl-sent2 (8 deliveries, 2 attempts died) executed" wait_result dl-sent2 5
+check "take-over: ... executed=true, not in $DEAD" test "$(result_top dl-sent2 executed)/$(dead_count dl-sent2)" = true/0
 check "take-over: dl-other (owned by another entry): no result" test "$(result_count dl-other)" = 0
 check "take-over: ... not in $DEAD" test "$(dead_count dl-other)" = 0
 check "take-over: ... acknowledged" test -z "$(entry_pending "$MAIN" intent_executor "${ids[4]}")"

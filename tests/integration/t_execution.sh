@@ -72,19 +72,23 @@ check "40-char plan_id: decided" run_plan $MAIN $long
 check "40-char plan_id: client_order_id qih-<32 hex> (36 chars)" \
 	field_like $long client_order_id '^qih-[0-9a-f]{32}$'
 
-# --- idempotency: the same plan_id again is skipped
+# --- idempotency: the same plan_id again on its lane is skipped; on the
+# other lane it is a conflict (t_lane_isolation.sh): refused, one result
+lane_results() { results_of "$1" | jq -r --arg l "$2" 'select(.lane == $l) | .error' | wc -l; }
 add_plan $MAIN ex-main
 check "same plan_id again: skipped as already done" \
 	wait_log "Skip duplicate plan (already done): plan_id=ex-main" 5
 add_plan $MANUAL ex-main
-check "same plan_id on the other lane after it was done: skipped" \
-	wait_log "Skip duplicate plan (already done): plan_id=ex-main" 5 2
+check "same plan_id on the other lane after it was executed: refused (conflict)" \
+	wait_log "Refused plan (plan_id_conflict): plan_id=ex-main" 5
 add_plan $MAIN ex-main qty 0       # a malformed copy of the executed plan
 add_plan $MAIN ex-main decision BLOCKED reason late_copy
 sleep 0.3
-check "same plan_id again: still one result (malformed and BLOCKED copies included; got $(result_count ex-main))" \
-	test "$(result_count ex-main)" = 1
+check "same plan_id again: still one main-lane result (malformed and BLOCKED copies included; got $(lane_results ex-main main))" \
+	test "$(lane_results ex-main main)" = 1
 check "same plan_id again: its one result still says executed" test "$(result_field ex-main executed)" = true
+check "the other lane's copy: one result, plan_id_conflict:main" \
+	test "$(results_of ex-main | jq -r 'select(.lane == "manual") | .error')" = plan_id_conflict:main
 check "same plan_id again: executed_true unchanged" test "$(metric executed_true)" = 3
 
 add_plan $MAIN ex-twice            # no permit yet: still in progress ...
@@ -111,10 +115,10 @@ sleep 0.2
 grant ex-cross
 check "same plan_id on both lanes at once: decided" wait_result ex-cross 5
 sleep 0.5
-check "same plan_id on both lanes at once (both waiting for its permit): one result only, not executed twice (got $(result_count ex-cross))" \
-	test "$(result_count ex-cross)" = 1
-check "duplicate_skipped counted" test "$(metric duplicate_skipped)" -ge 3
-check "executed_true = 6 (main, manual, 40-char, twice, bad-copy, cross once)" test "$(metric executed_true)" = 6
+check "same plan_id on both lanes at once (both waiting for its permit): a conflict, one result per lane, none executed (got $(result_count ex-cross))" \
+	test "$(lane_results ex-cross main)$(lane_results ex-cross manual)$(results_of ex-cross | jq -r .executed | sort -u)" = 11false
+check "duplicate_skipped counted" test "$(metric duplicate_skipped)" -ge 2
+check "executed_true = 5 (main, manual, 40-char, twice, bad-copy)" test "$(metric executed_true)" = 5
 
 # --- opening orders (reduceOnly false) are checked against min notional
 check "opening 0.001 ETH (3 USDT < 20): decided" run_plan $MAIN ex-small side BUY qty 0.001 reduceOnly false
@@ -124,9 +128,10 @@ check "opening below min notional: min_notional_check_failed" \
 check "opening below min notional: no order placed (order_id null)" field_is ex-small order_id null
 check "opening 0.01 ETH (30 USDT): decided" run_plan $MAIN ex-open side BUY qty 0.01 reduceOnly false
 check "opening above min notional: executed" field_is ex-open executed true
-check "reduceOnly \"maybe\" is false: decided" run_plan $MAIN ex-maybe side BUY qty 0.001 reduceOnly maybe
-check "reduceOnly \"maybe\" is false: min_notional_check_failed" \
-	field_like ex-maybe error '^min_notional_check_failed:'
+check "reduceOnly \"maybe\" is no boolean: decided" run_plan $MAIN ex-maybe side BUY qty 0.001 reduceOnly maybe
+check "reduceOnly \"maybe\" is no boolean: invalid_reduce_only:maybe, nothing sent" \
+	field_like ex-maybe error '^invalid_reduce_only:maybe$'
+check "reduceOnly \"maybe\": no order (order_id null)" field_is ex-maybe order_id null
 
 # --- reduceOnly absent => reduce-only: no notional check
 grant ex-absent
@@ -159,7 +164,7 @@ check "upsize above the permit's safe_qty: refused" field_like ex-up-cap error '
 check "upsize: reduce-only orders are not upsized" run_plan $MAIN ex-up-ro qty 0.001
 check "upsize: reduce-only 0.001 stays 0.001" field_is ex-up-ro qty 0.001
 
-dups=$(results_all | jq -r .plan_id | sort | uniq -d | tr '\n' ' ')
-check "one result per plan (more than one: ${dups:-none})" test -z "$dups"
+dups=$(results_all | jq -r '"\(.plan_id)/\(.details.lane)"' | sort | uniq -d | tr '\n' ' ')
+check "one result per plan and lane (more than one: ${dups:-none})" test -z "$dups"
 check "nothing pending on the main lane" test "$(pending_count $MAIN intent_executor)" = 0
 check "nothing pending on the manual lane" test "$(pending_count $MANUAL intent_executor_manual)" = 0

@@ -19,19 +19,6 @@ STOP_MAX=30                     # a stopped child alive this long is resumed
 STOPPED=                        # the pid we stopped and may have to resume
 PRODUCER=
 
-stop_daemon_bounded() {
-	local i
-	if [ -n "$DAEMON_PID" ] && kill -0 "$DAEMON_PID" 2>/dev/null; then
-		kill_pid -TERM "$DAEMON_PID"
-		for i in $(seq 200); do
-			kill -0 "$DAEMON_PID" 2>/dev/null || break
-			sleep 0.05
-		done
-		kill -0 "$DAEMON_PID" 2>/dev/null && kill_tree "$DAEMON_PID"
-		wait "$DAEMON_PID" 2>/dev/null
-	fi
-	DAEMON_PID=
-}
 hang_cleanup() {
 	[ -n "$STOPPED" ] && kill_pid -CONT "$STOPPED" 2>/dev/null
 	[ -n "$PRODUCER" ] && kill_pid -TERM "$PRODUCER" 2>/dev/null && wait "$PRODUCER" 2>/dev/null

@@ -24,20 +24,6 @@ stop_listener() {
 	fi
 	LISTENER_PID=
 }
-# stop_daemon_bounded: SIGTERM, at most 10 s, then SIGKILL of the tree.
-stop_daemon_bounded() {
-	local i
-	if [ -n "$DAEMON_PID" ] && kill -0 "$DAEMON_PID" 2>/dev/null; then
-		kill_pid -TERM "$DAEMON_PID"
-		for i in $(seq 200); do
-			kill -0 "$DAEMON_PID" 2>/dev/null || break
-			sleep 0.05
-		done
-		kill -0 "$DAEMON_PID" 2>/dev/null && kill_tree "$DAEMON_PID"
-		wait "$DAEMON_PID" 2>/dev/null
-	fi
-	DAEMON_PID=
-}
 notify_cleanup() { stop_daemon_bounded; stop_listener; cleanup; }
 trap notify_cleanup EXIT
 

@@ -10,7 +10,10 @@
 
 start_redis
 # many plans a second flow here: lift the executor's per-lane order rate caps
-NOLIMIT="INTENT_EXECUTOR_MAX_ORDERS_PER_MIN_MAIN=100000 INTENT_EXECUTOR_MAX_ORDERS_PER_MIN_MANUAL=100000"
+# the caps and budgets are not under test here, and the ledger keeps what
+# each lane spent across the daemon restarts below
+NOLIMIT="INTENT_EXECUTOR_MAX_ORDERS_PER_MIN_MAIN=100000 INTENT_EXECUTOR_MAX_ORDERS_PER_MIN_MANUAL=100000
+	INTENT_EXECUTOR_HOURLY_NOTIONAL_USDT_MAIN=0 INTENT_EXECUTOR_HOURLY_NOTIONAL_USDT_MANUAL=0"
 start_daemon $NOLIMIT
 redis-cli SETEX quantum:manual_lane:enabled 600 1 >/dev/null
 

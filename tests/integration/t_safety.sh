@@ -122,10 +122,11 @@ decided q_halt "$MAIN"
 expect q_halt "after qiectl halt" trading_halted
 Q reduce --operator alice --reason "winding down" >/dev/null 2>&1
 check "qiectl reduce sets REDUCING" test "$(redis-cli GET $TS)" = REDUCING
-redis-cli SET quantum:intent_executor:breaker:consecutive_failures 3 >/dev/null
+redis-cli SET quantum:intent_executor:breaker:consecutive_failures:main 3 >/dev/null
+redis-cli SET quantum:intent_executor:breaker:halted:manual "3 failed" >/dev/null
 Q resume --operator bob --reason "incident over" >/dev/null 2>&1
 check "qiectl resume sets ACTIVE" test "$(redis-cli GET $TS)" = ACTIVE
-check "qiectl resume resets the breaker" test "$(redis-cli GET quantum:intent_executor:breaker:consecutive_failures)" = 0
+check "qiectl resume resets every lane's breaker" test "$(redis-cli EXISTS quantum:intent_executor:breaker:consecutive_failures:main quantum:intent_executor:breaker:halted:manual)" = 0
 decided q_resumed "$MAIN"
 expect q_resumed "after qiectl resume" executed
 audit=$(redis-cli --raw XRANGE quantum:stream:intent_executor.audit - +)

@@ -10,6 +10,7 @@ MAIN=quantum:stream:apply.plan
 MANUAL=quantum:stream:apply.plan.manual
 KEY=quantum:manual_lane:enabled
 CLAIM_SCRIPT="if redis.call('EXISTS', KEYS[1]) == 1 then return 'done' end local cur = redis.call('HGET', KEYS[2], 'owner') if not cur then redis.call('HSET', KEYS[2], 'owner', ARGV[1], 'lane', ARGV[2], 'state', 'claimed') redis.call('EXPIRE', KEYS[2], 86400) return 'new' end return cur"
+GROUP_SCRIPT="local t = redis.call('TIME') local ms = tonumber(t[1]) * 1000 - tonumber(ARGV[2]) local start = string.format('%.0f-0', ms) redis.call('XGROUP', 'CREATE', KEYS[1], ARGV[1], start, 'MKSTREAM') return {1, start, #redis.call('XRANGE', KEYS[1], start, '+', 'COUNT', ARGV[3]), redis.call('XLEN', KEYS[1])}"
 PERMIT_SCRIPT="local t = redis.call('TYPE', KEYS[1]).ok if t == 'string' then return {t, redis.call('GET', KEYS[1])} end if t == 'hash' then return {t, redis.call('HGETALL', KEYS[1])} end return {t}"
 
 check "recipe: three users" test "$(grep -c '^user ' "$RECIPE")" = 3
@@ -30,6 +31,9 @@ nodry() { ! dry "$@"; }
 for role in "qie-main $MAIN intent_executor" "qie-manual $MANUAL intent_executor_manual"; do
 	read -r u s g <<<"$role"
 	check "$u: XGROUP CREATE" dry $u XGROUP CREATE $s $g '$' MKSTREAM
+	check "$u: the group script runs (TIME, XGROUP CREATE, XRANGE, XLEN)" bash -c \
+		'REDISCLI_AUTH=pw-${2#qie-} redis-cli -p $1 --user $2 EVAL "$3" 1 $4 acl-g 30000 10 | grep -qx 1' \
+		_ "$RPORT" "$u" "$GROUP_SCRIPT" "$s"
 	check "$u: XREADGROUP own pending" dry $u XREADGROUP GROUP $g h_1 COUNT 128 STREAMS $s 0
 	check "$u: XREADGROUP new, blocking" dry $u XREADGROUP GROUP $g h_1 COUNT 128 BLOCK 30000 STREAMS $s '>'
 	check "$u: XAUTOCLAIM" dry $u XAUTOCLAIM $s $g h_1 60000 0-0 COUNT 32
@@ -64,19 +68,28 @@ for role in "qie-main $MAIN intent_executor" "qie-manual $MANUAL intent_executor
 	check "$u: XPENDING, XCLAIM of its stream" bash -c 'for c in "XPENDING '$s' '$g' - + 10 h_1" "XCLAIM '$s' '$g' h_1 0 1-1 JUSTID"; do
 		[ "$(redis-cli -p '"$RPORT"' ACL DRYRUN '$u' $c)" = OK ] || exit 1; done'
 	check "$u: EVAL over its stream and a claim key" dry $u EVAL "return 1" 2 quantum:intent_executor:claim:c1 $s
-	check "$u: EVAL over the settle script's keys (result, done, claim, counters, cooldown, inflight, breaker, dead letters)" \
-		dry $u EVAL "return 1" 9 $s quantum:metrics:intent_executor quantum:stream:apply.result \
-		quantum:intent_executor:done:p1 quantum:intent_executor:claim:p1 quantum:cooldown:last_exec_ts:ETHUSDT \
-		quantum:inflight:ETHUSDT quantum:intent_executor:breaker:consecutive_failures $s.dead
+	check "$u: EVAL over the settle script's keys (result, done, claim, audit, counters, cooldown, inflight, the lane's breaker, dead letters)" \
+		dry $u EVAL "return 1" 10 $s quantum:metrics:intent_executor quantum:stream:apply.result \
+		quantum:intent_executor:done:p1 quantum:intent_executor:claim:p1 quantum:stream:intent_executor.audit \
+		quantum:cooldown:last_exec_ts:ETHUSDT quantum:inflight:ETHUSDT \
+		quantum:intent_executor:breaker:consecutive_failures:main $s.dead
 	check "$u: TYPE of $s.dead (checked before the move writes)" dry $u TYPE $s.dead
+	check "$u: TYPE of the audit stream (checked before a conflict's result)" dry $u TYPE quantum:stream:intent_executor.audit
+	check "$u: the sent script's keys (claim, stream, inflight)" dry $u EVAL "return 1" 3 \
+		quantum:intent_executor:claim:p1 $s quantum:inflight:ETHUSDT
 	check "$u: WATCH done and claim keys" dry $u WATCH quantum:intent_executor:done:p1 quantum:intent_executor:claim:p1
 	check "$u: HMGET claim" dry $u HMGET quantum:intent_executor:claim:c1 owner state
 	check "$u: XADD to $s.dead" dry $u XADD $s.dead '*' plan_id x
 	check "$u: ROLE" dry $u ROLE
 	check "$u: no reading of $s.dead" nodry $u XRANGE $s.dead - +
 	check "$u: GET trading state" dry $u GET quantum:intent_executor:trading_state
-	check "$u: breaker: INCR, reset, HALTED, audit entry" bash -c 'for c in "INCR quantum:intent_executor:breaker:consecutive_failures" "SET quantum:intent_executor:breaker:consecutive_failures 0" "SET quantum:intent_executor:trading_state HALTED" "XADD quantum:stream:intent_executor.audit * action halt"; do
+	check "$u: the lane's breaker: INCR, reset, halt, audit entry" bash -c 'for c in "INCR quantum:intent_executor:breaker:consecutive_failures:main" "SET quantum:intent_executor:breaker:consecutive_failures:main 0" "SET quantum:intent_executor:breaker:halted:main why NX" "XADD quantum:stream:intent_executor.audit * action lane.halt"; do
 		[ "$(redis-cli -p '"$RPORT"' ACL DRYRUN '$u' $c)" = OK ] || exit 1; done'
+	check "$u: GET the lane's breaker" dry $u GET quantum:intent_executor:breaker:halted:main
+	check "$u: the permit script over permit and claim keys" bash -c \
+		'REDISCLI_AUTH=pw-${2#qie-} redis-cli -p $1 --user $2 EVAL "local s = redis.call(\"HGET\", KEYS[2], \"state\") return redis.call(\"TYPE\", KEYS[1]).ok" 2 quantum:permit:p33:p1 quantum:intent_executor:claim:p1 | grep -qx string' \
+		_ "$RPORT" "$u"
+	check "$u: HGET of a claim's decided_<lane>" dry $u HGET quantum:intent_executor:claim:c1 decided_main
 	check "$u: no reading of the audit stream" nodry $u XRANGE quantum:stream:intent_executor.audit - +
 	check "$u: no SETEX of the manual-lane switch" nodry $u SETEX $KEY 60 1
 	check "$u: no DEL of the manual-lane switch" nodry $u DEL $KEY
@@ -110,6 +123,10 @@ check "$o: no SET of the switch without a TTL" nodry $o SET $KEY 1
 check "$o: reads and sets the trading state" bash -c '[ "$(redis-cli -p '"$RPORT"' ACL DRYRUN '$o' SET quantum:intent_executor:trading_state HALTED)" = OK ] &&
 	[ "$(redis-cli -p '"$RPORT"' ACL DRYRUN '$o' GET quantum:intent_executor:trading_state)" = OK ]'
 check "$o: no claim writes" nodry $o HSET quantum:intent_executor:claim:c1 state x
+check "$o: reads a claim (plan inject's warning)" dry $o HMGET quantum:intent_executor:claim:c1 owner lane
+check "$o: reads and clears the lanes' breakers" bash -c 'for c in "GET quantum:intent_executor:breaker:halted:main" "DEL quantum:intent_executor:breaker:halted:main quantum:intent_executor:breaker:consecutive_failures:main"; do
+	[ "$(redis-cli -p '"$RPORT"' ACL DRYRUN '$o' $c)" = OK ] || exit 1; done'
+check "$o: no breaker writes but clearing" nodry $o SET quantum:intent_executor:breaker:halted:main x
 check "$o: no XREADGROUP" nodry $o XREADGROUP GROUP intent_executor h COUNT 1 STREAMS $MAIN '>'
 check "$o: no XACK" nodry $o XACK $MAIN intent_executor 1-1
 check "$o: no XADD to the result stream" nodry $o XADD quantum:stream:apply.result '*' a b

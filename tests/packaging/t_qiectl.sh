@@ -165,8 +165,8 @@ check "  the daemon skips it" wait_result qiectl_main_src
 check "  as source_not_allowed" test "$(result_field qiectl_main_src error)" = source_not_allowed:manual_operator
 check "inject a decided plan_id again: warning" q_rc 0 plan inject --symbol BTCUSDT --side BUY --qty 0.002 --source intent_bridge --plan-id qiectl_main_1
 check "  warning" grep -q "already decided" <<<"$Q_ERR"
-check "inject without --plan-id makes one (16 hex)" q_rc 0 --json plan inject --symbol TRXUSDT --side BUY --qty 10 --source intent_bridge
-check "  generated plan_id" json_ok '.plan_id | test("^[0-9a-f]{16}$")'
+check "inject without --plan-id makes one (32 hex: 128 random bits)" q_rc 0 --json plan inject --symbol TRXUSDT --side BUY --qty 10 --source intent_bridge
+check "  generated plan_id" json_ok '.plan_id | test("^[0-9a-f]{32}$")'
 n0=$(redis-cli XLEN quantum:stream:apply.plan)
 for args in "--symbol DOGEUSDT --side BUY --qty 1" "--symbol ETH-USDT --side BUY --qty 1" \
 	"--symbol ETHUSDT --side HOLD --qty 1" "--symbol ETHUSDT --side BUY --qty 0" \

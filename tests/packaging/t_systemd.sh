@@ -468,6 +468,9 @@ for line in "Source allowlist: ['intent_bridge']" "Manual lane TTL guard: " "MAN
 	ucheck "start: the journal has \"$line\"" jwait "$J" "$line" 5
 done
 check "start: no \"Landlock unavailable\" warning" bash -c '! grep -q "Landlock unavailable" <<<"$0"' "$(jsince "$J")"
+check "start: the ledger is in the unit's StateDirectory, the supervisor's" \
+	ct sh -c '[ "$(stat -c %U /var/lib/quantum-intent-executor/ledger)" = qie-supervisor ]'
+check "start: no \"kept in memory only\" warning" bash -c '! grep -q "kept in memory only" <<<"$0"' "$(jsince "$J")"
 
 # ---- processes -------------------------------------------------------------------------
 hdr "the processes of the unit"

@@ -34,7 +34,7 @@ emulated() {
 	: >"$DLOG"
 	env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin REDIS_PORT="$RPORT" \
 		INTENT_EXECUTOR_BACKEND=paper INTENT_EXECUTOR_PERMIT_TIMEOUT_MS=2000 \
-		INTENT_EXECUTOR_STATUS_FILE="$T/run/status" \
+		INTENT_EXECUTOR_STATUS_FILE="$T/run/status" INTENT_EXECUTOR_LEDGER_FILE="$T/run/ledger" \
 		setpriv --reuid="$user" --regid="$user" --clear-groups \
 		--inh-caps=-all,"$ambient" --ambient-caps=-all,"$ambient" \
 		--bounding-set=-all,"$caps" --no-new-privs \

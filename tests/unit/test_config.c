@@ -67,7 +67,7 @@ static const char *const covered[] = {
 	"INTENT_EXECUTOR_HOURLY_NOTIONAL_USDT_MANUAL",
 	"REDIS_USERNAME", "REDIS_USERNAME_MAIN", "REDIS_USERNAME_MANUAL",
 	"INTENT_EXECUTOR_MAX_DELIVERIES", "REDIS_SENTINELS", "REDIS_MASTER_NAME",
-	"INTENT_EXECUTOR_CONSUMER", NULL,
+	"INTENT_EXECUTOR_CONSUMER", "INTENT_EXECUTOR_LEDGER_FILE", NULL,
 };
 
 Test(config, every_setting_has_a_test_here)
@@ -112,7 +112,7 @@ Test(config, defaults)
 	cr_assert_str_eq(s.symbols.item[2], "TRXUSDT");
 	cr_assert_eq(s.allow_upsize, 0);
 	cr_assert_eq(s.min_notional, 0);
-	cr_assert_eq(s.backend, BACKEND_PAPER);
+	cr_assert_str_eq(backend_names[s.backend], "paper");
 	cr_assert_eq(s.backend_given, 0);
 	cr_assert_eq(s.permit_timeout_ms, 8000);
 	cr_assert_eq(s.heartbeat_sec, 60);
@@ -141,6 +141,7 @@ Test(config, defaults)
 	cr_assert_eq(s.sentinels.n, 0);
 	cr_assert_str_eq(s.redis_master_name, "mymaster");
 	cr_assert_str_eq(s.consumer, "");       /* the host name */
+	cr_assert_str_eq(s.ledger_file, "/var/lib/quantum-intent-executor/ledger");
 }
 
 Test(config, exactly_once_and_sentinel_values)
@@ -154,6 +155,7 @@ Test(config, exactly_once_and_sentinel_values)
 	setenv("REDIS_SENTINELS", " 127.0.0.1:26379, sentinel-b:26380 ,[::1]:1", 1);
 	setenv("REDIS_MASTER_NAME", "qie-master", 1);
 	setenv("INTENT_EXECUTOR_CONSUMER", "host-a", 1);
+	setenv("INTENT_EXECUTOR_LEDGER_FILE", "/tmp/qie-ledger", 1);
 	setenv("REDIS_USERNAME", "qie", 1);
 	setenv("REDIS_USERNAME_MAIN", "qie-main", 1);
 	setenv("REDIS_USERNAME_MANUAL", "", 1);
@@ -162,6 +164,7 @@ Test(config, exactly_once_and_sentinel_values)
 	cr_assert_eq(s.sentinels.n, 3);
 	cr_assert_str_eq(s.redis_master_name, "qie-master");
 	cr_assert_str_eq(s.consumer, "host-a");
+	cr_assert_str_eq(s.ledger_file, "/tmp/qie-ledger");
 	cr_assert_str_eq(s.redis_username, "qie");
 	cr_assert_str_eq(s.redis_user_lane[0], "qie-main");
 	cr_assert_str_eq(s.redis_user_lane[1], "");
@@ -240,7 +243,7 @@ Test(config, valid_values_are_taken)
 	cr_assert_str_eq(s.symbols.item[1], "ETHUSDT");
 	cr_assert_eq(s.allow_upsize, 1);
 	cr_assert_eq(s.min_notional, 550000000LL);
-	cr_assert_eq(s.backend, BACKEND_BINANCE);
+	cr_assert_str_eq(backend_names[s.backend], "binance");
 	cr_assert_eq(s.backend_given, 1);
 	cr_assert_eq(s.permit_timeout_ms, 1);
 	cr_assert_eq(s.heartbeat_sec, 86400);
@@ -266,7 +269,7 @@ Test(config, backend_paper_given_explicitly)
 	clean_env();
 	setenv("INTENT_EXECUTOR_BACKEND", "paper", 1);
 	load_ok(&s);
-	cr_assert_eq(s.backend, BACKEND_PAPER);
+	cr_assert_str_eq(backend_names[s.backend], "paper");
 	cr_assert_eq(s.backend_given, 1);
 }
 
@@ -276,9 +279,9 @@ Test(config, booleans)
 		const char *v;
 		int want;
 	} cases[] = {
-		{ "true", 1 }, { "1", 1 }, { "yes", 1 }, { "on", 1 }, { "TRUE", 1 },
-		{ "Yes", 1 }, { "false", 0 }, { "0", 0 }, { "no", 0 }, { "off", 0 },
-		{ "FALSE", 0 },
+		{ "true", 1 }, { "1", 1 }, { "yes", 1 }, { "TRUE", 1 },
+		{ "Yes", 1 }, { "false", 0 }, { "0", 0 }, { "no", 0 },
+		{ "FALSE", 0 }, { "No", 0 },
 	};
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		struct settings s;
@@ -361,6 +364,8 @@ Test(config, every_invalid_value_is_an_error_naming_the_variable)
 		{ "INTENT_EXECUTOR_ALLOW_UPSIZE", "maybe" },
 		{ "INTENT_EXECUTOR_ALLOW_UPSIZE", "2" },
 		{ "INTENT_EXECUTOR_ALLOW_UPSIZE", "true " },
+		{ "INTENT_EXECUTOR_ALLOW_UPSIZE", "on" },
+		{ "INTENT_EXECUTOR_ALLOW_UPSIZE", "off" },
 		{ "INTENT_EXECUTOR_MIN_NOTIONAL_USDT", "" },
 		{ "INTENT_EXECUTOR_MIN_NOTIONAL_USDT", "-5" },
 		{ "INTENT_EXECUTOR_MIN_NOTIONAL_USDT", "5 USDT" },
@@ -427,6 +432,8 @@ Test(config, every_invalid_value_is_an_error_naming_the_variable)
 		{ "REDIS_MASTER_NAME", "" },
 		{ "REDIS_MASTER_NAME", "my master" },
 		{ "INTENT_EXECUTOR_CONSUMER", "host a" },
+		{ "INTENT_EXECUTOR_LEDGER_FILE", "" },
+		{ "INTENT_EXECUTOR_LEDGER_FILE", "/var/lib/my ledger" },
 		{ "INTENT_EXECUTOR_CONSUMER", long_name },
 	};
 	/* every covered setting has at least one bad value above */

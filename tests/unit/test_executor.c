@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "backend.h"
+#include "backends.h"
 #include "config.h"
 #include "executor.h"
 #include "msg.h"
@@ -64,10 +65,12 @@ static struct exec_req req(const char *plan_id, const char *symbol,
 	return q;
 }
 
+static struct limits L;
+
 static void handle(const struct exec_req *q, struct exec_res *res)
 {
 	memset(res, 0x5a, sizeof(*res));       /* must be wholly rewritten */
-	executor_handle(&S, &B, LANE_MAIN, q, res);
+	executor_handle(&S, &B, &L, LANE_MAIN, q, res);
 	cr_assert_not_null(memchr(res->error, '\0', sizeof(res->error)));
 	cr_assert_not_null(memchr(res->status, '\0', sizeof(res->status)));
 	cr_assert_not_null(memchr(res->order_id, '\0', sizeof(res->order_id)));
@@ -85,7 +88,7 @@ static void expect_rejected(const struct exec_req *q, const char *want)
 	cr_assert_str_eq(res.status, "NOT_SENT");
 	/* the same answer from the checks alone: nothing reached sizing */
 	char e[ERROR_MAX] = "";
-	cr_assert_eq(executor_check(&S, LANE_MAIN, q, e, sizeof(e)), -1,
+	cr_assert_eq(executor_check(&S, q, e, sizeof(e)), -1,
 	    "executor_check passed \"%s\"", want);
 	cr_assert_str_eq(e, want);
 }
@@ -266,6 +269,23 @@ Test(executor, check_accepts_a_good_request, .init = setup)
 {
 	struct exec_req q = req("p1", "TRXUSDT", SIDE_SELL, 10000000000LL);
 	char err[ERROR_MAX] = "";
-	cr_assert_eq(executor_check(&S, LANE_MAIN, &q, err, sizeof(err)), 0, "%s",
+	cr_assert_eq(executor_check(&S, &q, err, sizeof(err)), 0, "%s",
 	    err);
+}
+
+/* executor/backends.c is in the order of common/config.c's names. */
+Test(executor, every_backend_name_has_its_descriptor_in_order)
+{
+	int i = 0;
+	for (; backend_names[i]; i++) {
+		const struct backend_desc *d = backend_desc_at(i);
+		cr_assert_not_null(d, "no descriptor for %s", backend_names[i]);
+		cr_assert_str_eq(d->name, backend_names[i]);
+		cr_assert_not_null(d->init);
+		cr_assert(d->threads >= 0);
+		cr_assert(!d->needs_credentials || d->port,
+		    "%s talks to an exchange: it needs a port", d->name);
+	}
+	cr_assert_null(backend_desc_at(i), "a descriptor without a name");
+	cr_assert_null(backend_desc_at(-1));
 }

@@ -355,3 +355,52 @@ Test(settle, ack_alone_counts_and_acknowledges)
 	cr_expect_eq(pending(k), 0);
 	conn_free(k);
 }
+
+Test(settle, lane_guard_refusal_takes_nothing_of_the_plan_id)
+{
+	struct result r;
+	char id[48], why[300];
+	struct conn *k = plan_pending("p5", id, sizeof(id), &r);
+
+	r.claimed = 0;
+	r.guard_refused = 1;
+	r.guard = "lane";
+	cr_assert_eq(result_commit(k, &S, LANE, GROUP, &r, why, sizeof(why)),
+	    SETTLE_WRITTEN, "%s", why);
+	cr_expect_eq(integer(k, "XLEN t:results"), 1, "its result");
+	cr_expect_eq(integer(k, "EXISTS " KEY_DONE "p5"), 0, "no done key");
+	cr_expect_eq(integer(k, "EXISTS " KEY_CLAIM "p5"), 0, "no claim");
+	cr_expect_eq(pending(k), 0, "acknowledged");
+	conn_free(k);
+}
+
+Test(settle, decided_per_lane_and_the_audit_entry_with_the_result)
+{
+	struct result r;
+	char id[48], why[300];
+	struct conn *k = plan_pending("p6", id, sizeof(id), &r);
+
+	/* the other lane decided the plan_id: this lane still writes its own */
+	cmd(k, "HSET " KEY_CLAIM "p6 decided_manual 1-1");
+	r.claim_state = "conflict";
+	r.audit_reason = "lane manual has an entry with this plan_id";
+	cmd(k, "SET " KEY_AUDIT_STREAM " x");   /* XADD would fail */
+	refused_commit(k, &r, "[XADD " KEY_AUDIT_STREAM "]");
+	cr_expect_eq(integer(k, "HEXISTS " KEY_CLAIM "p6 decided_main"), 0);
+	cmd(k, "DEL " KEY_AUDIT_STREAM);
+	cr_assert_eq(result_commit(k, &S, LANE, GROUP, &r, why, sizeof(why)),
+	    SETTLE_WRITTEN, "%s", why);
+	cr_expect_eq(integer(k, "XLEN t:results"), 1);
+	cr_expect_eq(integer(k, "XLEN " KEY_AUDIT_STREAM), 1, "the audit entry");
+	redisReply *d = run(k, "HMGET " KEY_CLAIM "p6 decided_main state");
+	cr_expect(d->element[0]->type == REDIS_REPLY_STRING &&
+	    strcmp(d->element[0]->str, id) == 0, "decided_main is the entry");
+	cr_expect(d->element[1]->type == REDIS_REPLY_STRING &&
+	    strcmp(d->element[1]->str, "conflict") == 0, "the claim's state");
+	freeReplyObject(d);
+	cr_expect(integer(k, "TTL " KEY_CLAIM "p6") > 0, "the claim expires");
+	cr_assert_eq(result_commit(k, &S, LANE, GROUP, &r, why, sizeof(why)),
+	    SETTLE_DECIDED, "this lane decided it");
+	cr_expect_eq(integer(k, "XLEN " KEY_AUDIT_STREAM), 1, "no second entry");
+	conn_free(k);
+}

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "permit.h"
+#include "safety.h"
 
 static int json(const char *s, struct permit *pm, const char **why)
 {
@@ -70,6 +71,9 @@ Test(permit, json_allow_and_granted_combinations)
 		{ "{\"allow\":\"no\"}", 0 },
 		{ "{\"allow\":\"\"}", 0 },
 		{ "{\"allow\":\"truex\"}", 0 },
+		{ "{\"allow\":\"on\"}", 0 },
+		{ "{\"allow\":\"Yes\"}", 1 },
+		{ "{\"allow\":\"true \"}", 0 },
 		{ "{\"allow\":1}", 1 },
 		{ "{\"allow\":0}", 0 },
 		{ "{\"allow\":2}", 0 },
@@ -285,6 +289,9 @@ Test(permit, hash_allow_and_granted_combinations)
 		{ { "allow", "", NULL }, 0 },
 		{ { "allow", "off", NULL }, 0 },
 		{ { "allow", "true ", NULL }, 0 },
+		{ { "allow", "on", NULL }, 0 },
+		{ { "allow", "maybe", NULL }, 0 },
+		{ { "allow", "FALSE", NULL }, 0 },
 		{ { "granted", "true", NULL }, 1 },
 		{ { "granted", "false", NULL }, 0 },
 		{ { "allow", "true", "granted", "true", NULL }, 1 },
@@ -378,4 +385,84 @@ Test(permit, hash_binary_values)
 	struct bytes c[] = { { "allow", 5 }, { "truex", 4 } };
 	cr_assert_eq(permit_from_hash(c, 2, &pm, &why), 0);
 	cr_assert_eq(pm.allow, 1, "the length bounds the value");
+}
+
+/* side and lane: optional, any case; anything else makes the permit bad */
+Test(permit, side_and_lane_are_read_from_both_encodings)
+{
+	struct permit pm;
+	const char *why;
+
+	json_ok("{\"allow\": true}", &pm);
+	cr_assert_eq(pm.side, 0);
+	cr_assert_eq(pm.lane, -1);
+	json_ok("{\"allow\": true, \"side\": \"sell\", \"lane\": \"Manual\"}", &pm);
+	cr_assert_eq(pm.side, SIDE_SELL);
+	cr_assert_eq(pm.lane, LANE_MANUAL);
+	json_ok("{\"allow\": true, \"side\": null, \"lane\": null}", &pm);
+	cr_assert_eq(pm.side, 0);
+	cr_assert_eq(pm.lane, -1);
+	const char *const kv[] = { "allow", "1", "side", "BUY", "lane", "main",
+		NULL };
+	cr_assert_eq(hash(kv, &pm, &why), 0, "%s", why ? why : "?");
+	cr_assert_eq(pm.side, SIDE_BUY);
+	cr_assert_eq(pm.lane, LANE_MAIN);
+	const char *const none[] = { "allow", "1", NULL };
+	cr_assert_eq(hash(none, &pm, &why), 0);
+	cr_assert_eq(pm.lane, -1);
+}
+
+Test(permit, bad_side_or_lane_is_rejected)
+{
+	static const char *const bad[] = {
+		"{\"allow\": true, \"side\": \"LONG\"}",
+		"{\"allow\": true, \"side\": \"\"}",
+		"{\"allow\": true, \"side\": 1}",
+		"{\"allow\": true, \"lane\": \"harvest\"}",
+		"{\"allow\": true, \"lane\": \"main \"}",
+		"{\"allow\": true, \"lane\": true}",
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		json_bad(bad[i]);
+	struct permit pm;
+	const char *why;
+	const char *const h1[] = { "allow", "1", "side", "SELLL", NULL };
+	const char *const h2[] = { "allow", "1", "lane", "", NULL };
+	cr_assert_eq(hash(h1, &pm, &why), -1);
+	cr_assert_eq(hash(h2, &pm, &why), -1);
+}
+
+/* a permit naming a symbol, side or lane binds to them (safety.c) */
+Test(permit, binding_to_symbol_side_and_lane)
+{
+	struct permit pm;
+	char err[200];
+
+	json_ok("{\"allow\": true}", &pm);
+	cr_assert_eq(permit_binding_check(&pm, "ETHUSDT", SIDE_BUY, LANE_MAIN, 0,
+	    30, err, sizeof(err)), 0, "%s", err);
+	json_ok("{\"allow\": true, \"side\": \"SELL\"}", &pm);
+	cr_assert_eq(permit_binding_check(&pm, "ETHUSDT", SIDE_BUY, LANE_MAIN, 0,
+	    30, err, sizeof(err)), -1);
+	cr_assert_str_eq(err, "p33_permit_mismatch:permit for SELL, plan to BUY");
+	cr_assert_eq(permit_binding_check(&pm, "ETHUSDT", SIDE_SELL, LANE_MAIN, 0,
+	    30, err, sizeof(err)), 0);
+	json_ok("{\"allow\": true, \"lane\": \"manual\"}", &pm);
+	cr_assert_eq(permit_binding_check(&pm, "ETHUSDT", SIDE_SELL, LANE_MAIN, 0,
+	    30, err, sizeof(err)), -1);
+	cr_assert_str_eq(err, "p33_permit_mismatch:permit for lane manual, plan "
+	    "on lane main");
+	cr_assert_eq(permit_binding_check(&pm, "ETHUSDT", SIDE_SELL, LANE_MANUAL,
+	    0, 30, err, sizeof(err)), 0);
+}
+
+/* the lane's breaker halts the lane's plans, reduce-only ones included */
+Test(permit, a_lane_halted_by_its_breaker_runs_nothing)
+{
+	char err[200];
+	cr_assert_eq(trading_gate(1000, 1, TS_LANE_HALTED, 1000, 30, err,
+	    sizeof(err)), -1);
+	cr_assert_str_eq(err, "lane_halted:circuit breaker (qiectl resume)");
+	cr_assert_eq(trading_gate(1000, 1, TS_ACTIVE, 1000, 30, err,
+	    sizeof(err)), 0);
 }

@@ -188,8 +188,8 @@ Test(plan, reduce_only_values)
 		int want;
 	} cases[] = {
 		{ "true", 1 }, { "1", 1 }, { "yes", 1 }, { "TRUE", 1 }, { "Yes", 1 },
-		{ "false", 0 }, { "0", 0 }, { "no", 0 }, { "", 0 }, { "2", 0 },
-		{ "on", 0 }, { "true ", 0 }, { "truex", 0 }, { "tru", 0 },
+		{ "True", 1 }, { "YES", 1 }, { "false", 0 }, { "0", 0 }, { "no", 0 },
+		{ "False", 0 }, { "FALSE", 0 }, { "No", 0 }, { "NO", 0 },
 	};
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		struct fb b = good();
@@ -203,6 +203,38 @@ Test(plan, reduce_only_values)
 		plan_from_fields(&p, b.f, b.n);
 		cr_assert_eq(plan_reduce_only(&p), cases[i].want);
 	}
+}
+
+/* Anything else could open a position: refused, with the value. */
+Test(plan, reduce_only_other_spellings_refused)
+{
+	static const struct {
+		const char *v;
+		const char *err;
+	} cases[] = {
+		{ "", "invalid_reduce_only:" },
+		{ "maybe", "invalid_reduce_only:maybe" },
+		{ "true ", "invalid_reduce_only:true " },
+		{ " false", "invalid_reduce_only: false" },
+		{ "on", "invalid_reduce_only:on" },
+		{ "off", "invalid_reduce_only:off" },
+		{ "2", "invalid_reduce_only:2" },
+		{ "tru", "invalid_reduce_only:tru" },
+		{ "truex", "invalid_reduce_only:truex" },
+		{ "true\nx", "invalid_reduce_only:true?x" },
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct fb b = good();
+		fb_set(&b, "reduceOnly", cases[i].v);
+		expect(&b, PLAN_REJECT, cases[i].err);
+		struct plan p;
+		plan_from_fields(&p, b.f, b.n);
+		cr_assert_eq(plan_reduce_only(&p), -1, "\"%s\"", cases[i].v);
+	}
+	/* a NUL inside: sanitized in the error, still refused */
+	struct fb b = good();
+	fb_setn(&b, "reduceOnly", "true\0", 5);
+	expect(&b, PLAN_REJECT, "invalid_reduce_only:true?");
 }
 
 Test(plan, decision_not_execute_reason_from_error_then_reason_then_codes)

@@ -9,6 +9,7 @@
 #include <criterion/criterion.h>
 #include <poll.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "redis_server.h"
@@ -16,7 +17,9 @@
 
 TestSuite(stream, .init = test_redis_start, .fini = test_redis_stop);
 
-static const struct stream S = { "t:plans", "g", "c1", 0, 64 };
+/* a max age longer than the clock: new groups start at 0-0 (ids 1-1 ...) */
+#define FOREVER_MS 4000000000000LL
+static const struct stream S = { "t:plans", "g", "c1", 0, 64, FOREVER_MS };
 
 /* One command, words split at spaces; it must not be refused. */
 static void cmd(struct conn *k, const char *line)
@@ -74,7 +77,7 @@ static void wait_blocked(struct conn *k)
 /* Three entries, read once by c1 with the blocking read. */
 static void three_read(struct conn *k, struct conn *rd, struct batch *b)
 {
-	cr_assert_eq(stream_create_group(k, &S), 0);
+	cr_assert_eq(stream_create_group(k, &S, NULL), 0);
 	add(k, "1-1");
 	add(k, "1-2");
 	add(k, "1-3");
@@ -85,9 +88,45 @@ static void three_read(struct conn *k, struct conn *rd, struct batch *b)
 Test(stream, group_created_once)
 {
 	struct conn *k = test_redis_conn();
-	cr_assert_eq(stream_create_group(k, &S), 0);
-	cr_assert_eq(stream_create_group(k, &S), 0, "BUSYGROUP is fine");
+	cr_assert_eq(stream_create_group(k, &S, NULL), 0);
+	cr_assert_eq(stream_create_group(k, &S, NULL), 0, "BUSYGROUP is fine");
 	conn_free(k);
+}
+
+/* A group created at Redis time minus the max age, "<ms>-0", not at "$". */
+Test(stream, group_starts_at_the_max_age)
+{
+	struct conn *k = test_redis_conn(), *rd = test_redis_conn();
+	struct stream s30 = S;
+	struct batch b;
+	char old[32], young[32];
+
+	s30.max_age_ms = 30000;
+	redisReply *t = conn_cmd(k, "TIME");
+	cr_assert(t && t->type == REDIS_REPLY_ARRAY && t->elements == 2);
+	long long now = atoll(t->element[0]->str) * 1000 +
+	    atoll(t->element[1]->str) / 1000;
+	freeReplyObject(t);
+	snprintf(old, sizeof(old), "%lld-0", now - 31000);
+	snprintf(young, sizeof(young), "%lld-0", now - 29000);
+	add(k, old);            /* waiting before the group exists */
+	add(k, young);
+	cr_assert_eq(stream_create_group(k, &s30, NULL), 0);
+	cr_assert_eq(stream_start_read(rd, &s30, 10), 0);
+	int got = 0;
+	for (int i = 0; i < 50 && got == 0; i++) {
+		struct pollfd p = { .fd = conn_fd(rd), .events = POLLIN };
+		if (poll(&p, 1, 100) == 1)
+			got = stream_finish_read(rd, k, &s30, &b);
+	}
+	cr_assert_eq(got, 1);
+	cr_assert_eq(b.n, 1, "only the plan younger than the max age");
+	cr_assert_str_eq(b.e[0].id, young);
+	batch_free(&b);
+	/* it exists now: BUSYGROUP, the start is not moved */
+	cr_assert_eq(stream_create_group(k, &s30, "test"), 0);
+	conn_free(k);
+	conn_free(rd);
 }
 
 Test(stream, new_entries_as_bytes)
@@ -179,7 +218,7 @@ Test(stream, error_replies_are_not_a_loss)
 	    -1);
 	batch_free(&b);
 	cr_assert_eq(stream_autoclaim(k, &other, cursor, sizeof(cursor), 5, &b), -1);
-	cr_assert_eq(stream_create_group(k, &other), -1);
+	cr_assert_eq(stream_create_group(k, &other, NULL), -1);
 	cr_assert(conn_up(k), "error replies do not lose the connection");
 	conn_free(k);
 }
@@ -189,7 +228,7 @@ Test(stream, blocking_read_dropped_by_client_kill)
 	struct conn *k = test_redis_conn(), *rd = test_redis_conn();
 	struct batch b;
 	long long id = test_redis_client_id(rd);
-	cr_assert_eq(stream_create_group(k, &S), 0);
+	cr_assert_eq(stream_create_group(k, &S, NULL), 0);
 	cr_assert_eq(stream_start_read(rd, &S, 10), 0);
 	redisReply *r = conn_cmd(k, "CLIENT KILL ID %lld", id);
 	cr_assert(r && r->type == REDIS_REPLY_INTEGER && r->integer == 1);
@@ -205,7 +244,7 @@ Test(stream, blocking_read_unblocked_by_a_failover)
 {
 	struct conn *k = test_redis_conn(), *rd = test_redis_conn();
 	struct batch b;
-	cr_assert_eq(stream_create_group(k, &S), 0);
+	cr_assert_eq(stream_create_group(k, &S, NULL), 0);
 	cr_assert_eq(stream_start_read(rd, &S, 10), 0);
 	wait_blocked(k);
 	cmd(k, "REPLICAOF 127.0.0.1 1");  /* the master is a replica now */
