@@ -330,3 +330,53 @@ int conn_failover_error(const redisReply *r)
 			return 1;
 	return 0;
 }
+
+enum conn_verdict conn_verdict(const redisReply *r)
+{
+	static const char *const word[] = { "OOM", "BUSY", "LOADING",
+		"READONLY", "MASTERDOWN", "UNBLOCKED", "TRYAGAIN", "CLUSTERDOWN",
+		"NOREPLICAS", NULL };
+	if (!r)
+		return CONN_TRANSIENT;          /* lost, or timed out */
+	if (r->type != REDIS_REPLY_ERROR)
+		return CONN_OK;
+	size_t n = strcspn(r->str, " ");        /* the error's code */
+	for (int i = 0; word[i]; i++)
+		if (n == strlen(word[i]) && strncmp(r->str, word[i], n) == 0)
+			return CONN_TRANSIENT;
+	return CONN_REFUSED;
+}
+
+int conn_transient(const redisReply *r)
+{
+	return conn_verdict(r) == CONN_TRANSIENT;
+}
+
+static int failed(const redisReply *r)
+{
+	return !r || r->type == REDIS_REPLY_ERROR;
+}
+
+int conn_exec_failure(redisReply *const *rep, int n, const redisReply **bad)
+{
+	const redisReply *x = rep[n + 1];
+
+	*bad = rep[0];
+	if (failed(rep[0]))
+		return 0;
+	for (int i = 1; i <= n; i++) {          /* refused when queued */
+		*bad = rep[i];
+		if (failed(rep[i]))
+			return i;
+	}
+	*bad = x;
+	if (!x || x->type != REDIS_REPLY_ARRAY || x->elements != (size_t)n)
+		return n + 1;
+	for (int i = 0; i < n; i++) {           /* failed inside EXEC */
+		*bad = x->element[i];
+		if (failed(x->element[i]))
+			return i + 1;
+	}
+	*bad = NULL;
+	return -1;
+}

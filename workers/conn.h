@@ -103,4 +103,33 @@ int conn_poll_reply(struct conn *k, redisReply **r);
 /* A reply that means the master moved (READONLY, UNBLOCKED ...). */
 int conn_failover_error(const redisReply *r);
 
+/*
+ * What a reply means to the caller, decided here for the whole worker:
+ * CONN_OK, not an error; CONN_TRANSIENT, Redis cannot do it now but will
+ * (no reply at all: a lost connection or a timeout; or an error reply
+ * OOM, BUSY, LOADING, READONLY, MASTERDOWN, UNBLOCKED, TRYAGAIN,
+ * CLUSTERDOWN, NOREPLICAS): retry with backoff, never write it as a
+ * plan's result; CONN_REFUSED, any other error (WRONGTYPE, NOPERM, ERR
+ * ...): the command is wrong for the data or the rights as they are.
+ * An error returned by a script keeps the code of the command that failed
+ * inside it (an OOM in a script is an OOM).
+ */
+enum conn_verdict { CONN_OK, CONN_TRANSIENT, CONN_REFUSED };
+enum conn_verdict conn_verdict(const redisReply *r);
+/* conn_verdict(r) == CONN_TRANSIENT */
+int conn_transient(const redisReply *r);
+
+/*
+ * The replies of a pipelined transaction, MULTI, n commands, EXEC, as
+ * conn_replies() read them (rep[0] .. rep[n + 1]), checked command by
+ * command: Redis runs the rest of a transaction past a command that
+ * fails inside EXEC, so EXEC's reply being an array says nothing.
+ * Returns -1 when every command succeeded; else the position of the
+ * first failure (0 MULTI, 1..n a command, refused when queued or failed
+ * inside EXEC, n + 1 EXEC itself: an error, or nil when a WATCHed key
+ * changed, or an array of another length) with *bad its reply (for a
+ * command inside EXEC, its element of EXEC's array; NULL when missing).
+ */
+int conn_exec_failure(redisReply *const *rep, int n, const redisReply **bad);
+
 #endif

@@ -14,15 +14,17 @@
  * attempts died, a plan that crashes the worker or the executor each time
  * would loop forever, so the entry is copied to <stream>.dead instead (its
  * fields, plus dl_reason, dl_original_id, dl_delivery_count, dl_attempts,
- * dl_lane, dl_claim_state, dl_consumer, dl_timestamp), its plan gets the
- * result "dead_lettered:delivered N times" (executed=false), and the entry
- * is acknowledged, all in one MULTI.  An entry never claimed at all in
- * more than INTENT_EXECUTOR_MAX_DELIVERIES deliveries (every claimed plan
- * has a claim: it never got past its checks, which may be what crashes
- * the worker) is moved the same way.  A copy of a plan that its lane
- * decided already, or that another entry of its lane owns, is only
- * acknowledged: a plan never gets two results on one lane (an entry of the
- * other lane owning the plan_id keeps its claim).
+ * dl_lane, dl_claim_state, dl_consumer, dl_timestamp, dl_fields_dropped:
+ * the copy keeps the first DL_COPY_MAX fields), its plan gets the result
+ * "dead_lettered:delivered N times" (executed=false), and the entry is
+ * acknowledged, all in one script that writes all of it or nothing
+ * (result.c), under a WATCH of the plan's keys.  An entry never claimed at
+ * all in more than INTENT_EXECUTOR_MAX_DELIVERIES deliveries (every
+ * claimed plan has a claim: it never got past its checks, which may be
+ * what crashes the worker) is moved the same way.  A copy of a plan that
+ * its lane decided already, or that another entry of its lane owns, is
+ * only acknowledged: a plan never gets two results on one lane (an entry
+ * of the other lane owning the plan_id keeps its claim).
  *
  * May: talk to Redis on the worker's command connection (conn.c), write a
  * result (result.c).  May not: decide an entry the worker holds in memory
@@ -40,19 +42,41 @@
 #include "plan.h"
 #include "worker.h"
 
-#define DL_EXTRA 16             /* our fields: 8 names, 8 values */
+#define DL_EXTRA 18             /* our fields: 9 names, 9 values */
+#define DL_COPY_MAX ((size_t)1000) /* the entry's fields copied, at most */
 
-static void ack_only(struct worker *w, const char *id, const char *plan_id,
+/*
+ * Skips the entry without a result: 0 acknowledged, -1 Redis refused
+ * (logged; tried again).
+ */
+static int ack_only(struct worker *w, const char *id, const char *plan_id,
     const char *why)
 {
-	conn_append(w->rc, "UNWATCH");
-	conn_append(w->rc, "XACK %s %s %s", w->stream, w->group, id);
-	conn_append(w->rc, "HINCRBY " KEY_METRICS " %s 1",
-	    counter_name(C_DUPLICATE_SKIPPED));
-	if (conn_drain(w->rc) < 0)
-		return;
+	enum counter c = C_DUPLICATE_SKIPPED;
+	char err[300];
+
+	redisReply *u = conn_cmd(w->rc, "UNWATCH");
+	if (!u)
+		return -1;
+	freeReplyObject(u);
+	if (result_ack(w->rc, w->stream, w->group, id, &c, 1, err, sizeof(err)) ==
+	    SETTLE_FAILED) {
+		if (conn_up(w->rc))
+			wr_refused(w, "an acknowledgement", err);
+		return -1;
+	}
 	log_info("🔁 [lane=%s] Skip duplicate plan (%s): plan_id=%.8s, entry %s "
 	    "acknowledged", lane_name(w->lane), why, plan_id, id);
+	return 0;
+}
+
+/* Ends a WATCH after a read that decided nothing; -1. */
+static int unwatch(struct worker *w)
+{
+	redisReply *u = conn_cmd(w->rc, "UNWATCH");
+	if (u)
+		freeReplyObject(u);
+	return -1;
 }
 
 static int is_str(const redisReply *r)
@@ -69,13 +93,16 @@ struct claim_seen {
 /*
  * WATCHes the plan's done and claim keys and reads them: 1 when the entry
  * is only to be acknowledged (its lane decided the plan, or another entry
- * of its lane owns it), 0 to look at *c (its claim; *claimed: the claim is
- * this entry's or nobody's, and takes the state dead_lettered; an entry of
- * the other lane owning the plan_id keeps its claim), -1 Redis lost.
+ * of its lane owns it: acknowledged here), 0 to look at *c (its claim;
+ * *claimed: the claim is this entry's or nobody's, and takes the state
+ * dead_lettered; an entry of the other lane owning the plan_id keeps its
+ * claim), 2 when Redis refused to read the plan's keys (logged; the entry
+ * stays pending), -1 Redis cannot answer now, or was lost (tried again).
  */
 static int plan_status(struct worker *w, const char *id, const char *plan_id,
     struct claim_seen *c, int *claimed)
 {
+	static const char *const cmd[3] = { "WATCH", "EXISTS", "HMGET" };
 	char mine[192];
 	redisReply *rep[3];
 	const char *lane = lane_name(w->lane);
@@ -89,6 +116,22 @@ static int plan_status(struct worker *w, const char *id, const char *plan_id,
 	    "attempts", plan_id, lane);
 	if (conn_replies(w->rc, rep, 3) < 0)
 		return -1;
+	for (int i = 0; i < 3; i++) {
+		if (rep[i]->type != REDIS_REPLY_ERROR)
+			continue;
+		char what[200];
+		snprintf(what, sizeof(what), "%s (the dead-letter check of plan "
+		    "%.8s)", cmd[i], plan_id);
+		int again = conn_transient(rep[i]);
+		if (again)
+			wr_refused(w, what, rep[i]->str);
+		else
+			log_error("[lane=%s] Redis refused %s: %s: entry %s left "
+			    "pending", lane_name(w->lane), what, rep[i]->str, id);
+		conn_free_replies(rep, 3);
+		unwatch(w);
+		return again ? -1 : 2;
+	}
 	int rc = 0;
 	const redisReply *n = rep[1], *h = rep[2];
 	*claimed = 1;
@@ -101,11 +144,10 @@ static int plan_status(struct worker *w, const char *id, const char *plan_id,
 		if (is_str(h->element[3]) || (n->type == REDIS_REPLY_INTEGER &&
 		    n->integer == 1 && !is_str(h->element[0]) &&
 		    !is_str(h->element[1]) && !is_str(h->element[2]))) {
-			rc = 1;
-			ack_only(w, id, plan_id, "already done");
+			rc = ack_only(w, id, plan_id, "already done") < 0 ? -1 : 1;
 		} else if (other_entry && same_lane) {
-			rc = 1;
-			ack_only(w, id, plan_id, "claimed by another entry");
+			rc = ack_only(w, id, plan_id, "claimed by another entry") < 0 ?
+			    -1 : 1;
 		} else if (other_entry) {
 			*claimed = 0;   /* the other lane's: left as it is */
 		} else if (is_str(h->element[1])) {
@@ -147,30 +189,35 @@ static void fill_result(struct worker *w, struct result *r, const char *id,
 }
 
 /*
- * MULTI: XADD to <stream>.dead, the result, XACK; EXEC.  0 done, -1 failed
- * (logged), -2 EXEC refused because a watched key changed.
+ * MULTI, the settle script with the entry's copy to <stream>.dead (the
+ * result first, then the copy, then the rest: result.c), EXEC, checked
+ * command by command.  0 done, -1 refused (logged) or lost, -2 EXEC
+ * refused because a watched key changed.
  */
 static int move(struct worker *w, const struct entry *e,
     const struct result *r, const struct claim_seen *c)
 {
 	size_t nf = e->nf, na = 0;
-	const char **argv = calloc(nf + DL_EXTRA + 3, sizeof(*argv));
-	size_t *len = calloc(nf + DL_EXTRA + 3, sizeof(*len));
-	char dead[160], count[24], ts[24], attempts[24];
+	const char **argv = calloc(nf + DL_EXTRA + 2, sizeof(*argv));
+	size_t *len = calloc(nf + DL_EXTRA + 2, sizeof(*len));
+	char dead[160], count[24], ts[24], attempts[24], dropped[24], why[300];
+	redisReply *rep[3];
+	const redisReply *bad;
 
 	if (!argv || !len)
 		fatalx("out of memory");
+	if (nf > 2 * DL_COPY_MAX)
+		nf = 2 * DL_COPY_MAX;
 	snprintf(dead, sizeof(dead), "%s" KEY_DEAD_SUFFIX, w->stream);
 	snprintf(count, sizeof(count), "%lld", e->deliveries);
 	snprintf(ts, sizeof(ts), "%lld", (long long)(wall_ms() / 1000));
 	snprintf(attempts, sizeof(attempts), "%lld", c->attempts);
+	snprintf(dropped, sizeof(dropped), "%zu", (e->nf - nf) / 2);
 	const char *extra[DL_EXTRA] = { "dl_reason", r->error, "dl_original_id",
 		e->id, "dl_delivery_count", count, "dl_attempts", attempts,
 		"dl_lane", lane_name(w->lane), "dl_claim_state", c->state,
-		"dl_consumer", w->consumer, "dl_timestamp", ts };
-	argv[na++] = "XADD";
-	argv[na++] = dead;
-	argv[na++] = "*";
+		"dl_consumer", w->consumer, "dl_timestamp", ts,
+		"dl_fields_dropped", dropped };
 	for (size_t i = 0; i + 1 < nf; i += 2) {      /* the entry's own fields */
 		for (size_t k = 0; k < 2; k++) {
 			const struct bytes *f = &e->f[i + k];
@@ -178,25 +225,38 @@ static int move(struct worker *w, const struct entry *e,
 			len[na++] = f->p ? f->n : 0;
 		}
 	}
-	for (size_t i = 0; i < DL_EXTRA; i++)
-		argv[na++] = extra[i];
-	for (size_t i = 0; i < na; i++)
-		if (!len[i])
-			len[i] = strlen(argv[i]);
+	for (size_t i = 0; i < DL_EXTRA; i++) {
+		argv[na] = extra[i];
+		len[na++] = strlen(extra[i]);
+	}
+	const struct dead_copy copy = { dead, argv, len, na };
 	conn_append(w->rc, "MULTI");
-	conn_append_argv(w->rc, (int)na, argv, len);
-	result_append(w->rc, &w->s, w->stream, w->group, r);
+	result_append(w->rc, &w->s, w->stream, w->group, r, &copy);
 	conn_append(w->rc, "EXEC");
 	free(argv);
 	free(len);
-	redisReply *x = conn_last(w->rc);
-	if (!x)
+	if (conn_replies(w->rc, rep, 3) < 0)
 		return -1;
-	int last = x->type;
-	if (x->type == REDIS_REPLY_ERROR)
-		log_error("dead-lettering entry %s failed: %s", e->id, x->str);
-	freeReplyObject(x);
-	return last == REDIS_REPLY_ARRAY ? 0 : last == REDIS_REPLY_NIL ? -2 : -1;
+	int at = conn_exec_failure(rep, 1, &bad);
+	int rc = 0;
+	if (at == 2 && rep[2]->type == REDIS_REPLY_NIL) {
+		rc = -2;
+	} else if (at >= 0) {
+		result_reply(w->rc, bad, r, why, sizeof(why));
+		if (conn_up(w->rc)) {
+			char what[96];
+			snprintf(what, sizeof(what), "%s (dead-lettering entry %s)",
+			    at == 0 ? "MULTI" : at == 1 ? "the settle script" : "EXEC",
+			    e->id);
+			wr_refused(w, what, why);
+		}
+		rc = -1;
+	} else if (result_reply(w->rc, rep[2]->element[0], r, why,
+		sizeof(why)) == SETTLE_FAILED) {
+		rc = -1;        /* cannot be: conn_exec_failure() saw no error */
+	}
+	conn_free_replies(rep, 3);
+	return rc;
 }
 
 /*
@@ -228,8 +288,9 @@ static void why_moved(const struct claim_seen *c, char *why, size_t whysz)
 }
 
 /*
- * Moves entry e when it is poison; 1 moved (or only acknowledged, or left
- * pending when the move failed), 0 not poison: read it as usual.
+ * Moves entry e when it is poison: 1 moved (or only acknowledged, or left
+ * pending when its plan's keys cannot be read), 0 not poison: read it as
+ * usual, -1 Redis refused or was lost (tried again).
  */
 static int dead_letter(struct worker *w, const struct entry *e)
 {
@@ -243,12 +304,13 @@ static int dead_letter(struct worker *w, const struct entry *e)
 	plan_id_of(&p, plan_id);
 	int k = plan_id[0] ? plan_status(w, e->id, plan_id, &c, &claimed) : 0;
 	if (k != 0)
-		return 1;
+		return k < 0 ? -1 : 1;
 	if (!is_poison(&c, w->s.max_deliveries)) {
 		if (plan_id[0]) {
-			conn_append(w->rc, "UNWATCH");
-			if (conn_drain(w->rc) < 0)
-				return 1;       /* Redis lost: left pending */
+			redisReply *u = conn_cmd(w->rc, "UNWATCH");
+			if (!u)
+				return -1;      /* Redis lost: tried again */
+			freeReplyObject(u);
 		}
 		return 0;
 	}
@@ -258,8 +320,9 @@ static int dead_letter(struct worker *w, const struct entry *e)
 		if (k == -2)    /* EXEC refused: a watched key changed */
 			log_info("[lane=%s] dead-lettering entry %s postponed: its "
 			    "plan changed meanwhile", lane_name(w->lane), e->id);
-		return 1;
+		return -1;
 	}
+	wr_accepted(w);
 	why_moved(&c, why, sizeof(why));
 	log_warn("☠️  [lane=%s] Dead-lettered entry %s (plan_id=%.8s): delivered "
 	    "%lld times (%s; INTENT_EXECUTOR_MAX_DELIVERIES=%d); moved to "

@@ -14,7 +14,9 @@
  * counters; write a result (result.c); start a plan's permit wait
  * (lifecycle.c).  May not: read the
  * stream (main.c hands it entries), send anything to the executor, take a
- * hiredis reply from its caller.
+ * hiredis reply from its caller, decide a plan on a reply that says Redis
+ * cannot answer now (conn_transient(): lane_entry() returns -1, the
+ * caller tries the entry again).
  */
 #include <stdio.h>
 #include <string.h>
@@ -24,19 +26,31 @@
 #include "log.h"
 #include "worker.h"
 
-static void ack(struct worker *w, const char *id)
+/*
+ * The entry acknowledged without a result, counting the nc counters of
+ * c: 0, or -1 when Redis refused it (logged; the entry is tried again).
+ */
+static int ack(struct worker *w, const char *id, const enum counter *c,
+    int nc)
 {
-	redisReply *r = conn_cmd(w->rc, "XACK %s %s %s", w->stream, w->group, id);
-	if (r)
-		freeReplyObject(r);
+	char why[300];
+	if (result_ack(w->rc, w->stream, w->group, id, c, nc, why, sizeof(why)) ==
+	    SETTLE_FAILED) {
+		if (conn_up(w->rc))
+			wr_refused(w, "an acknowledgement", why);
+		return -1;
+	}
+	return 0;
 }
 
-static void count(struct worker *w, enum counter c)
+/* A reply Redis gave instead of an answer, now: logged, -1; else 0. */
+static int refused(struct worker *w, const char *what, const redisReply *r)
 {
-	redisReply *r = conn_cmd(w->rc, "HINCRBY " KEY_METRICS " %s 1",
-	    counter_name(c));
+	if (!conn_transient(r))
+		return 0;
 	if (r)
-		freeReplyObject(r);
+		wr_refused(w, what, r->str);
+	return -1;
 }
 
 int lane_manual_enabled(struct worker *w, long long *ttl)
@@ -47,6 +61,12 @@ int lane_manual_enabled(struct worker *w, long long *ttl)
 	conn_append(w->rc, "TTL " KEY_MANUAL_LANE);
 	if (conn_replies(w->rc, rep, 2) < 0)
 		return -1;
+	/* Redis cannot answer now: the lane is neither on nor off */
+	if (refused(w, "GET " KEY_MANUAL_LANE, rep[0]) < 0 ||
+	    refused(w, "TTL " KEY_MANUAL_LANE, rep[1]) < 0) {
+		conn_free_replies(rep, 2);
+		return -1;
+	}
 	const redisReply *v = rep[0], *t = rep[1];
 	int on = v->type == REDIS_REPLY_STRING && v->len == 1 && v->str[0] == '1' &&
 	    t->type == REDIS_REPLY_INTEGER && t->integer > 0;
@@ -75,12 +95,24 @@ void lane_log_manual_state(struct worker *w, int enabled, long long ttl,
 		log_info("🔒 MANUAL_LANE_OFF");
 }
 
-/* Writes r; on a Redis failure the entry stays pending and is read again. */
-static void commit(struct worker *w, const struct result *r)
+/*
+ * Writes r: 0, or -1 when Redis refused it (logged): nothing was written,
+ * the entry is tried again after the backoff.
+ */
+static int commit(struct worker *w, const struct result *r)
 {
-	result_commit(w->rc, &w->s, w->stream, w->group, r);
+	char why[300], what[64];
+	if (result_commit(w->rc, &w->s, w->stream, w->group, r, why,
+		sizeof(why)) != SETTLE_FAILED)
+		return 0;
+	if (conn_up(w->rc)) {
+		snprintf(what, sizeof(what), "the result of plan %.8s", r->plan_id);
+		wr_refused(w, what, why);
+	}
+	return -1;
 }
 
+/* 0: go on; 1: refused, its result written; -1: Redis refused (retry). */
 static int main_guard(struct worker *w, const char *id, const struct plan *p)
 {
 	char src[68], list[512], pid[9], plan_id[PLAN_ID_MAX + 4];
@@ -99,11 +131,10 @@ static int main_guard(struct worker *w, const char *id, const struct plan *p)
 	r.guard = "lane";
 	r.guard_refused = 1;
 	result_count(&r, C_BLOCKED_SOURCE);
-	commit(w, &r);
-	return -1;
+	return commit(w, &r) < 0 ? -1 : 1;
 }
 
-/* 1: consumed, 0: skipped, -1: Redis failed. */
+/* 1: consumed, 0: skipped (its result written), -1: Redis failed. */
 static int manual_guard(struct worker *w, const char *id, const struct plan *p)
 {
 	char pid[9], plan_id[PLAN_ID_MAX + 4];
@@ -118,8 +149,8 @@ static int manual_guard(struct worker *w, const char *id, const struct plan *p)
 	if (on) {
 		lane_log_manual_state(w, 1, ttl, 0);
 		log_info("🔓 [lane=manual] Consuming manual plan: %s", pid);
-		count(w, C_MANUAL_CONSUMED);
-		return 1;
+		return 1;       /* counted once the plan is queued, refused or
+				   skipped */
 	}
 	log_info("🚫 [lane=manual] Skip plan (manual_lane_disabled): plan_id=%s "
 	    "ttl=%lld", pid, ttl);
@@ -128,7 +159,8 @@ static int manual_guard(struct worker *w, const char *id, const struct plan *p)
 	r.guard = "lane";
 	r.guard_refused = 1;
 	result_count(&r, C_MANUAL_BLOCKED_DISABLED);
-	commit(w, &r);
+	if (commit(w, &r) < 0)
+		return -1;
 	lane_log_manual_state(w, 0, 0, 0);
 	return 0;
 }
@@ -137,9 +169,10 @@ static int manual_guard(struct worker *w, const char *id, const struct plan *p)
  * A plan refused by its decision, its checks or the read-time gate.  With
  * claim_state, it had claimed its plan_id: the claim takes that state
  * ("refused": the plan never waited for a permit, and the other lane may
- * take the plan_id over).
+ * take the plan_id over).  0, or -1 when Redis refused the result (tried
+ * again).
  */
-static void reject(struct worker *w, const char *id, const struct plan *p,
+static int reject(struct worker *w, const char *id, const struct plan *p,
     enum plan_verdict v, const char *err, int consumed,
     const char *claim_state)
 {
@@ -161,9 +194,11 @@ static void reject(struct worker *w, const char *id, const struct plan *p,
 	result_count(&r, C_EXECUTED_FALSE);
 	if (v == PLAN_DECISION)
 		result_count(&r, C_P35_GUARD_BLOCKED);
-	if (consumed)
+	if (consumed) {
+		result_count(&r, C_MANUAL_CONSUMED);
 		result_count(&r, C_MANUAL_PROCESSED);
-	commit(w, &r);
+	}
+	return commit(w, &r);
 }
 
 /*
@@ -217,20 +252,27 @@ enum claim_verdict {
 };
 
 /*
- * The claim's round trip: why the entry is a copy (*v CL_SKIP), or NULL;
- * with *failed set when the claim could not be made (Redis lost, or an
- * error: the entry stays pending, tried again later).  With st, the
- * trading state and the lane's breaker are read too (pipelined after the
- * EVAL, so they are seen as after the claim).
+ * The claim's round trip: 0 to go on (*v CL_GO, or the conflict to refuse
+ * the entry for), 1 a copy (*where says why), 2 the claim was refused for
+ * this plan (logged; the entry stays pending, read again after a
+ * restart), -1 Redis cannot answer now, or was lost (tried again after
+ * the backoff).  With st, the trading state and the lane's breaker are
+ * read too (pipelined after the EVAL, so they are seen as after the
+ * claim).
  */
-static const char *claim(struct worker *w, const char *id, struct plan_ok *ok,
-    int run, enum trading_state *st, int *failed, enum claim_verdict *v)
+static int claim(struct worker *w, const char *id, struct plan_ok *ok,
+    int run, enum trading_state *st, const char **where,
+    enum claim_verdict *v)
 {
-	const char *plan_id = ok->plan_id, *where = NULL;
+	static const char *const what[LANE_STATE_REPLIES] = {
+		"GET " KEY_TRADING_STATE, "GET " KEY_BREAKER_HALT "<lane>",
+	};
+	const char *plan_id = ok->plan_id;
 	redisReply *rep[1 + LANE_STATE_REPLIES];
 	int n = st ? 1 + LANE_STATE_REPLIES : 1;
+	int rc = 0;
 
-	*failed = 1;
+	*where = NULL;
 	*v = CL_GO;
 	conn_append(w->rc, "EVAL %s 2 " KEY_DONE "%s " KEY_CLAIM "%s %s|%s %s %s",
 	    claim_script, plan_id, plan_id, w->stream, id, lane_name(w->lane),
@@ -238,19 +280,19 @@ static const char *claim(struct worker *w, const char *id, struct plan_ok *ok,
 	if (st)
 		lane_append_state(w);
 	if (conn_replies(w->rc, rep, n) < 0)
-		return NULL;    /* Redis lost: entry stays pending */
+		return -1;      /* Redis lost: entry stays pending */
 	const redisReply *r = rep[0];
-	if (st)
-		*st = lane_trading_state(rep + 1);
-	if (r->type != REDIS_REPLY_STRING && r->type != REDIS_REPLY_STATUS) {
+	if (refused(w, "EVAL (the claim)", r) < 0) {
+		rc = -1;        /* the claim is the same entry's when tried again */
+	} else if (r->type != REDIS_REPLY_STRING && r->type != REDIS_REPLY_STATUS) {
 		log_error("claim of %s failed: %s", plan_id,
 		    r->type == REDIS_REPLY_ERROR ? r->str : "bad reply");
+		rc = 2;
 	} else {
-		*failed = 0;
 		if (strcmp(r->str, "done") == 0)
-			where = "already done";
+			*where = "already done";
 		else if (strcmp(r->str, "other") == 0)
-			where = "claimed by another entry";
+			*where = "claimed by another entry";
 		else if (strcmp(r->str, "conflict") == 0)
 			*v = CL_CONFLICT_OWN;
 		else if (strcmp(r->str, "conflict_both") == 0)
@@ -259,44 +301,52 @@ static const char *claim(struct worker *w, const char *id, struct plan_ok *ok,
 			*v = CL_CONFLICT_ONE;
 		else
 			ok->recovery = strcmp(r->str, "sent") == 0;
-		if (where)
-			*v = CL_SKIP;
+		rc = *where ? 1 : 0;
+		/* the state matters only to a plan that goes on */
+		for (int i = 1; i < n && rc == 0 && *v == CL_GO; i++)
+			if (refused(w, what[i - 1], rep[i]) < 0)
+				rc = -1;
+		if (rc == 0 && st)
+			*st = lane_trading_state(rep + 1);
 	}
 	conn_free_replies(rep, n);
-	return where;
+	return rc;
 }
 
-/* The claim, and a copy skipped (acknowledged, or left pending). */
-static enum claim_verdict is_duplicate(struct worker *w, const char *id,
-    struct plan_ok *ok, int run, enum trading_state *st)
+/*
+ * The claim, and a copy skipped: 1 skipped (acknowledged, or left pending
+ * when the claim was refused), 0 go on (*v: CL_GO, or a conflict), -1
+ * Redis refused (tried again).
+ */
+static int is_duplicate(struct worker *w, const char *id, struct plan_ok *ok,
+    int run, enum trading_state *st, int consumed, enum claim_verdict *v)
 {
 	const char *where = "already in progress";
-	enum claim_verdict v = CL_SKIP;
+	enum counter c[2] = { C_DUPLICATE_SKIPPED, C_MANUAL_CONSUMED };
 	char pid[9];
-	int failed = 0;
 
+	*v = CL_GO;
 	if (!jobs_by_plan_id(&w->jobs, ok->plan_id)) {
-		where = claim(w, id, ok, run, st, &failed, &v);
-		if (failed)
-			return CL_SKIP;         /* left pending, tried again later */
+		int k = claim(w, id, ok, run, st, &where, v);
+		if (k != 1)
+			return k == 2 ? 1 : k;
 	}
-	if (!where)
-		return v;
+	if (ack(w, id, c, consumed ? 2 : 1) < 0)
+		return -1;
 	plan_id8(pid, ok->plan_id);
 	log_info("🔁 [lane=%s] Skip duplicate plan (%s): plan_id=%s",
 	    lane_name(w->lane), where, pid);
-	ack(w, id);
-	count(w, C_DUPLICATE_SKIPPED);
-	return CL_SKIP;
+	return 1;
 }
 
 /*
  * The other lane has an entry with this plan_id (docs/REDIS.md, "One
  * plan_id, two lanes"): this entry is refused, with its result and an
  * audit entry; with CL_CONFLICT_OWN it owned the claim (read again after
- * a crash), which keeps saying conflict.
+ * a crash), which keeps saying conflict.  0, or -1 when Redis refused the
+ * result (tried again).
  */
-static void refuse_conflict(struct worker *w, const char *id,
+static int refuse_conflict(struct worker *w, const char *id,
     const struct plan *p, enum claim_verdict v, int consumed)
 {
 	const char *other = lane_name(w->lane == LANE_MAIN ? LANE_MANUAL :
@@ -319,9 +369,11 @@ static void refuse_conflict(struct worker *w, const char *id,
 	result_count(&r, C_PROCESSED);
 	result_count(&r, C_EXECUTED_FALSE);
 	result_count(&r, C_PLAN_ID_CONFLICT);
-	if (consumed)
+	if (consumed) {
+		result_count(&r, C_MANUAL_CONSUMED);
 		result_count(&r, C_MANUAL_PROCESSED);
-	commit(w, &r);
+	}
+	return commit(w, &r);
 }
 
 static int symbol_index(const struct settings *s, const char *sym)
@@ -332,34 +384,68 @@ static int symbol_index(const struct settings *s, const char *sym)
 	return 0;
 }
 
-static void queue(struct worker *w, const char *id, const struct plan *p,
+/*
+ * processed (and manual_consumed) counted as the plan is queued, in one
+ * transaction checked command by command: 0, or -1 when Redis refused
+ * it (logged; nothing was counted, the entry is tried again).
+ */
+static int count_taken(struct worker *w, int consumed)
+{
+	redisReply *rep[4];
+	const redisReply *bad;
+	int n = consumed ? 2 : 1;
+
+	conn_append(w->rc, "MULTI");
+	conn_append(w->rc, "HINCRBY " KEY_METRICS " %s 1", counter_name(C_PROCESSED));
+	if (consumed)
+		conn_append(w->rc, "HINCRBY " KEY_METRICS " %s 1",
+		    counter_name(C_MANUAL_CONSUMED));
+	conn_append(w->rc, "EXEC");
+	if (conn_replies(w->rc, rep, 4) < 0)
+		return -1;
+	int at = conn_exec_failure(rep, n, &bad);
+	if (at >= 0) {
+		char why[240];
+		snprintf(why, sizeof(why), "%s", bad && bad->type == REDIS_REPLY_ERROR ?
+		    bad->str : "EXEC did not run it");
+		wr_refused(w, at == 0 || at == n + 1 ? "MULTI/EXEC (the counters)" :
+		    "HINCRBY " KEY_METRICS, why);
+	}
+	conn_free_replies(rep, 4);
+	return at >= 0 ? -1 : 0;
+}
+
+/* 0 queued, -1 Redis refused to count it (tried again). */
+static int queue(struct worker *w, const char *id, const struct plan *p,
     const struct plan_ok *ok, int consumed)
 {
 	char pid[9], q4[40];
-	struct job *j = jobs_new(&w->jobs);
 
+	if (count_taken(w, consumed) < 0)
+		return -1;
+	struct job *j = jobs_new(&w->jobs);
 	if (!j)
-		return;         /* cannot happen: reads ask for room only */
+		return 0;       /* cannot happen: reads ask for room only */
 	snprintf(j->stream_id, sizeof(j->stream_id), "%s", id);
 	j->ok = *ok;
 	plan_field(j->source, sizeof(j->source), p->source);
 	plan_field(j->decision, sizeof(j->decision), p->decision);
 	j->consumed_manual = consumed;
 	j->sym = symbol_index(&w->s, ok->symbol);
-	count(w, C_PROCESSED);
 	plan_id8(pid, ok->plan_id);
 	dec_format_fixed(q4, sizeof(q4), ok->qty, 4);
 	log_info("▶️  Processing plan: %s | %s %s qty=%s", pid, ok->symbol,
 	    side_name(ok->side), q4);
 	if (jobs_enqueue(&w->jobs, j))
 		lane_start_wait(w, j);
+	return 0;
 }
 
 /*
  * At read time: the plan's time (an unreadable timestamp rejects it), its
  * age and the trading state (*st when the claim's round trip read it,
  * else read here).  0 to queue, 1 rejected (err set), -1 Redis was lost
- * (the entry stays pending).
+ * or cannot answer now (tried again).
  */
 static int read_gate(struct worker *w, const char *id, const struct plan *p,
     struct plan_ok *ok, const enum trading_state *st, char *err, size_t errlen)
@@ -376,10 +462,18 @@ static int read_gate(struct worker *w, const char *id, const struct plan *p,
 	if (st) {
 		now_st = *st;
 	} else {
+		static const char *const what[LANE_STATE_REPLIES] = {
+			"GET " KEY_TRADING_STATE, "GET " KEY_BREAKER_HALT "<lane>",
+		};
 		redisReply *r[LANE_STATE_REPLIES];
 		lane_append_state(w);
 		if (conn_replies(w->rc, r, LANE_STATE_REPLIES) < 0)
 			return -1;
+		for (int i = 0; i < LANE_STATE_REPLIES; i++)
+			if (refused(w, what[i], r[i]) < 0) {
+				conn_free_replies(r, LANE_STATE_REPLIES);
+				return -1;
+			}
 		now_st = lane_trading_state(r);
 		conn_free_replies(r, LANE_STATE_REPLIES);
 	}
@@ -387,13 +481,16 @@ static int read_gate(struct worker *w, const char *id, const struct plan *p,
 	    w->s.max_plan_age_sec, err, errlen) < 0 ? 1 : 0;
 }
 
-/* A plan past its lane guard: checks, claim, gate, then its queue. */
-static void take(struct worker *w, const char *id, const struct plan *p,
+/*
+ * A plan past its lane guard: checks, claim, gate, then its queue.  0, or
+ * -1 when Redis refused a step (tried again: nothing was decided).
+ */
+static int take(struct worker *w, const char *id, const struct plan *p,
     int consumed)
 {
 	struct plan_ok ok;
 	char err[ERROR_MAX];
-	int g;
+	int g, d;
 	enum plan_verdict v = plan_check(&w->s, p, &ok, err, sizeof(err));
 	/* for a plan that may be queued, the claim's round trip reads the
 	 * trading state too (st; else read_gate reads it) */
@@ -404,43 +501,47 @@ static void take(struct worker *w, const char *id, const struct plan *p,
 	/* a copy of a plan in progress or done on this lane is skipped,
 	 * whatever it holds: its plan_id already has (or will have) its one
 	 * result; only a plan that may execute takes the plan_id */
-	if (ok.plan_id[0])
-		c = is_duplicate(w, id, &ok, v == PLAN_OK, stp);
-	if (c == CL_SKIP)
-		return;
+	if (ok.plan_id[0] &&
+	    (d = is_duplicate(w, id, &ok, v == PLAN_OK, stp, consumed, &c)) != 0)
+		return d < 0 ? -1 : 0;
 	if (c != CL_GO)
-		refuse_conflict(w, id, p, c, consumed);
-	else if (v != PLAN_OK)
-		reject(w, id, p, v, err, consumed, NULL);
-	else if ((g = read_gate(w, id, p, &ok, stp, err, sizeof(err))) > 0)
+		return refuse_conflict(w, id, p, c, consumed);
+	if (v != PLAN_OK)
+		return reject(w, id, p, v, err, consumed, NULL);
+	if ((g = read_gate(w, id, p, &ok, stp, err, sizeof(err))) > 0)
 		/* sent before a crash: an order may exist, the id stays taken */
-		reject(w, id, p, PLAN_REJECT, err, consumed,
+		return reject(w, id, p, PLAN_REJECT, err, consumed,
 		    ok.recovery ? "settled" : "refused");
-	else if (g == 0)
-		queue(w, id, p, &ok, consumed);
+	if (g < 0)
+		return -1;
+	return queue(w, id, p, &ok, consumed);
 }
 
-void lane_entry(struct worker *w, const struct entry *e)
+int lane_entry(struct worker *w, const struct entry *e)
 {
 	struct plan p;
-	int consumed;
+	int k;
 
 	if (jobs_by_stream_id(&w->jobs, e->id))
-		return;
-	if (!e->f) {
-		ack(w, e->id);  /* deleted from the stream while pending */
-		return;
-	}
+		return 0;
+	if (!e->f)              /* deleted from the stream while pending */
+		return ack(w, e->id, NULL, 0);
 	plan_from_fields(&p, e->f, e->nf);
 	if (!p.plan_id.p && p.payload.p) {
+		enum counter c = C_SKIPPED_OBSOLETE;
+		if (ack(w, e->id, &c, 1) < 0)
+			return -1;
 		log_info("[lane=%s] Skip entry %s: obsolete nested payload format",
 		    lane_name(w->lane), e->id);
-		ack(w, e->id);
-		count(w, C_SKIPPED_OBSOLETE);
-	} else if (w->lane == LANE_MAIN) {
-		if (main_guard(w, e->id, &p) == 0)
-			take(w, e->id, &p, 0);
-	} else if ((consumed = manual_guard(w, e->id, &p)) == 1) {
-		take(w, e->id, &p, consumed);
+		return 0;
 	}
+	if (w->lane == LANE_MAIN)
+		k = main_guard(w, e->id, &p);
+	else
+		k = manual_guard(w, e->id, &p);
+	if (k < 0)
+		return -1;
+	if ((w->lane == LANE_MAIN && k == 0) || (w->lane == LANE_MANUAL && k == 1))
+		return take(w, e->id, &p, w->lane == LANE_MANUAL);
+	return 0;
 }

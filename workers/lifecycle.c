@@ -5,7 +5,9 @@
  * the request to the executor, the executor's answer, the one result,
  * the lane's circuit breaker, and the next plan of the symbol.  A plan
  * whose claim says conflict (the other lane has an entry with its
- * plan_id) is refused before anything is sent.
+ * plan_id) is refused before anything is sent.  What Redis refuses or
+ * cannot answer now is retried with backoff, never written as a plan's
+ * result (later(); a result itself is retried until written).
  *
  * May: talk to Redis on the command connection (conn.c): permits, claim
  * states, the trading state, the lane's breaker; write a result
@@ -119,6 +121,10 @@ static int breaker_count(struct worker *w, const struct job *j)
 	if (!r)
 		return -1;
 	long long n = r->type == REDIS_REPLY_INTEGER ? r->integer : 0;
+	if (r->type == REDIS_REPLY_ERROR)
+		log_error("⛔ [lane=%s] circuit breaker: Redis refused INCR %s: %s: "
+		    "this failure of plan %s is not counted", lane,
+		    breaker_key(w), r->str, j->ok.plan_id);
 	freeReplyObject(r);
 	if (n < w->s.breaker_failures)
 		return 0;
@@ -131,6 +137,10 @@ static int breaker_count(struct worker *w, const struct job *j)
 	r = conn_cmd(w->rc, "SET " KEY_BREAKER_HALT "%s %s NX", lane, why);
 	if (!r)
 		return -1;
+	if (r->type == REDIS_REPLY_ERROR)
+		log_error("⛔ [lane=%s] CIRCUIT BREAKER: Redis refused SET "
+		    KEY_BREAKER_HALT "%s: %s: lane %s NOT halted", lane, lane,
+		    r->str, lane);
 	int tripped = r->type == REDIS_REPLY_STATUS;
 	freeReplyObject(r);
 	if (!tripped)
@@ -140,8 +150,16 @@ static int breaker_count(struct worker *w, const struct job *j)
 	    "plan_id %s timestamp %s", lane, why, j->ok.plan_id, ts);
 	conn_append(w->rc, "HINCRBY " KEY_METRICS " %s 1",
 	    counter_name(C_BREAKER_TRIPS));
-	if (conn_drain(w->rc) < 0)
+	redisReply *rep[2];
+	if (conn_replies(w->rc, rep, 2) < 0)
 		return -1;
+	for (int i = 0; i < 2; i++)
+		if (rep[i]->type == REDIS_REPLY_ERROR)
+			log_error("⛔ [lane=%s] CIRCUIT BREAKER: Redis refused %s: %s",
+			    lane, i == 0 ? "XADD " KEY_AUDIT_STREAM ": no audit entry" :
+			    "HINCRBY " KEY_METRICS ": the trip is not counted",
+			    rep[i]->str);
+	conn_free_replies(rep, 2);
 	log_error("⛔ [lane=%s] CIRCUIT BREAKER: %s: lane %s HALTED until an "
 	    "operator runs qiectl resume (the other lane runs on)", lane, why,
 	    lane);
@@ -185,19 +203,34 @@ static void result_of(struct worker *w, const struct job *j, struct result *r)
 
 /*
  * Decides a head job: result written, next plan of its symbol started.
- * 0, or -1 when Redis was lost (the job stays unwritten: retried after
- * reconnecting).
+ * When Redis refuses the result (or gives no reply) the job stays
+ * unwritten, retried with backoff (lane_retry_unwritten()); it is never
+ * decided again.  0, or -1 when the connection was lost.
  */
 static int finish(struct worker *w, struct job *j)
 {
-	char pid[9], q[40];
+	char pid[9], q[40], why[300], what[64];
 	struct result r;
 
 	j->state = JOB_UNWRITTEN;
 	result_of(w, j, &r);
-	if (result_commit(w->rc, &w->s, w->stream, w->group, &r) < 0)
-		return -1;      /* retried after reconnecting */
+	int rc = result_commit(w->rc, &w->s, w->stream, w->group, &r, why,
+	    sizeof(why));
 	plan_id8(pid, j->ok.plan_id);
+	if (rc == SETTLE_FAILED && !conn_up(w->rc)) {
+		j->next_poll = 0;       /* retried once reconnected */
+		return -1;
+	}
+	if (rc == SETTLE_FAILED) {
+		snprintf(what, sizeof(what), "the result of plan %s", pid);
+		j->next_poll = wr_refused(w, what, why);
+		return 0;
+	}
+	wr_accepted(w);
+	if (rc == SETTLE_DECIDED) {
+		next_of(w, j);
+		return 0;
+	}
 	if (j->executed) {
 		dec_format(q, sizeof(q), j->res.filled_qty);
 		log_info("✅ [lane=%s] Executed plan: %s | %s %s filled=%s order_id=%s",
@@ -216,19 +249,14 @@ static int finish(struct worker *w, struct job *j)
 	return 0;
 }
 
-void lane_retry_unwritten(struct worker *w)
+void lane_retry_unwritten(struct worker *w, int64_t now)
 {
-	for (int i = 0; i < JOBS_MAX; i++) {
+	for (int i = 0; i < JOBS_MAX && conn_up(w->rc); i++) {
 		struct job *j = &w->jobs.pool[i];
-		if (j->state != JOB_UNWRITTEN)
-			continue;
-		int written = result_decided(w->rc, w->lane, j->ok.plan_id);
-		if (written < 0)
-			return;
-		if (!written && finish(w, j) < 0)
-			return;
-		if (written)
-			next_of(w, j);
+		/* a claimed plan's script finds its decided_<lane> if the result was
+		 * written before a lost reply: no second result */
+		if (j->state == JOB_UNWRITTEN && j->next_poll <= now)
+			finish(w, j);
 	}
 }
 
@@ -244,6 +272,30 @@ static int fail(struct worker *w, struct job *j, const char *guard,
 	snprintf(j->error, sizeof(j->error), "%s%s%s", word,
 	    detail ? ":" : "", detail ? detail : "");
 	return finish(w, j);
+}
+
+/*
+ * Redis refused a step of j's wait (or gave no reply): nothing is decided
+ * on it.  j waits again, polled after the backoff, until its deadline
+ * (the plan's time plus INTENT_EXECUTOR_MAX_PLAN_AGE_SEC): then it gets
+ * its one result, plan_stale, written once Redis takes it.  0, or -1 when
+ * the connection was lost.
+ */
+static int later(struct worker *w, struct job *j, const char *step,
+    const char *why)
+{
+	char err[ERROR_MAX], what[96], pid[9];
+
+	if (!conn_up(w->rc))
+		return -1;
+	if (plan_age_check(j->ok.plan_ms, wall_ms(), w->s.max_plan_age_sec, err,
+		sizeof(err)) < 0)
+		return fail(w, j, "safety", err, NULL);
+	plan_id8(pid, j->ok.plan_id);
+	snprintf(what, sizeof(what), "%s of plan %s", step, pid);
+	j->state = JOB_WAITING;
+	j->next_poll = wr_refused(w, what, why);
+	return 0;
 }
 
 /*
@@ -268,9 +320,12 @@ static int send_request(struct worker *w, struct job *j)
 
 	/* the claim says "sent" before the request can reach the executor,
 	 * and only while this consumer owns the entry (owner.c) */
-	int own = owner_mark_sent(w, j);
-	if (own < 0)
+	char why[240];
+	int own = owner_mark_sent(w, j, why, sizeof(why));
+	if (own == -1)
 		return -1;      /* Redis was lost: the entry stays pending */
+	if (own == -2)
+		return later(w, j, "the claim's sent step", why);
 	if (own == OWN_CONFLICT)
 		return conflict(w, j);
 	if (own == 0) {
@@ -398,6 +453,29 @@ void lane_poll_permits(struct worker *w)
 	/* both replies first: deciding a job sends commands of its own */
 	if (conn_replies(w->rc, rep, 1 + LANE_STATE_REPLIES) < 0)
 		return;
+	/* Redis cannot answer now: nothing is decided on that */
+	static const char *const what[1 + LANE_STATE_REPLIES] = {
+		"EVAL (the permits)", "GET " KEY_TRADING_STATE,
+		"GET " KEY_BREAKER_HALT "<lane>",
+	};
+	const redisReply *off = NULL;
+	const char *off_what = NULL;
+	for (int i = 0; i < 1 + LANE_STATE_REPLIES && !off; i++)
+		if (conn_transient(rep[i])) {
+			off = rep[i];
+			off_what = what[i];
+		}
+	if (off) {
+		char why[240];
+		snprintf(why, sizeof(why), "%s: %s", off_what, off->str);
+		for (int i = 0; i < n; i++)
+			if (due[i]->state == JOB_WAITING &&
+			    later(w, due[i], "the permit read", why) < 0)
+				break;
+		conn_free_replies(rep, 1 + LANE_STATE_REPLIES);
+		return;
+	}
+	wr_accepted(w);
 	enum trading_state st = lane_trading_state(rep + 1);
 	/* one {type[, value]} per key; an error reply stands for each */
 	const redisReply *all = rep[0];
@@ -412,10 +490,12 @@ void lane_poll_permits(struct worker *w)
 int64_t lane_next_poll(struct worker *w)
 {
 	int64_t next = INT64_MAX;
-	for (int i = 0; i < JOBS_MAX; i++)
-		if (w->jobs.pool[i].state == JOB_WAITING &&
-		    w->jobs.pool[i].next_poll < next)
-			next = w->jobs.pool[i].next_poll;
+	for (int i = 0; i < JOBS_MAX; i++) {
+		const struct job *j = &w->jobs.pool[i];
+		if ((j->state == JOB_WAITING || j->state == JOB_UNWRITTEN) &&
+		    j->next_poll < next)
+			next = j->next_poll;
+	}
 	return next;
 }
 

@@ -6,8 +6,10 @@
  * One poll(2) loop: the blocking XREADGROUP connection, the executor link,
  * a signalfd, and timers for permit polls, the heartbeat and XAUTOCLAIM.
  * It routes the entries the stream layer returns (stream.c) to the plan
- * logic (deadletter.c, intake.c), and a lost Redis connection is handled
- * by wr_up() (redis.c) between steps, before it polls.
+ * logic (deadletter.c, intake.c), holding a batch back at an entry Redis
+ * refused to take now (tried again after the backoff), and a lost Redis
+ * connection is handled by wr_up() (redis.c) between steps, before it
+ * polls.
  * SIGTERM: stop reading, leave plans not yet sent pending in Redis, wait
  * for the executor's answers to the ones sent, write their results, exit.
  */
@@ -204,6 +206,7 @@ static void begin_stop(struct worker *w)
 	w->stopping = 1;
 	w->stop_deadline = mono_ms() + STOP_GRACE_MS;
 	jobs_drop_unsent(&w->jobs);
+	batch_free(&w->held);   /* its entries stay pending */
 	if (w->rs) {
 		conn_free(w->rs);
 		w->rs = NULL;
@@ -227,6 +230,11 @@ static int64_t next_timer(struct worker *w, int64_t now)
 		t = p;
 	if (!w->stopping && w->next_autoclaim < t)
 		t = w->next_autoclaim;
+	if (!w->stopping && w->held.reply && w->held_at < t)
+		t = w->held_at;
+	if (!w->stopping && w->rc && !w->rs_waiting && w->read_at > now &&
+	    w->read_at < t)
+		t = w->read_at;
 	if (!w->rc && w->reconnect_at < t)
 		t = w->reconnect_at;
 	if (w->rc && w->n_sentinels && w->next_sentinel_check < t)
@@ -237,31 +245,69 @@ static int64_t next_timer(struct worker *w, int64_t now)
 }
 
 /*
- * The entries of a batch to the plan logic, in order; entries read again
- * pass the dead-letter check first.  Stops at a lost connection: the rest
- * stay pending and are read again.
+ * The entries of a batch to the plan logic, in order, from entry i;
+ * entries read again pass the dead-letter check first.  Stops at a lost
+ * connection (the rest stay pending and are read again) or at an entry
+ * Redis refused to take now: the batch is then held (w->held), that
+ * entry and the rest tried again after the backoff, before anything new
+ * is read.  Takes b.
  */
-static void route(struct worker *w, const struct batch *b)
+static void route(struct worker *w, struct batch *b, size_t i)
 {
-	for (size_t i = 0; i < b->n && conn_up(w->rc); i++)
-		if (!dl_check(w, &b->e[i]))
-			lane_entry(w, &b->e[i]);
+	for (; i < b->n && conn_up(w->rc); i++) {
+		int d = dl_check(w, &b->e[i]);
+		if (d == 0)
+			d = lane_entry(w, &b->e[i]);
+		if (d < 0)
+			break;
+	}
+	if (i < b->n && conn_up(w->rc)) {
+		w->held = *b;
+		w->held_i = i;
+		w->held_at = mono_ms() + (w->backoff_ms ? w->backoff_ms :
+		    WR_BACKOFF_MIN_MS);
+		memset(b, 0, sizeof(*b));
+		return;
+	}
+	batch_free(b);
 }
 
-/* Our own pending entries, one batch; none left: pending_mode ends. */
-static void read_pending(struct worker *w)
+/* The held batch again, once its time has come: 1 while still held. */
+static int resume_held(struct worker *w, int64_t now)
+{
+	if (!w->held.reply)
+		return 0;
+	if (now < w->held_at)
+		return 1;
+	struct batch b = w->held;
+	memset(&w->held, 0, sizeof(w->held));
+	route(w, &b, w->held_i);
+	return w->held.reply != NULL;
+}
+
+/*
+ * Our own pending entries, one batch; none left: pending_mode ends.  0, or
+ * -1 when Redis refused the read (tried again after the backoff) or was
+ * lost.
+ */
+static int read_pending(struct worker *w)
 {
 	struct batch b;
 	if (stream_read_pending(w->rc, &w->st, w->pending_cursor,
-		sizeof(w->pending_cursor), jobs_room(&w->jobs), &b) < 0)
-		return;
-	route(w, &b);
+		sizeof(w->pending_cursor), jobs_room(&w->jobs), &b) < 0) {
+		if (conn_up(w->rc) && b.refused)
+			w->read_at = wr_refused(w, "XREADGROUP (our pending entries)",
+			    b.refused);
+		batch_free(&b);
+		return -1;
+	}
 	if (b.got == 0)
 		w->pending_mode = 0;
 	else
 		log_info("read %zu pending entries of this consumer (%s) again",
 		    (size_t)b.got, w->consumer);
-	batch_free(&b);
+	route(w, &b, 0);
+	return 0;
 }
 
 /* Takes over what idle consumers left pending, batch by batch. */
@@ -274,15 +320,14 @@ static void autoclaim(struct worker *w)
 		if (room <= 0 || stream_autoclaim(w->rc, &w->st, cursor,
 			sizeof(cursor), room, &b) < 0)
 			return;
-		route(w, &b);
-		batch_free(&b);
-	} while (wr_up(w) && strcmp(cursor, "0-0") != 0);
+		route(w, &b, 0);
+	} while (wr_up(w) && !w->held.reply && strcmp(cursor, "0-0") != 0);
 }
 
-static void start_read(struct worker *w)
+static void start_read(struct worker *w, int64_t now)
 {
 	int room = jobs_room(&w->jobs);
-	if (room <= 0 || w->rs_waiting || !w->rs)
+	if (room <= 0 || w->rs_waiting || !w->rs || now < w->read_at)
 		return;
 	if (stream_start_read(w->rs, &w->st, room) == 0)
 		w->rs_waiting = 1;
@@ -294,8 +339,9 @@ static void finish_read(struct worker *w)
 	if (stream_finish_read(w->rs, w->rc, &w->st, &b) <= 0)
 		return;
 	w->rs_waiting = 0;
-	route(w, &b);
-	batch_free(&b);
+	if (b.refused && conn_up(w->rc) && conn_up(w->rs))
+		w->read_at = wr_refused(w, "XREADGROUP", b.refused);
+	route(w, &b, 0);
 }
 
 static void redis_work(struct worker *w, int64_t now)
@@ -305,14 +351,18 @@ static void redis_work(struct worker *w, int64_t now)
 			return;
 		log_info("Redis connected: %s:%d consumer=%s", w->s.redis_host,
 		    w->s.redis_port, w->consumer);
-		lane_retry_unwritten(w);
+		lane_retry_unwritten(w, INT64_MAX);
 	}
+	/* entries Redis refused to take: tried again before anything new */
+	int held = wr_up(w) && !w->stopping && resume_held(w, now);
 	/* our own pending entries first: taking them over (XAUTOCLAIM) and
 	 * reading them again would count two deliveries for one */
-	while (wr_up(w) && w->pending_mode && !w->stopping &&
-	    jobs_room(&w->jobs) > 0)
-		read_pending(w);
-	if (wr_up(w) && now >= w->next_autoclaim && !w->stopping) {
+	while (!held && wr_up(w) && w->pending_mode && !w->stopping &&
+	    jobs_room(&w->jobs) > 0 && now >= w->read_at &&
+	    !(held = (w->held.reply != NULL)))
+		if (read_pending(w) < 0)
+			break;
+	if (!held && wr_up(w) && now >= w->next_autoclaim && !w->stopping) {
 		w->next_autoclaim = now + w->s.claim_min_idle_ms / 2;
 		owner_keepalive(w);     /* ours stay ours while we hold them */
 		if (wr_up(w) && !w->pending_mode)
@@ -320,10 +370,13 @@ static void redis_work(struct worker *w, int64_t now)
 	}
 	if (wr_up(w))
 		sentinel_watch(w, now); /* with Sentinel: a new master? */
-	if (wr_up(w) && lane_next_poll(w) <= now)
-		lane_poll_permits(w);
-	if (wr_up(w) && !w->pending_mode && !w->stopping)
-		start_read(w);
+	if (wr_up(w) && lane_next_poll(w) <= now) {
+		lane_retry_unwritten(w, now);
+		if (wr_up(w))
+			lane_poll_permits(w);
+	}
+	if (wr_up(w) && !w->pending_mode && !w->stopping && !w->held.reply)
+		start_read(w, now);
 }
 
 static void run(struct worker *w, int sigfd)

@@ -10,8 +10,7 @@
  * consumer's, checked and recorded in one script: of two hosts that both
  * hold an entry (one of them slow), exactly one sends it.
  *
- * May: talk to Redis on the worker's command connection (conn.c), mark it
- * lost when the claim's state could not be recorded.  May not: block for
+ * May: talk to Redis on the worker's command connection (conn.c).  May not: block for
  * longer than one round trip, touch other keys than the lane's stream and
  * the plan's claim and inflight keys, call the plan logic.
  */
@@ -38,28 +37,32 @@ static const char keepalive_script[] =
     "return n";
 
 /*
- * KEYS[1] the claim hash, KEYS[2] the stream; ARGV[1] group, ARGV[2] entry
- * id, ARGV[3] consumer, ARGV[4] the claim's owner (<stream>|<entry id>),
- * ARGV[5] the lane.  "ok": state is now sent ("again": it was sent before,
- * by a worker that died or lost the entry); "lost": another consumer owns
- * the entry now; "gone": the entry is no longer pending (decided
- * elsewhere); "other": another entry owns the plan; "conflict": the other
- * lane has an entry with this plan_id (intake.c's claim).  Each send
- * counts one in the claim's "attempts": the risky step under way, until
- * the plan is settled; the dead-letter rule (deadletter.c) counts these,
- * not deliveries.
+ * KEYS[1] the claim hash, KEYS[2] the stream, KEYS[3] the symbol's
+ * inflight key; ARGV[1] group, ARGV[2] entry id, ARGV[3] consumer, ARGV[4]
+ * the claim's owner (<stream>|<entry id>), ARGV[5] the plan_id, ARGV[6]
+ * the lane.  "ok": state is now sent, and the inflight key set ("again":
+ * it was sent before, by a worker that died or lost the entry); "lost":
+ * another consumer owns the entry now; "gone": the entry is no longer
+ * pending (decided elsewhere); "other": another entry owns the plan;
+ * "conflict": the other lane has an entry with this plan_id (intake.c's
+ * claim).  Each send counts one in the claim's "attempts": the risky step
+ * under way, until the plan is settled; the dead-letter rule
+ * (deadletter.c) counts these, not deliveries.  The HSET (state and
+ * attempts in one command) is its first write: when Redis refuses it
+ * (OOM) nothing is written, and after it nothing can be refused.
  */
 static const char sent_script[] =
     "local p = redis.call('XPENDING', KEYS[2], ARGV[1], ARGV[2], ARGV[2], 1) "
     "if #p == 0 then return 'gone' end "
     "if p[1][2] ~= ARGV[3] then return 'lost' end "
-    "local c = redis.call('HMGET', KEYS[1], 'owner', 'state') "
+    "local c = redis.call('HMGET', KEYS[1], 'owner', 'state', 'attempts') "
     "if c[1] and c[1] ~= ARGV[4] then return 'other' end "
     "if c[2] == 'conflict' then return 'conflict' end "
-    "redis.call('HSET', KEYS[1], 'owner', ARGV[4], 'lane', ARGV[5], "
-    "'state', 'sent', 'consumer', ARGV[3]) "
-    "redis.call('HINCRBY', KEYS[1], 'attempts', 1) "
+    "local n = math.floor(tonumber(c[3] or '0') or 0) + 1 "
+    "redis.call('HSET', KEYS[1], 'owner', ARGV[4], 'lane', ARGV[6], "
+    "'state', 'sent', 'consumer', ARGV[3], 'attempts', tostring(n)) "
     "redis.call('EXPIRE', KEYS[1], 86400) "
+    "redis.call('SET', KEYS[3], ARGV[5], 'EX', 30) "
     "if c[2] == 'sent' then return 'again' end "
     "return 'ok'";
 
@@ -91,27 +94,24 @@ void owner_keepalive(struct worker *w)
 	freeReplyObject(r);
 }
 
-int owner_mark_sent(struct worker *w, const struct job *j)
+int owner_mark_sent(struct worker *w, const struct job *j, char *why,
+    size_t whylen)
 {
 	char owner[160];
-	redisReply *r;
 
 	snprintf(owner, sizeof(owner), "%s|%s", w->stream, j->stream_id);
-	conn_append(w->rc, "EVAL %s 2 " KEY_CLAIM "%s %s %s %s %s %s %s",
-	    sent_script, j->ok.plan_id, w->stream, w->group, j->stream_id,
-	    w->consumer, owner, lane_name(w->lane));
-	conn_append(w->rc, "SET " KEY_INFLIGHT "%s %s EX 30", j->ok.symbol,
-	    j->ok.plan_id);
-	if (conn_replies(w->rc, &r, 1) < 0)
-		return -1;
+	redisReply *r = conn_cmd(w->rc, "EVAL %s 3 " KEY_CLAIM "%s %s "
+	    KEY_INFLIGHT "%s %s %s %s %s %s %s", sent_script, j->ok.plan_id,
+	    w->stream, j->ok.symbol, w->group, j->stream_id, w->consumer, owner,
+	    j->ok.plan_id, lane_name(w->lane));
+	if (!r)
+		return -1;      /* lost, or the master moved (READONLY) */
 	if (r->type != REDIS_REPLY_STRING && r->type != REDIS_REPLY_STATUS) {
-		/* READONLY after a failover, or worse: never send unrecorded */
-		char why[200];
-		snprintf(why, sizeof(why), "claim state not recorded: %s",
+		/* never send unrecorded: nothing was written, try again */
+		snprintf(why, whylen, "EVAL (claim %s sent): %s", j->ok.plan_id,
 		    r->type == REDIS_REPLY_ERROR ? r->str : "unexpected reply");
 		freeReplyObject(r);
-		conn_set_lost(w->rc, why);
-		return -1;
+		return -2;
 	}
 	if (strcmp(r->str, "conflict") == 0) {
 		freeReplyObject(r);

@@ -18,10 +18,13 @@
 #include "log.h"
 #include "worker.h"
 
+/* a Redis that is back is found within this long */
+#define RECONNECT_MAX_MS 1000
+
 static void backoff(struct worker *w)
 {
-	w->reconnect_delay = w->reconnect_delay * 2 > 5000 ? 5000 :
-	    w->reconnect_delay * 2;
+	w->reconnect_delay = w->reconnect_delay * 2 > RECONNECT_MAX_MS ?
+	    RECONNECT_MAX_MS : w->reconnect_delay * 2;
 }
 
 /* Closes both connections: logged when either was open. */
@@ -37,6 +40,7 @@ static void lost(struct worker *w, const char *why)
 	w->rs_waiting = 0;
 	w->reconnect_at = mono_ms() + w->reconnect_delay;
 	jobs_drop_unsent(&w->jobs);
+	batch_free(&w->held);   /* its entries stay pending: read again */
 }
 
 int wr_up(struct worker *w)
@@ -101,4 +105,41 @@ redisReply *wr_cmd(struct worker *w, const char *fmt, ...)
 	redisReply *r = conn_vcmd(w->rc, fmt, ap);
 	va_end(ap);
 	return r;
+}
+
+int64_t wr_refused(struct worker *w, const char *what, const char *why)
+{
+	int64_t now = mono_ms();
+
+	w->backoff_ms = w->backoff_ms ? w->backoff_ms * 2 : WR_BACKOFF_MIN_MS;
+	if (w->backoff_ms > WR_BACKOFF_MAX_MS)
+		w->backoff_ms = WR_BACKOFF_MAX_MS;
+	if (w->fault_count++ == 0)
+		w->fault_since = now;
+	if (w->fault_logged_at && now - w->fault_logged_at < 1000) {
+		w->fault_unlogged++;
+		return now + w->backoff_ms;
+	}
+	if (w->fault_unlogged)
+		log_error("[lane=%s] Redis refused %s: %s: retrying in %lld ms (and "
+		    "%u more refusals in the last second)", lane_name(w->lane), what,
+		    why, (long long)w->backoff_ms, w->fault_unlogged);
+	else
+		log_error("[lane=%s] Redis refused %s: %s: retrying in %lld ms",
+		    lane_name(w->lane), what, why, (long long)w->backoff_ms);
+	w->fault_logged_at = now;
+	w->fault_unlogged = 0;
+	return now + w->backoff_ms;
+}
+
+void wr_accepted(struct worker *w)
+{
+	if (!w->fault_count)
+		return;
+	log_info("[lane=%s] Redis accepts our commands again, after %u refusals "
+	    "over %lld ms", lane_name(w->lane), w->fault_count,
+	    (long long)(mono_ms() - w->fault_since));
+	w->backoff_ms = 0;
+	w->fault_count = w->fault_unlogged = 0;
+	w->fault_logged_at = 0;
 }

@@ -1,17 +1,16 @@
 /*
- * result.c - result entries, counters and acknowledgement in one MULTI
- * (with the plan's audit entry when it has one: a plan_id conflict); a
- * claimed plan's result is written once per lane, whichever consumer of
- * the lane finishes it.
+ * result.c - result entries, counters, the plan's audit entry when it has
+ * one (a plan_id conflict) and acknowledgement in one script that writes
+ * all of it or nothing; a claimed plan's result is written once per lane,
+ * whichever consumer of the lane finishes it.
  *
  * May: talk to the Redis connection it is given (conn.c), mark it lost
- * when a result could not be written.  May not: call the plan logic or
+ * when Redis answers that the master moved.  May not: call the plan logic or
  * the worker's connection handling.
  */
 #include "result.h"
 
 #include <jansson.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -100,151 +99,338 @@ char *result_details(const struct result *r, long long ts)
 	return s;
 }
 
-static void append(struct conn *k, int *n, const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	conn_vappend(k, fmt, ap);
-	va_end(ap);
-	(*n)++;
-}
-
-int result_append(struct conn *k, const struct settings *s,
-    const char *stream, const char *group, const struct result *r)
-{
-	long long ts = wall_ms() / 1000;
-	char tsbuf[24], nowms[24];
-	int n = 0;
-	char *details = result_details(r, ts);
-
-	if (!details)
-		fatalx("out of memory");
-	snprintf(tsbuf, sizeof(tsbuf), "%lld", ts);
-	snprintf(nowms, sizeof(nowms), "%lld", (long long)wall_ms());
-	append(k, &n, "XADD %s * event_type apply.result plan_id %s symbol %s "
-	    "executed %s source intent_executor timestamp %s details %s",
-	    s->result_stream, r->plan_id, r->symbol,
-	    r->executed ? "true" : "false", tsbuf, details);
-	if (r->plan_id[0] && !r->guard_refused) {
-		append(k, &n, "SET " KEY_DONE "%s 1 EX 86400",
-		    r->plan_id);
-		if (r->claimed)
-			append(k, &n, "HSET " KEY_CLAIM "%s decided_%s %s "
-			    "state %s order_id %s", r->plan_id, lane_name(r->lane),
-			    r->stream_id, r->claim_state ? r->claim_state : "settled",
-			    r->res && r->res->order_id[0] ? r->res->order_id : "-");
-		else
-			append(k, &n, "HSET " KEY_CLAIM "%s decided_%s %s",
-			    r->plan_id, lane_name(r->lane), r->stream_id);
-		/* the claim outlives the done key: it says which lane decided */
-		append(k, &n, "EXPIRE " KEY_CLAIM "%s 86400", r->plan_id);
-	}
-	if (r->audit_reason)
-		append(k, &n, "XADD " KEY_AUDIT_STREAM " * action plan.conflict "
-		    "operator intent_executor lane %s plan_id %s stream_id %s "
-		    "reason %s timestamp %s", lane_name(r->lane), r->plan_id,
-		    r->stream_id, r->audit_reason, tsbuf);
-	for (int c = 0; c < C_COUNT; c++)
-		if (r->counts[c])
-			append(k, &n, "HINCRBY " KEY_METRICS " %s %d",
-			    counter_name((enum counter)c), r->counts[c]);
-	if (r->executed) {
-		append(k, &n, "SET " KEY_COOLDOWN "%s %s EX 3600",
-		    r->symbol, nowms);
-		append(k, &n, "DEL " KEY_INFLIGHT "%s", r->symbol);
-	}
-	if (r->reset_key)
-		append(k, &n, "SET %s 0", r->reset_key);
-	append(k, &n, "XACK %s %s %s", stream, group, r->stream_id);
-	free(details);
-	return n;
-}
-
-/* The type of the last queued reply (-1 when the connection was lost). */
-static int last_type(struct conn *k)
-{
-	redisReply *x = conn_last(k);
-	int t = x ? x->type : -1;
-	if (x)
-		freeReplyObject(x);
-	return t;
-}
-
-int result_decided(struct conn *k, enum lane lane, const char *plan_id)
-{
-	redisReply *r = conn_cmd(k, "HGET " KEY_CLAIM "%s decided_%s",
-	    plan_id, lane_name(lane));
-	if (!r)
-		return -1;
-	int rc = r->type == REDIS_REPLY_STRING ? 1 :
-	    r->type == REDIS_REPLY_NIL ? 0 : -1;
-	freeReplyObject(r);
-	return rc;
-}
-
 /*
- * A plan's result is written once, whoever writes it: a consumer whose
- * entry was taken over while it was slow (XAUTOCLAIM by another host)
- * may finish the same plan as the new owner.  The claim is WATCHed; when
- * the lane decided the plan already, or does before EXEC, the entry is
- * only acknowledged.  Returns 1 then, 0 to write (the key stays watched),
- * -1 when Redis failed.
+ * The settle script: one entry decided, all or nothing.  Redis runs a
+ * MULTI's other commands past one that fails, so a transaction cannot
+ * make the acknowledgement depend on the result; this script can.  And
+ * being one script, nothing can decide the plan between its check and its
+ * writes (no WATCH, no retry).
+ *
+ * KEYS[1] the lane's stream, KEYS[2] the metrics hash, then, by the flags
+ * in ARGV[3]: R the result stream; P the done and claim keys (the plan has
+ * an id and was not refused at its lane guard: it takes its plan_id); A
+ * the audit stream; X the cooldown and inflight keys; Z the lane's
+ * breaker key (reset); D the dead-letter stream.  ARGV[1] group, ARGV[2]
+ * entry id, ARGV[4] claim state, ARGV[5] order id, ARGV[6] now (ms),
+ * ARGV[7] the lane, then four lists (a count, then its items): counters
+ * (name, by ...), result fields (field, value ...), the audit entry
+ * (field, value ...), the dead-letter copy (field, value ...).  Flags W:
+ * only when the claim has no decided_<lane> (this lane decided the plan
+ * already, by this consumer or another: the entry is only acknowledged,
+ * 'decided'); C: set the claim's state and order id.  With P the claim
+ * gets decided_<lane> = the entry id, and lives a day (it outlives the
+ * done key: it says which lane decided).
+ *
+ * First what could fail later is checked (key types, counters that are
+ * not integers), then the writes run in order: result, copy, done key,
+ * claim, audit entry, counters, cooldown, inflight, breaker.  When the
+ * first write fails, nothing was written: its error is the reply, with the
+ * command in brackets.  Once one write has succeeded Redis lets the script
+ * write on (an OOM stops only a script's first write), so a later failure
+ * can only be a right missing (ACL): the script goes on, skips the XACK
+ * and returns 'partial' with the errors.  The XACK comes last, only when
+ * every write before it succeeded.  Reply: {'ok', result id}, {'partial',
+ * result id, error ...}, {'decided'}, or an error.
  */
-static int decided_elsewhere(struct conn *k, const char *stream,
-    const char *group, const struct result *r)
+static const char settle_script[] =
+    "local group, id, flags, lane = ARGV[1], ARGV[2], ARGV[3], ARGV[7] "
+    "local function has(f) return string.find(flags, f, 1, true) ~= nil end "
+    "local nk, na = 2, 7 "
+    "local function key() nk = nk + 1 return KEYS[nk] end "
+    "local function list() local n, t = tonumber(ARGV[na + 1]), {} "
+    "for i = 1, n do t[i] = ARGV[na + 1 + i] end na = na + 1 + n return t end "
+    "local res = has('R') and key() "
+    "local done, claim, audit, cool, infl, reset, dead "
+    "if has('P') then done = key() claim = key() end "
+    "if has('A') then audit = key() end "
+    "if has('X') then cool = key() infl = key() end "
+    "if has('Z') then reset = key() end "
+    "if has('D') then dead = key() end "
+    "local counts, fields, note, copy = list(), list(), list(), list() "
+    "local function bad(e, c, k) return redis.error_reply(e .. ' [' .. c .. ' ' .. k .. ']') end "
+    "local decided = 'decided_' .. lane "
+    "if claim then local d = redis.pcall('HGET', claim, decided) "
+    "if type(d) == 'table' and d.err then return bad(d.err, 'HSET', claim) end "
+    "if has('W') and d then "
+    "redis.call('XACK', KEYS[1], group, id) return {'decided'} end end "
+    "for _, s in ipairs({dead or false, audit or false}) do if s then "
+    "local t = redis.call('TYPE', s).ok "
+    "if t ~= 'stream' and t ~= 'none' then "
+    "return bad('WRONGTYPE the key holds a ' .. t, 'XADD', s) end end end "
+    "if #counts > 0 then local names = {} "
+    "for i = 1, #counts, 2 do names[#names + 1] = counts[i] end "
+    "local v = redis.pcall('HMGET', KEYS[2], unpack(names)) "
+    "if v.err then return bad(v.err, 'HINCRBY', KEYS[2]) end "
+    "for i = 1, #names do if v[i] and not string.match(v[i], '^%-?%d+$') then "
+    "return bad('ERR hash value is not an integer: ' .. names[i], 'HINCRBY', KEYS[2]) "
+    "end end end "
+    "local cmds = {} "
+    "local function add(...) cmds[#cmds + 1] = {...} end "
+    "if res then add('XADD', res, '*', unpack(fields)) end "
+    "if dead then add('XADD', dead, '*', unpack(copy)) end "
+    "if done then add('SET', done, '1', 'EX', '86400') end "
+    "if claim then if has('C') then "
+    "add('HSET', claim, decided, id, 'state', ARGV[4], 'order_id', ARGV[5]) "
+    "else add('HSET', claim, decided, id) end "
+    "add('EXPIRE', claim, '86400') end "
+    "if audit then add('XADD', audit, '*', unpack(note)) end "
+    "for i = 1, #counts, 2 do add('HINCRBY', KEYS[2], counts[i], counts[i + 1]) end "
+    "if cool then add('SET', cool, ARGV[6], 'EX', '3600') add('DEL', infl) end "
+    "if reset then add('SET', reset, '0') end "
+    "add('XACK', KEYS[1], group, id) "
+    "local out = {'ok', ''} "
+    "for i, c in ipairs(cmds) do "
+    "if i == #cmds and out[1] ~= 'ok' then break end "
+    "local r = redis.pcall(unpack(c)) "
+    "if type(r) == 'table' and r.err then "
+    "if i == 1 then return bad(r.err, c[1], c[2]) end "
+    "out[1] = 'partial' out[#out + 1] = r.err .. ' [' .. c[1] .. ' ' .. c[2] .. ']' "
+    "elseif i == 1 and res then out[2] = r end end "
+    "return out";
+
+/* The script's arguments, built up (the values point into the caller's
+ * strings and the buffers here). */
+struct args {
+	const char *v[128];
+	size_t len[128];
+	int n;
+	char buf[C_COUNT + 16][24];     /* numbers */
+	int nbuf;
+};
+
+static void arg(struct args *a, const char *v, size_t len)
 {
-	redisReply *w = conn_cmd(k, "WATCH " KEY_CLAIM "%s", r->plan_id);
-	if (!w)
-		return -1;
-	freeReplyObject(w);
-	int done = result_decided(k, r->lane, r->plan_id);
-	if (done <= 0)
-		return done;
-	conn_append(k, "UNWATCH");
-	conn_append(k, "XACK %s %s %s", stream, group, r->stream_id);
-	if (conn_drain(k) < 0)
-		return -1;
-	log_info("🔁 [lane=%s] plan %.8s already has its result (another consumer "
-	    "decided it): entry %s acknowledged, no second result",
-	    lane_name(r->lane), r->plan_id, r->stream_id);
-	return 1;
+	if (a->n >= (int)(sizeof(a->v) / sizeof(a->v[0])))
+		fatalx("settle script: too many arguments");
+	a->v[a->n] = v;
+	a->len[a->n++] = len;
 }
 
-/*
- * A watched claim that changed before EXEC (the other lane wrote to it, or
- * this lane decided the plan meanwhile) is looked at again, a few times.
- */
-#define COMMIT_TRIES 3
-
-static int commit(struct conn *k, const struct settings *s,
-    const char *stream, const char *group, const struct result *r)
+static void str(struct args *a, const char *v)
 {
-	int watched = r->claimed && r->plan_id[0];
+	arg(a, v, strlen(v));
+}
 
-	for (int t = 0; t < COMMIT_TRIES; t++) {
-		int n = 0, last;
-		if (watched) {
-			int d = decided_elsewhere(k, stream, group, r);
-			if (d != 0)
-				return d < 0 ? -1 : 0;
+static const char *num(struct args *a, long long x)
+{
+	if (a->nbuf >= (int)(sizeof(a->buf) / sizeof(a->buf[0])))
+		fatalx("settle script: too many numbers");
+	char *b = a->buf[a->nbuf++];
+	snprintf(b, sizeof(a->buf[0]), "%lld", x);
+	return b;
+}
+
+/* Why the reply x failed: its text (or the lost connection's reason). */
+static void why_of(struct conn *k, const redisReply *x, char *why,
+    size_t whylen)
+{
+	if (!x)
+		snprintf(why, whylen, "no reply (%s)", conn_why(k));
+	else if (x->type == REDIS_REPLY_ERROR)
+		snprintf(why, whylen, "%s", x->str);
+	else
+		snprintf(why, whylen, "unexpected reply (type %d)", x->type);
+}
+
+int result_reply(struct conn *k, const redisReply *x, const struct result *r,
+    char *why, size_t whylen)
+{
+	why[0] = '\0';
+	if (x && x->type == REDIS_REPLY_ARRAY && x->elements >= 1 &&
+	    x->element[0]->type == REDIS_REPLY_STRING) {
+		const char *what = x->element[0]->str;
+		if (strcmp(what, "decided") == 0) {
+			log_info("🔁 [lane=%s] plan %.8s already has its result (decided "
+			    "before, by this consumer or another): entry %s "
+			    "acknowledged, no second result", lane_name(r->lane),
+			    r->plan_id, r->stream_id);
+			return SETTLE_DECIDED;
 		}
-		append(k, &n, "MULTI");
-		n += result_append(k, s, stream, group, r);
-		append(k, &n, "EXEC");
-		last = last_type(k);
-		if (last == REDIS_REPLY_ARRAY)
-			return 0;
-		if (last != REDIS_REPLY_NIL || !watched)
-			return -1;
+		if (strcmp(what, "ok") == 0)
+			return SETTLE_WRITTEN;
+		if (strcmp(what, "partial") == 0) {
+			/* written: never again; the entry stays pending and is read
+			 * again as a copy of a decided plan */
+			for (size_t i = 2; i < x->elements; i++)
+				log_error("[lane=%s] result of plan %.8s written, but Redis "
+				    "refused %s: entry %s not acknowledged",
+				    lane_name(r->lane), r->plan_id,
+				    x->element[i]->type == REDIS_REPLY_STRING ?
+				    x->element[i]->str : "?", r->stream_id);
+			return SETTLE_WRITTEN;
+		}
 	}
-	return -1;
+	why_of(k, x, why, whylen);
+	if (conn_failover_error(x))
+		conn_set_lost(k, why);  /* the master moved: reconnect */
+	return SETTLE_FAILED;
+}
+
+/* The script for r (NULL: an acknowledgement alone), counting counts[]. */
+static void append_settle(struct conn *k, const struct settings *s,
+    const char *stream, const char *group, const char *id,
+    const struct result *r, const unsigned char *counts,
+    const struct dead_copy *dead)
+{
+	struct args a = { .n = 0 };
+	char flags[12], done[sizeof(KEY_DONE) + PLAN_ID_MAX + 8];
+	char claim[sizeof(KEY_CLAIM) + PLAN_ID_MAX + 8];
+	char cool[sizeof(KEY_COOLDOWN) + SYMBOL_MAX + 8];
+	char infl[sizeof(KEY_INFLIGHT) + SYMBOL_MAX + 8];
+	char *details = NULL;
+	size_t nf, keys_at, nkeys;
+	int fl = 0, ncount = 0;
+	long long ts = wall_ms() / 1000;
+	const char *tsbuf = num(&a, ts);
+
+	str(&a, "EVAL");
+	str(&a, settle_script);
+	str(&a, "0");                           /* numkeys, set below */
+	keys_at = (size_t)a.n;
+	str(&a, stream);
+	str(&a, KEY_METRICS);
+	if (r) {
+		flags[fl++] = 'R';
+		str(&a, s->result_stream);
+		/* refused at its lane guard: nothing in the plan_id space */
+		if (r->plan_id[0] && !r->guard_refused) {
+			flags[fl++] = 'P';
+			snprintf(done, sizeof(done), KEY_DONE "%s", r->plan_id);
+			snprintf(claim, sizeof(claim), KEY_CLAIM "%s", r->plan_id);
+			str(&a, done);
+			str(&a, claim);
+			if (r->claimed)
+				flags[fl++] = 'C';
+			if (r->claimed && !dead)
+				flags[fl++] = 'W';
+		}
+		if (r->audit_reason) {
+			flags[fl++] = 'A';
+			str(&a, KEY_AUDIT_STREAM);
+		}
+		if (r->executed) {
+			flags[fl++] = 'X';
+			snprintf(cool, sizeof(cool), KEY_COOLDOWN "%s", r->symbol);
+			snprintf(infl, sizeof(infl), KEY_INFLIGHT "%s", r->symbol);
+			str(&a, cool);
+			str(&a, infl);
+		}
+		if (r->reset_key) {
+			flags[fl++] = 'Z';
+			str(&a, r->reset_key);
+		}
+	}
+	if (dead) {
+		flags[fl++] = 'D';
+		str(&a, dead->key);
+	}
+	flags[fl] = '\0';
+	nkeys = (size_t)a.n - keys_at;
+	a.v[2] = num(&a, (long long)nkeys);
+	a.len[2] = strlen(a.v[2]);
+	str(&a, group);
+	str(&a, id);
+	str(&a, flags);
+	str(&a, r && r->claim_state ? r->claim_state : "settled");
+	str(&a, r && r->res && r->res->order_id[0] ? r->res->order_id : "-");
+	str(&a, num(&a, (long long)wall_ms()));
+	str(&a, r ? lane_name(r->lane) : "-");
+	for (int i = 0; i < C_COUNT; i++)
+		ncount += counts[i] > 0;
+	str(&a, num(&a, 2LL * ncount));
+	for (int i = 0; i < C_COUNT; i++) {
+		int by = counts[i];
+		if (by > 0) {
+			str(&a, counter_name((enum counter)i));
+			str(&a, num(&a, by));
+		}
+	}
+	if (r) {
+		if (!(details = result_details(r, ts)))
+			fatalx("out of memory");
+		const char *f[] = { "event_type", "apply.result", "plan_id",
+			r->plan_id, "symbol", r->symbol, "executed",
+			r->executed ? "true" : "false", "source", "intent_executor",
+			"timestamp", tsbuf, "details", details };
+		nf = sizeof(f) / sizeof(f[0]);
+		str(&a, num(&a, (long long)nf));
+		for (size_t i = 0; i < nf; i++)
+			str(&a, f[i]);
+	} else {
+		str(&a, "0");
+	}
+	if (r && r->audit_reason) {
+		const char *f[] = { "action", "plan.conflict", "operator",
+			"intent_executor", "lane", lane_name(r->lane), "plan_id",
+			r->plan_id, "stream_id", r->stream_id, "reason",
+			r->audit_reason, "timestamp", tsbuf };
+		nf = sizeof(f) / sizeof(f[0]);
+		str(&a, num(&a, (long long)nf));
+		for (size_t i = 0; i < nf; i++)
+			str(&a, f[i]);
+	} else {
+		str(&a, "0");
+	}
+	/* the copy's own strings go straight into the command */
+	size_t ncopy = dead ? dead->n : 0;
+	const char **v = calloc((size_t)a.n + ncopy + 1, sizeof(*v));
+	size_t *len = calloc((size_t)a.n + ncopy + 1, sizeof(*len));
+	if (!v || !len)
+		fatalx("out of memory");
+	memcpy(v, a.v, (size_t)a.n * sizeof(*v));
+	memcpy(len, a.len, (size_t)a.n * sizeof(*len));
+	size_t n = (size_t)a.n;
+	v[n] = num(&a, (long long)ncopy);
+	len[n] = strlen(v[n]);
+	n++;
+	for (size_t i = 0; i < ncopy; i++, n++) {
+		v[n] = dead->argv[i];
+		len[n] = dead->len[i];
+	}
+	conn_append_argv(k, (int)n, v, len);
+	free(v);
+	free(len);
+	free(details);
+}
+
+void result_append(struct conn *k, const struct settings *s,
+    const char *stream, const char *group, const struct result *r,
+    const struct dead_copy *dead)
+{
+	append_settle(k, s, stream, group, r->stream_id, r, r->counts, dead);
 }
 
 int result_commit(struct conn *k, const struct settings *s,
-    const char *stream, const char *group, const struct result *r)
+    const char *stream, const char *group, const struct result *r,
+    char *why, size_t whylen)
 {
-	if (commit(k, s, stream, group, r) == 0)
-		return 0;
-	conn_set_lost(k, "MULTI failed");       /* unless lost already */
-	return -1;
+	append_settle(k, s, stream, group, r->stream_id, r, r->counts, NULL);
+	redisReply *x = conn_last(k);
+	int rc = result_reply(k, x, r, why, whylen);
+	if (x)
+		freeReplyObject(x);
+	return rc;
+}
+
+int result_ack(struct conn *k, const char *stream, const char *group,
+    const char *id, const enum counter *c, int nc, char *why, size_t whylen)
+{
+	unsigned char counts[C_COUNT] = { 0 };
+	for (int i = 0; i < nc; i++)
+		if (c[i] < C_COUNT)
+			counts[c[i]]++;
+	append_settle(k, NULL, stream, group, id, NULL, counts, NULL);
+	redisReply *x = conn_last(k);
+	int ok = x && x->type == REDIS_REPLY_ARRAY && x->elements >= 1 &&
+	    x->element[0]->type == REDIS_REPLY_STRING &&
+	    strcmp(x->element[0]->str, "ok") == 0;
+	why[0] = '\0';
+	if (!ok) {
+		why_of(k, x, why, whylen);
+		if (conn_failover_error(x))
+			conn_set_lost(k, why);
+	}
+	if (x)
+		freeReplyObject(x);
+	return ok ? SETTLE_WRITTEN : SETTLE_FAILED;
 }

@@ -1,7 +1,9 @@
 /*
  * result.h - the one result entry of a decided plan, written together with
- * its counters, its done key and the XACK of its entry in one MULTI/EXEC,
- * so that a plan is either wholly decided in Redis or still pending.
+ * its counters, its done key and claim fields, its audit entry (a plan_id
+ * conflict) and the XACK of its entry by one script that
+ * writes all of it or nothing, so that a plan is either wholly decided in
+ * Redis or still pending.
  * Talks only to the connection it is given, through the connection layer.
  */
 #ifndef QIE_RESULT_H
@@ -29,7 +31,7 @@ struct result {
 	const struct exec_res *res;     /* the executor's answer, if any */
 	const struct permit *permit;    /* the permit, if one was read */
 	unsigned char counts[C_COUNT];  /* HINCRBY by this much each */
-	const char *reset_key;          /* SET to 0 in the same MULTI, or NULL */
+	const char *reset_key;          /* SET to 0 with the result, or NULL */
 	int claimed;                    /* the plan has a claim to settle */
 	const char *claim_state;        /* its state then; NULL: "settled" */
 	int guard_refused;              /* refused at its lane guard: takes
@@ -37,7 +39,7 @@ struct result {
 					   done key, no claim field) */
 	const char *audit_reason;       /* with it, an audit entry
 					   (action plan.conflict) in the same
-					   MULTI */
+					   script */
 	const char *guard;              /* the step that decided: lane, decision,
 					   checks, safety, permit, executor,
 					   exchange */
@@ -51,32 +53,60 @@ void result_from_plan(struct result *r, enum lane lane, const char *id,
     const struct plan *p);
 
 /*
- * Writes the result entry, counters, the cooldown and inflight keys (when
- * executed), and the XACK; when the plan has an id and was not refused at
- * its lane guard, also its done key and, in its claim hash, the field
- * decided_<lane> (this lane has decided the plan_id: later copies on the
- * lane are only acknowledged) and, for a claimed plan, its state.  A
+ * What result_commit() and result_ack() did (one round trip, one script:
+ * all or nothing, see result.c).  SETTLE_FAILED: nothing was written and
+ * the entry is not acknowledged; why names the command Redis refused and
+ * its error ("WRONGTYPE ... [XADD quantum:stream:apply.result]"), the
+ * caller retries with backoff; k is marked lost only when no reply came
+ * or the master moved.
+ */
+enum settle { SETTLE_FAILED = -1, SETTLE_WRITTEN = 0, SETTLE_DECIDED = 1 };
+
+/*
+ * Writes the result entry, the audit entry (with audit_reason), counters,
+ * the cooldown and inflight keys (when executed), the breaker's reset, and
+ * the XACK, in that order, the XACK only when everything before it
+ * succeeded; when the plan has an id and was not refused at its lane
+ * guard, also (after the result) its done key and, in its claim hash, the
+ * field decided_<lane> (this lane has decided the plan_id: later copies on
+ * the lane are only acknowledged) and, for a claimed plan, its state.  A
  * claimed plan that its lane decided already (another consumer of the
- * lane) gets no second result: its entry is only acknowledged.
- * Returns 0, or -1 when Redis failed: k is then marked lost (the worker
- * reconnects, and the plan is written again or read again).
+ * lane, or this one before a reply was lost) gets no second result:
+ * SETTLE_DECIDED, its entry only acknowledged.  The check and the writes
+ * are one script: nothing can decide the plan in between.
  */
 int result_commit(struct conn *k, const struct settings *s,
-    const char *stream, const char *group, const struct result *r);
+    const char *stream, const char *group, const struct result *r,
+    char *why, size_t whylen);
 
 /*
- * The commands of result_commit() between MULTI and EXEC, appended to k's
- * pipeline for a caller's own MULTI (the dead-letter move); returns how
- * many replies they will bring.
+ * An entry acknowledged without a result, counting each of the nc
+ * counters c[] once, in the same all-or-nothing way: SETTLE_WRITTEN or
+ * SETTLE_FAILED.
  */
-int result_append(struct conn *k, const struct settings *s,
-    const char *stream, const char *group, const struct result *r);
+int result_ack(struct conn *k, const char *stream, const char *group,
+    const char *id, const enum counter *c, int nc, char *why, size_t whylen);
+
+/* A copy of an entry for <stream>.dead: n arguments, field value ... */
+struct dead_copy {
+	const char *key;
+	const char *const *argv;
+	const size_t *len;
+	size_t n;
+};
 
 /*
- * Whether lane has decided plan_id (its claim's decided_<lane> field):
- * 1 yes, 0 no, -1 Redis lost or erring.
+ * For a caller's own MULTI (the dead-letter move): result_commit()'s
+ * script appended to k's pipeline (one reply), with the entry's copy
+ * XADDed to dead right after the result when dead is not NULL; and its
+ * reply read (x: the script's element of EXEC's array), as result_commit()
+ * returns.
  */
-int result_decided(struct conn *k, enum lane lane, const char *plan_id);
+void result_append(struct conn *k, const struct settings *s,
+    const char *stream, const char *group, const struct result *r,
+    const struct dead_copy *dead);
+int result_reply(struct conn *k, const redisReply *x, const struct result *r,
+    char *why, size_t whylen);
 
 /* The details JSON alone (for tests); caller frees. */
 char *result_details(const struct result *r, long long ts);

@@ -212,7 +212,8 @@ int stream_create_group(struct conn *k, const struct stream *s,
 static void read_error(struct conn *rd, struct conn *k,
     const struct stream *s, const redisReply *r)
 {
-	log_error("XREADGROUP %s: %s", s->key, r->str);
+	if (!conn_transient(r) || conn_failover_error(r))
+		log_error("XREADGROUP %s: %s", s->key, r->str);
 	if (conn_failover_error(r))
 		conn_set_lost(rd, r->str);      /* the master moved: ask again */
 	else if (strncmp(r->str, "NOGROUP", 7) == 0)
@@ -227,9 +228,11 @@ int stream_read_pending(struct conn *k, const struct stream *s, char *cursor,
 	    s->group, s->consumer, count, s->key, cursor);
 	if (!r)
 		return -1;
+	memset(b, 0, sizeof(*b));
 	if (r->type == REDIS_REPLY_ERROR) {
 		read_error(k, k, s, r);
-		freeReplyObject(r);
+		b->reply = r;           /* freed by batch_free() */
+		b->refused = r->str;
 		return -1;
 	}
 	if (take(k, s, r, read_entries(r), 1, b) < 0)
@@ -258,6 +261,7 @@ int stream_finish_read(struct conn *rd, struct conn *k,
 	if (r->type == REDIS_REPLY_ERROR) {
 		read_error(rd, k, s, r);
 		take(k, s, r, NULL, 0, b);
+		b->refused = r->str;
 	} else {
 		take(k, s, r, read_entries(r), 0, b);
 	}

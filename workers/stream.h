@@ -47,6 +47,8 @@ struct batch {
 	size_t got;                     /* in the reply, malformed ones too */
 	void *reply;                    /* what e[] points into */
 	struct bytes *store;
+	const char *refused;            /* Redis's error when the read was
+					   refused (b empty), else NULL */
 };
 
 void batch_free(struct batch *b);
@@ -65,7 +67,8 @@ int stream_create_group(struct conn *k, const struct stream *s,
 /*
  * Up to count of our own pending entries after cursor ("0" at first): 0
  * with b filled and cursor moved to the last id read (b->got == 0: none
- * left), or -1 (an error reply, logged, or the connection lost).
+ * left), or -1 (an error reply: b->refused says it, logged here unless
+ * transient; or the connection lost).  b is batch_free()d either way.
  */
 int stream_read_pending(struct conn *k, const struct stream *s, char *cursor,
     size_t cursor_sz, int count, struct batch *b);
@@ -74,8 +77,9 @@ int stream_read_pending(struct conn *k, const struct stream *s, char *cursor,
 int stream_start_read(struct conn *rd, const struct stream *s, int count);
 /*
  * Reads what arrived on rd: 1 when the reply is complete (b filled; empty
- * after an error reply, logged), 0 not yet, -1 a connection lost.  k
- * (commands) recreates the group if it is gone.
+ * after an error reply, with b->refused: logged here unless it is
+ * transient, conn_transient(), which the caller retries), 0 not yet, -1 a
+ * connection lost.  k (commands) recreates the group if it is gone.
  */
 int stream_finish_read(struct conn *rd, struct conn *k,
     const struct stream *s, struct batch *b);

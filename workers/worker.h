@@ -50,10 +50,19 @@ struct worker {
 	struct stream st;               /* the lane's stream, group, consumer */
 	int rs_waiting;
 	int pending_mode;               /* re-reading our own pending entries */
+	int64_t read_at;                /* no read before (a read refused) */
 	int group_used;                 /* the group existed once: missing
 					   later means Redis lost it */
 	char pending_cursor[48];
 	int64_t reconnect_at, reconnect_delay;
+	/* a run of refusals (redis.c: wr_refused): backoff 0 while none */
+	int64_t backoff_ms, fault_since, fault_logged_at;
+	unsigned fault_count, fault_unlogged;
+	/* a batch whose routing stopped at a refusal (main.c): resumed at
+	 * held_at from entry held_i; held.reply NULL: none */
+	struct batch held;
+	size_t held_i;
+	int64_t held_at;
 
 	struct frame_in in;
 	struct frame_out out;
@@ -107,6 +116,18 @@ struct worker {
 int wr_connect(struct worker *w);
 int wr_up(struct worker *w);
 redisReply *wr_cmd(struct worker *w, const char *fmt, ...);
+/*
+ * wr_refused(): Redis refused a step, or gave no reply (what: the step,
+ * why: the command and Redis's error).  An ERROR line (at most one a
+ * second, saying how many more there were), and the time (mono ms) to
+ * try again: a backoff that doubles from WR_BACKOFF_MIN_MS to
+ * WR_BACKOFF_MAX_MS while the refusals go on.  wr_accepted(): a step went
+ * through; the backoff starts over and the end of a run is logged.
+ */
+#define WR_BACKOFF_MIN_MS 25
+#define WR_BACKOFF_MAX_MS 500
+int64_t wr_refused(struct worker *w, const char *what, const char *why);
+void wr_accepted(struct worker *w);
 
 /*
  * deadletter.c: an entry whose plan was sent INTENT_EXECUTOR_MAX_DELIVERIES
@@ -115,7 +136,9 @@ redisReply *wr_cmd(struct worker *w, const char *fmt, ...);
  * result saying why; a plan that only waited is read as usual however
  * often it was delivered.  dl_check() moves a redelivered entry past the
  * limit and returns 1 (skip it: moved, acknowledged as a copy, or left
- * pending when the move failed), else 0.
+ * pending when its plan's keys could not be read), 0 (not one to move: go
+ * on), or -1 (Redis refused the move or was lost: try the entry again
+ * later).
  */
 int dl_check(struct worker *w, const struct entry *e);
 
@@ -126,11 +149,13 @@ int dl_check(struct worker *w, const struct entry *e);
  * step claimed -> sent, done only while this consumer owns the entry and
  * its claim does not say conflict: 1 sent, 0 another consumer owns it now
  * (drop the job), OWN_CONFLICT the other lane has an entry with its
- * plan_id (refuse the job), -1 Redis lost.
+ * plan_id (refuse the job), -1 Redis lost, -2 Redis refused it (why: the
+ * command and Redis's error; nothing was recorded, try again later).
  */
 #define OWN_CONFLICT 2
 void owner_keepalive(struct worker *w);
-int owner_mark_sent(struct worker *w, const struct job *j);
+int owner_mark_sent(struct worker *w, const struct job *j, char *why,
+    size_t whylen);
 
 /*
  * sentinel.c: with REDIS_SENTINELS, the master is asked of the sentinels
@@ -159,8 +184,11 @@ void ctl_count_events(struct worker *w);
 /* MSG_READY to the supervisor: Redis answered. */
 void ctl_ready(struct worker *w);
 
-/* intake.c: an entry read from the stream, up to its queue. */
-void lane_entry(struct worker *w, const struct entry *e);
+/*
+ * intake.c: an entry read from the stream, up to its queue: 0, or -1 when
+ * Redis refused a step or was lost (nothing decided: try it again later).
+ */
+int lane_entry(struct worker *w, const struct entry *e);
 /* Manual lane: reads the key; -1 on Redis failure, else 0/1 and *ttl. */
 int lane_manual_enabled(struct worker *w, long long *ttl);
 void lane_log_manual_state(struct worker *w, int enabled, long long ttl,
@@ -182,6 +210,7 @@ enum trading_state lane_trading_state(redisReply *const r[LANE_STATE_REPLIES]);
 void lane_poll_permits(struct worker *w);
 int64_t lane_next_poll(struct worker *w);
 void lane_on_result(struct worker *w, const struct exec_res *res);
-void lane_retry_unwritten(struct worker *w);
+/* Writes again the results whose retry time (next_poll) is due by now. */
+void lane_retry_unwritten(struct worker *w, int64_t now);
 
 #endif

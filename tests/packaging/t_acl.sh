@@ -68,6 +68,15 @@ for role in "qie-main $MAIN intent_executor" "qie-manual $MANUAL intent_executor
 	check "$u: XPENDING, XCLAIM of its stream" bash -c 'for c in "XPENDING '$s' '$g' - + 10 h_1" "XCLAIM '$s' '$g' h_1 0 1-1 JUSTID"; do
 		[ "$(redis-cli -p '"$RPORT"' ACL DRYRUN '$u' $c)" = OK ] || exit 1; done'
 	check "$u: EVAL over its stream and a claim key" dry $u EVAL "return 1" 2 quantum:intent_executor:claim:c1 $s
+	check "$u: EVAL over the settle script's keys (result, done, claim, audit, counters, cooldown, inflight, the lane's breaker, dead letters)" \
+		dry $u EVAL "return 1" 10 $s quantum:metrics:intent_executor quantum:stream:apply.result \
+		quantum:intent_executor:done:p1 quantum:intent_executor:claim:p1 quantum:stream:intent_executor.audit \
+		quantum:cooldown:last_exec_ts:ETHUSDT quantum:inflight:ETHUSDT \
+		quantum:intent_executor:breaker:consecutive_failures:main $s.dead
+	check "$u: TYPE of $s.dead (checked before the move writes)" dry $u TYPE $s.dead
+	check "$u: TYPE of the audit stream (checked before a conflict's result)" dry $u TYPE quantum:stream:intent_executor.audit
+	check "$u: the sent script's keys (claim, stream, inflight)" dry $u EVAL "return 1" 3 \
+		quantum:intent_executor:claim:p1 $s quantum:inflight:ETHUSDT
 	check "$u: WATCH done and claim keys" dry $u WATCH quantum:intent_executor:done:p1 quantum:intent_executor:claim:p1
 	check "$u: HMGET claim" dry $u HMGET quantum:intent_executor:claim:c1 owner state
 	check "$u: XADD to $s.dead" dry $u XADD $s.dead '*' plan_id x

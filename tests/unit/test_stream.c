@@ -201,6 +201,10 @@ Test(stream, error_replies_are_not_a_loss)
 	char cursor[48] = "0";
 	/* no group: the read fails, the group is made again */
 	cr_assert_eq(stream_read_pending(k, &S, cursor, sizeof(cursor), 5, &b), -1);
+	cr_assert(b.refused && strncmp(b.refused, "NOGROUP", 7) == 0,
+	    "the refusal is Redis's error");
+	cr_assert_eq(b.n, 0);
+	batch_free(&b);
 	cr_assert(conn_up(k));
 	redisReply *r = conn_cmd(k, "XINFO GROUPS %s", S.key);
 	cr_assert(r && r->type == REDIS_REPLY_ARRAY && r->elements == 1,
@@ -212,6 +216,7 @@ Test(stream, error_replies_are_not_a_loss)
 	cmd(k, "SET t:string x");
 	cr_assert_eq(stream_read_pending(k, &other, cursor, sizeof(cursor), 5, &b),
 	    -1);
+	batch_free(&b);
 	cr_assert_eq(stream_autoclaim(k, &other, cursor, sizeof(cursor), 5, &b), -1);
 	cr_assert_eq(stream_create_group(k, &other, NULL), -1);
 	cr_assert(conn_up(k), "error replies do not lose the connection");
