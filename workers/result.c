@@ -220,6 +220,14 @@ static const char *num(struct args *a, long long x)
 	return b;
 }
 
+/* A field list for XADD: its length, then its names and values. */
+static void fields(struct args *a, const char *const *f, size_t n)
+{
+	str(a, num(a, (long long)n));
+	for (size_t i = 0; i < n; i++)
+		str(a, f[i]);
+}
+
 /* Why the reply x failed: its text (or the lost connection's reason). */
 static void why_of(struct conn *k, const redisReply *x, char *why,
     size_t whylen)
@@ -278,7 +286,7 @@ static void append_settle(struct conn *k, const struct settings *s,
 	char cool[sizeof(KEY_COOLDOWN) + SYMBOL_MAX + 8];
 	char infl[sizeof(KEY_INFLIGHT) + SYMBOL_MAX + 8];
 	char *details = NULL;
-	size_t nf, keys_at, nkeys;
+	size_t keys_at, nkeys;
 	int fl = 0, ncount = 0;
 	long long ts = wall_ms() / 1000;
 	const char *tsbuf = num(&a, ts);
@@ -352,10 +360,7 @@ static void append_settle(struct conn *k, const struct settings *s,
 			r->plan_id, "symbol", r->symbol, "executed",
 			r->executed ? "true" : "false", "source", "intent_executor",
 			"timestamp", tsbuf, "details", details };
-		nf = sizeof(f) / sizeof(f[0]);
-		str(&a, num(&a, (long long)nf));
-		for (size_t i = 0; i < nf; i++)
-			str(&a, f[i]);
+		fields(&a, f, sizeof(f) / sizeof(f[0]));
 	} else {
 		str(&a, "0");
 	}
@@ -364,10 +369,7 @@ static void append_settle(struct conn *k, const struct settings *s,
 			"intent_executor", "lane", lane_name(r->lane), "plan_id",
 			r->plan_id, "stream_id", r->stream_id, "reason",
 			r->audit_reason, "timestamp", tsbuf };
-		nf = sizeof(f) / sizeof(f[0]);
-		str(&a, num(&a, (long long)nf));
-		for (size_t i = 0; i < nf; i++)
-			str(&a, f[i]);
+		fields(&a, f, sizeof(f) / sizeof(f[0]));
 	} else {
 		str(&a, "0");
 	}
