@@ -190,125 +190,62 @@ static int reject(struct worker *w, const char *id, const struct plan *p,
 	    strncmp(err, "lane_halted", 11) == 0 ? "safety" : "checks";
 	r.claimed = claim_state != NULL;
 	r.claim_state = claim_state;
-	result_count(&r, C_PROCESSED);
+	/* a claimed plan was counted processed (and consumed) by its claim */
+	if (!r.claimed)
+		result_count(&r, C_PROCESSED);
 	result_count(&r, C_EXECUTED_FALSE);
 	if (v == PLAN_DECISION)
 		result_count(&r, C_P35_GUARD_BLOCKED);
-	if (consumed) {
+	if (consumed && !r.claimed)
 		result_count(&r, C_MANUAL_CONSUMED);
+	if (consumed)
 		result_count(&r, C_MANUAL_PROCESSED);
-	}
 	return commit(w, &r);
 }
 
 /*
- * The claim: one stream entry owns a plan_id, atomically, before anything
- * about it is decided.  The claim is a hash, KEY_CLAIM<plan_id>: owner
- * (<stream>|<entry id>), lane and state of the entry that may execute the
- * plan (claimed, then sent: the request left for the executor, then
- * settled; or refused, conflict, dead_lettered), and decided_<lane> (the
- * entry of that lane whose result is written: later copies on the lane
- * are skipped).
- *
- * KEYS[1] the done key, KEYS[2] the claim; ARGV[1] owner, ARGV[2] lane,
- * ARGV[3] "run" (the plan passed its checks: take the plan_id) or "look"
- * (it is refused: take nothing, only see whether it is a copy).  Returns
- * "done" (this lane decided it; or there is no claim at all and the done
- * key exists: decided by a daemon that did not record lanes), "new"
- * (claimed now, or nothing in the way of a refused plan), "claimed",
- * "sent" or "conflict" (this entry owned it already: read again after a
- * crash), "other" (another entry of this lane owns it), or, when an entry
- * of the other lane owns it to execute, "conflict_both" (that entry had
- * not been sent: it is refused too, its claim says conflict) or
- * "conflict_one" (it was sent or decided: only this entry is refused).  An
- * owner of the other lane in state refused never waited for a permit: the
- * plan_id is taken over.
- */
-static const char claim_script[] =
-    "local c = redis.call('HMGET', KEYS[2], 'owner', 'lane', 'state', "
-    "'decided_' .. ARGV[2]) "
-    "if c[4] then return 'done' end "
-    "if not c[1] then "
-    "if redis.call('EXISTS', KEYS[2]) == 0 and "
-    "redis.call('EXISTS', KEYS[1]) == 1 then return 'done' end "
-    "elseif c[1] == ARGV[1] then return c[3] or 'claimed' "
-    "elseif c[2] == ARGV[2] then return 'other' "
-    "elseif ARGV[3] == 'look' then return 'new' "
-    "elseif c[3] == 'claimed' then "
-    "redis.call('HSET', KEYS[2], 'state', 'conflict') return 'conflict_both' "
-    "elseif c[3] ~= 'refused' then return 'conflict_one' end "
-    "if ARGV[3] == 'look' then return 'new' end "
-    "redis.call('HSET', KEYS[2], 'owner', ARGV[1], 'lane', ARGV[2], "
-    "'state', 'claimed') "
-    "redis.call('EXPIRE', KEYS[2], 86400) return 'new'";
-
-/* What the claim found (claim(), is_duplicate()). */
-enum claim_verdict {
-	CL_GO,                  /* go on: claimed, or nothing in the way */
-	CL_SKIP,                /* a copy: acknowledged (or left pending) */
-	CL_CONFLICT_OWN,        /* our claim says conflict: refuse, claimed */
-	CL_CONFLICT_BOTH,       /* the other lane's waiting entry refused too */
-	CL_CONFLICT_ONE,        /* only this entry is refused */
-};
-
-/*
- * The claim's round trip: 0 to go on (*v CL_GO, or the conflict to refuse
- * the entry for), 1 a copy (*where says why), 2 the claim was refused for
- * this plan (logged; the entry stays pending, read again after a
- * restart), -1 Redis cannot answer now, or was lost (tried again after
- * the backoff).  With st, the trading state and the lane's breaker are
- * read too (pipelined after the EVAL, so they are seen as after the
- * claim).
+ * The claim's round trip (claim.c), or its reply from the batch's: 0 to go
+ * on (*v CL_GO, or the conflict to refuse the entry for), 1 a copy
+ * (*where says why), 2 the claim was refused for this plan (logged; the
+ * entry stays pending, read again after a restart), -1 Redis cannot
+ * answer now, or was lost (tried again after the backoff).  With st, the
+ * trading state and the lane's breaker are read too (pipelined after the
+ * claim, so they are seen as after it).
  */
 static int claim(struct worker *w, const char *id, struct plan_ok *ok,
-    int run, enum trading_state *st, const char **where,
+    int run, int consumed, enum trading_state *st, const char **where,
     enum claim_verdict *v)
 {
-	static const char *const what[LANE_STATE_REPLIES] = {
-		"GET " KEY_TRADING_STATE, "GET " KEY_BREAKER_HALT "<lane>",
-	};
-	const char *plan_id = ok->plan_id;
-	redisReply *rep[1 + LANE_STATE_REPLIES];
-	int n = st ? 1 + LANE_STATE_REPLIES : 1;
-	int rc = 0;
+	enum trading_state batch_st;
+	redisReply *rep[1 + LANE_STATE_REPLIES] = { NULL };
+	struct claim_out o;
+	int n = 1;
 
 	*where = NULL;
 	*v = CL_GO;
-	conn_append(w->rc, "EVAL %s 2 " KEY_DONE "%s " KEY_CLAIM "%s %s|%s %s %s",
-	    claim_script, plan_id, plan_id, w->stream, id, lane_name(w->lane),
-	    run ? "run" : "look");
-	if (st)
-		lane_append_state(w);
-	if (conn_replies(w->rc, rep, n) < 0)
-		return -1;      /* Redis lost: entry stays pending */
-	const redisReply *r = rep[0];
-	if (refused(w, "EVAL (the claim)", r) < 0) {
-		rc = -1;        /* the claim is the same entry's when tried again */
-	} else if (r->type != REDIS_REPLY_STRING && r->type != REDIS_REPLY_STATUS) {
-		log_error("claim of %s failed: %s", plan_id,
-		    r->type == REDIS_REPLY_ERROR ? r->str : "bad reply");
-		rc = 2;
-	} else {
-		if (strcmp(r->str, "done") == 0)
-			*where = "already done";
-		else if (strcmp(r->str, "other") == 0)
-			*where = "claimed by another entry";
-		else if (strcmp(r->str, "conflict") == 0)
-			*v = CL_CONFLICT_OWN;
-		else if (strcmp(r->str, "conflict_both") == 0)
-			*v = CL_CONFLICT_BOTH;
-		else if (strcmp(r->str, "conflict_one") == 0)
-			*v = CL_CONFLICT_ONE;
-		else
-			ok->recovery = strcmp(r->str, "sent") == 0;
-		rc = *where ? 1 : 0;
-		/* the state matters only to a plan that goes on */
-		for (int i = 1; i < n && rc == 0 && *v == CL_GO; i++)
-			if (refused(w, what[i - 1], rep[i]) < 0)
-				rc = -1;
-		if (rc == 0 && st)
-			*st = lane_trading_state(rep + 1);
+	rep[0] = run ? claim_batch_take(w, id, &batch_st) : NULL;
+	if (rep[0] && st) {
+		*st = batch_st;
+	} else if (!rep[0]) {
+		claim_append(w, id, ok->plan_id, run, consumed);
+		if (st)
+			lane_append_state(w);
+		n = st ? 1 + LANE_STATE_REPLIES : 1;
+		if (conn_replies(w->rc, rep, n) < 0)
+			return -1;      /* Redis lost: entry stays pending */
 	}
+	int rc = claim_reading(rep[0], ok->plan_id, &o);
+	if (rc < 0)     /* the claim is the same entry's when tried again */
+		refused(w, "EVAL (the claim)", rep[0]);
+	*where = o.where;
+	*v = o.v;
+	ok->recovery = o.recovery;
+	/* the state matters only to a plan that goes on */
+	for (int i = 1; i < n && rc == 0 && *v == CL_GO; i++)
+		if (refused(w, lane_state_what[i - 1], rep[i]) < 0)
+			rc = -1;
+	if (rc == 0 && n > 1)
+		*st = lane_trading_state(rep + 1);
 	conn_free_replies(rep, n);
 	return rc;
 }
@@ -327,7 +264,7 @@ static int is_duplicate(struct worker *w, const char *id, struct plan_ok *ok,
 
 	*v = CL_GO;
 	if (!jobs_by_plan_id(&w->jobs, ok->plan_id)) {
-		int k = claim(w, id, ok, run, st, &where, v);
+		int k = claim(w, id, ok, run, consumed, st, &where, v);
 		if (k != 1)
 			return k == 2 ? 1 : k;
 	}
@@ -366,13 +303,15 @@ static int refuse_conflict(struct worker *w, const char *id,
 	r.audit_reason = reason;
 	r.claimed = v == CL_CONFLICT_OWN;
 	r.claim_state = "conflict";
-	result_count(&r, C_PROCESSED);
+	/* an entry that owned the claim was counted when it took it */
+	if (!r.claimed)
+		result_count(&r, C_PROCESSED);
 	result_count(&r, C_EXECUTED_FALSE);
 	result_count(&r, C_PLAN_ID_CONFLICT);
-	if (consumed) {
+	if (consumed && !r.claimed)
 		result_count(&r, C_MANUAL_CONSUMED);
+	if (consumed)
 		result_count(&r, C_MANUAL_PROCESSED);
-	}
 	return commit(w, &r);
 }
 
@@ -384,45 +323,12 @@ static int symbol_index(const struct settings *s, const char *sym)
 	return 0;
 }
 
-/*
- * processed (and manual_consumed) counted as the plan is queued, in one
- * transaction checked command by command: 0, or -1 when Redis refused
- * it (logged; nothing was counted, the entry is tried again).
- */
-static int count_taken(struct worker *w, int consumed)
-{
-	redisReply *rep[4];
-	const redisReply *bad;
-	int n = consumed ? 2 : 1;
-
-	conn_append(w->rc, "MULTI");
-	conn_append(w->rc, "HINCRBY " KEY_METRICS " %s 1", counter_name(C_PROCESSED));
-	if (consumed)
-		conn_append(w->rc, "HINCRBY " KEY_METRICS " %s 1",
-		    counter_name(C_MANUAL_CONSUMED));
-	conn_append(w->rc, "EXEC");
-	if (conn_replies(w->rc, rep, 4) < 0)
-		return -1;
-	int at = conn_exec_failure(rep, n, &bad);
-	if (at >= 0) {
-		char why[240];
-		snprintf(why, sizeof(why), "%s", bad && bad->type == REDIS_REPLY_ERROR ?
-		    bad->str : "EXEC did not run it");
-		wr_refused(w, at == 0 || at == n + 1 ? "MULTI/EXEC (the counters)" :
-		    "HINCRBY " KEY_METRICS, why);
-	}
-	conn_free_replies(rep, 4);
-	return at >= 0 ? -1 : 0;
-}
-
-/* 0 queued, -1 Redis refused to count it (tried again). */
+/* The plan joins its symbol's queue (counted processed by its claim). */
 static int queue(struct worker *w, const char *id, const struct plan *p,
     const struct plan_ok *ok, int consumed)
 {
 	char pid[9], q4[40];
 
-	if (count_taken(w, consumed) < 0)
-		return -1;
 	struct job *j = jobs_new(&w->jobs);
 	if (!j)
 		return 0;       /* cannot happen: reads ask for room only */
@@ -462,15 +368,12 @@ static int read_gate(struct worker *w, const char *id, const struct plan *p,
 	if (st) {
 		now_st = *st;
 	} else {
-		static const char *const what[LANE_STATE_REPLIES] = {
-			"GET " KEY_TRADING_STATE, "GET " KEY_BREAKER_HALT "<lane>",
-		};
 		redisReply *r[LANE_STATE_REPLIES];
 		lane_append_state(w);
 		if (conn_replies(w->rc, r, LANE_STATE_REPLIES) < 0)
 			return -1;
 		for (int i = 0; i < LANE_STATE_REPLIES; i++)
-			if (refused(w, what[i], r[i]) < 0) {
+			if (refused(w, lane_state_what[i], r[i]) < 0) {
 				conn_free_replies(r, LANE_STATE_REPLIES);
 				return -1;
 			}
@@ -544,4 +447,31 @@ int lane_entry(struct worker *w, const struct entry *e)
 	if ((w->lane == LANE_MAIN && k == 0) || (w->lane == LANE_MANUAL && k == 1))
 		return take(w, e->id, &p, w->lane == LANE_MANUAL);
 	return 0;
+}
+
+void lane_preclaim(struct worker *w, const struct batch *b, size_t from)
+{
+	struct plan p;
+	struct plan_ok ok;
+	char err[ERROR_MAX];
+
+	claim_batch_free(w);
+	if (w->lane != LANE_MAIN)
+		return;
+	for (size_t i = from; i < b->n; i++) {
+		const struct entry *e = &b->e[i];
+		/* what lane_entry() and dl_check() would not take to a claim */
+		if (!e->f || e->deliveries > w->s.max_deliveries ||
+		    jobs_by_stream_id(&w->jobs, e->id))
+			continue;
+		plan_from_fields(&p, e->f, e->nf);
+		if (!p.plan_id.p || !p.source.p ||
+		    !strlist_has(&w->s.sources, p.source.p, p.source.n) ||
+		    plan_check(&w->s, &p, &ok, err, sizeof(err)) != PLAN_OK ||
+		    jobs_by_plan_id(&w->jobs, ok.plan_id) ||
+		    claim_batch_has(w, ok.plan_id))
+			continue;
+		claim_batch_add(w, e->id, ok.plan_id, 0);
+	}
+	claim_batch_read(w);
 }

@@ -42,6 +42,7 @@ struct job {
 	const char *guard;      /* the step that decided (result.h) */
 	int conflict;           /* refused: the other lane has its plan_id */
 	struct exec_res res;    /* valid when res.seq == seq and SENT is over */
+	int answered;           /* SENT, res in: its result is written next */
 	struct job *next;
 };
 

@@ -1,9 +1,12 @@
 /*
  * lifecycle.c - a queued plan's life, at the head of its symbol's queue:
  * the permit wait (polled for every waiting plan in one round trip), the
- * gate again just before it leaves, the claim's step to "sent" (owner.c),
- * the request to the executor, the executor's answer, the one result,
- * the lane's circuit breaker, and the next plan of the symbol.  A plan
+ * gate again just before it leaves, the claim's step to "sent" (owner.c;
+ * every plan whose permit passed in one round trip), the request to the
+ * executor, the executor's answer, the one result (every answer read
+ * together, with the permits of the plans that follow, in one round
+ * trip), the lane's circuit breaker (breaker.c), and the next plan of
+ * the symbol.  A plan
  * whose claim says conflict (the other lane has an entry with its
  * plan_id) is refused before anything is sent.  What Redis refuses or
  * cannot answer now is retried with backoff, never written as a plan's
@@ -58,24 +61,6 @@ static const char permit_script[] =
     "else out[i] = {t} end end end "
     "return out";
 
-/* two GETs, not an MGET: a key of the wrong type must read as an error */
-void lane_append_state(struct worker *w)
-{
-	conn_append(w->rc, "GET " KEY_TRADING_STATE);
-	conn_append(w->rc, "GET " KEY_BREAKER_HALT "%s", lane_name(w->lane));
-}
-
-enum trading_state lane_trading_state(redisReply *const r[LANE_STATE_REPLIES])
-{
-	const redisReply *g = r[0], *lane = r[1];
-	enum trading_state st = g->type == REDIS_REPLY_NIL ? TS_ACTIVE :
-	    g->type == REDIS_REPLY_STRING ? trading_state_of(g->str, g->len, 1) :
-	    TS_HALTED;
-	if (st != TS_HALTED && lane->type != REDIS_REPLY_NIL)
-		st = TS_LANE_HALTED;    /* the lane's breaker, or an odd key */
-	return st;
-}
-
 void lane_start_wait(struct worker *w, struct job *j)
 {
 	char pid[9];
@@ -93,77 +78,6 @@ static void next_of(struct worker *w, struct job *j)
 	struct job *next = jobs_pop(&w->jobs, j);
 	if (next && !w->stopping)
 		lane_start_wait(w, next);
-}
-
-/* The lane's breaker count key, KEY_BREAKER<lane>. */
-static const char *breaker_key(const struct worker *w)
-{
-	static char key[LANE_COUNT][sizeof(KEY_BREAKER) + 16];
-	char *k = key[w->lane];
-	if (!k[0])
-		snprintf(k, sizeof(key[0]), KEY_BREAKER "%s", lane_name(w->lane));
-	return k;
-}
-
-/*
- * An order the backend tried to place (its status is not the executor's
- * own NOT_SENT) that failed, or whose outcome stayed unknown: one more in
- * the lane's run (KEY_BREAKER<lane>, shared by the lane's workers on every
- * host).  At INTENT_EXECUTOR_BREAKER_FAILURES in a row the lane is halted
- * (KEY_BREAKER_HALT<lane> says why) until an operator resumes it, and the
- * audit stream says why; the other lane runs on.  0, or -1 when Redis was
- * lost.
- */
-static int breaker_count(struct worker *w, const struct job *j)
-{
-	const char *lane = lane_name(w->lane);
-	redisReply *r = conn_cmd(w->rc, "INCR %s", breaker_key(w));
-	if (!r)
-		return -1;
-	long long n = r->type == REDIS_REPLY_INTEGER ? r->integer : 0;
-	if (r->type == REDIS_REPLY_ERROR)
-		log_error("⛔ [lane=%s] circuit breaker: Redis refused INCR %s: %s: "
-		    "this failure of plan %s is not counted", lane,
-		    breaker_key(w), r->str, j->ok.plan_id);
-	freeReplyObject(r);
-	if (n < w->s.breaker_failures)
-		return 0;
-	char why[ERROR_MAX + PLAN_ID_MAX + 96], ts[24];
-	snprintf(why, sizeof(why), "%lld consecutive orders failed or ended "
-	    "unknown; last: plan %s: %s", n, j->ok.plan_id, j->error);
-	snprintf(ts, sizeof(ts), "%lld", (long long)(wall_ms() / 1000));
-	/* once per trip: a later failure of an order already in flight
-	 * finds the lane halted */
-	r = conn_cmd(w->rc, "SET " KEY_BREAKER_HALT "%s %s NX", lane, why);
-	if (!r)
-		return -1;
-	if (r->type == REDIS_REPLY_ERROR)
-		log_error("⛔ [lane=%s] CIRCUIT BREAKER: Redis refused SET "
-		    KEY_BREAKER_HALT "%s: %s: lane %s NOT halted", lane, lane,
-		    r->str, lane);
-	int tripped = r->type == REDIS_REPLY_STATUS;
-	freeReplyObject(r);
-	if (!tripped)
-		return 0;
-	conn_append(w->rc, "XADD " KEY_AUDIT_STREAM " * action lane.halt "
-	    "state HALTED lane %s operator intent_executor reason %s "
-	    "plan_id %s timestamp %s", lane, why, j->ok.plan_id, ts);
-	conn_append(w->rc, "HINCRBY " KEY_METRICS " %s 1",
-	    counter_name(C_BREAKER_TRIPS));
-	redisReply *rep[2];
-	if (conn_replies(w->rc, rep, 2) < 0)
-		return -1;
-	for (int i = 0; i < 2; i++)
-		if (rep[i]->type == REDIS_REPLY_ERROR)
-			log_error("⛔ [lane=%s] CIRCUIT BREAKER: Redis refused %s: %s",
-			    lane, i == 0 ? "XADD " KEY_AUDIT_STREAM ": no audit entry" :
-			    "HINCRBY " KEY_METRICS ": the trip is not counted",
-			    rep[i]->str);
-	conn_free_replies(rep, 2);
-	log_error("⛔ [lane=%s] CIRCUIT BREAKER: %s: lane %s HALTED until an "
-	    "operator runs qiectl resume (the other lane runs on)", lane, why,
-	    lane);
-	return 0;
 }
 
 static void result_of(struct worker *w, const struct job *j, struct result *r)
@@ -184,7 +98,7 @@ static void result_of(struct worker *w, const struct job *j, struct result *r)
 	r->permit = j->permit_read ? &j->permit : NULL;
 	result_count(r, j->executed ? C_EXECUTED_TRUE : C_EXECUTED_FALSE);
 	if (r->res && j->executed)
-		r->reset_key = breaker_key(w);  /* a success ends a run of failures */
+		r->reset_key = lane_breaker_key(w);  /* a success ends a run of failures */
 	r->claimed = 1;
 	if (j->conflict) {
 		static const char *const why[LANE_COUNT] = {
@@ -202,20 +116,17 @@ static void result_of(struct worker *w, const struct job *j, struct result *r)
 }
 
 /*
- * Decides a head job: result written, next plan of its symbol started.
- * When Redis refuses the result (or gives no reply) the job stays
- * unwritten, retried with backoff (lane_retry_unwritten()); it is never
- * decided again.  0, or -1 when the connection was lost.
+ * What a decided head job's result write did (rc, why: result_reply()):
+ * on success the next plan of its symbol is started; when Redis refused
+ * the result (or gave no reply) the job stays unwritten, retried with
+ * backoff (lane_retry_unwritten()); it is never decided again.  0, or -1
+ * when the connection was lost.
  */
-static int finish(struct worker *w, struct job *j)
+static int finish_written(struct worker *w, struct job *j, int rc,
+    const char *why)
 {
-	char pid[9], q[40], why[300], what[64];
-	struct result r;
+	char pid[9], q[40], what[64];
 
-	j->state = JOB_UNWRITTEN;
-	result_of(w, j, &r);
-	int rc = result_commit(w->rc, &w->s, w->stream, w->group, &r, why,
-	    sizeof(why));
 	plan_id8(pid, j->ok.plan_id);
 	if (rc == SETTLE_FAILED && !conn_up(w->rc)) {
 		j->next_poll = 0;       /* retried once reconnected */
@@ -240,13 +151,26 @@ static int finish(struct worker *w, struct job *j)
 		log_info("❌ [lane=%s] Plan not executed: %s | error=%s",
 		    lane_name(w->lane), pid, j->error);
 	}
-	if (r.res && !j->executed && strcmp(j->res.status, "NOT_SENT") != 0 &&
-	    breaker_count(w, j) < 0) {
+	if (j->res.seq == j->seq && j->seq && !j->executed &&
+	    strcmp(j->res.status, "NOT_SENT") != 0 && lane_breaker_count(w, j->ok.plan_id, j->error) < 0) {
 		jobs_pop(&w->jobs, j);  /* the plans after it stay pending */
 		return -1;
 	}
 	next_of(w, j);
 	return 0;
+}
+
+/* Decides a head job: its result written (one round trip), as above. */
+static int finish(struct worker *w, struct job *j)
+{
+	char why[300];
+	struct result r;
+
+	j->state = JOB_UNWRITTEN;
+	result_of(w, j, &r);
+	int rc = result_commit(w->rc, &w->s, w->stream, w->group, &r, why,
+	    sizeof(why));
+	return finish_written(w, j, rc, why);
 }
 
 void lane_retry_unwritten(struct worker *w, int64_t now)
@@ -312,16 +236,18 @@ static int conflict(struct worker *w, struct job *j)
 	return fail(w, j, "conflict", "plan_id_conflict", other);
 }
 
-/* 0, or -1 when Redis was lost. */
-static int send_request(struct worker *w, struct job *j)
+/*
+ * j's request to the executor, after the claim's sent step said own
+ * (owner_sent_reading(), why): the claim says "sent" before the request
+ * can reach the executor, and only while this consumer owns the entry.
+ * 0, or -1 when Redis was lost.
+ */
+static int send_request(struct worker *w, struct job *j, int own,
+    const char *why)
 {
 	struct exec_req q = { 0 };
 	struct mbuf m;
 
-	/* the claim says "sent" before the request can reach the executor,
-	 * and only while this consumer owns the entry (owner.c) */
-	char why[240];
-	int own = owner_mark_sent(w, j, why, sizeof(why));
 	if (own == -1)
 		return -1;      /* Redis was lost: the entry stays pending */
 	if (own == -2)
@@ -344,8 +270,33 @@ static int send_request(struct worker *w, struct job *j)
 		return fail(w, j, "executor", "executor_unavailable",
 		    "request queue full");
 	j->state = JOB_SENT;
-	frame_out_flush(LINK_FD, &w->out);
 	return 0;
+}
+
+/*
+ * The n jobs whose permits passed: their claims' sent steps in one round
+ * trip, then their requests, flushed to the executor together.
+ */
+static void send_ready(struct worker *w, struct job **ready, int n)
+{
+	redisReply *rep[JOBS_MAX];
+	char why[240];
+
+	if (n == 0)
+		return;
+	for (int i = 0; i < n; i++)
+		owner_append_sent(w, ready[i]);
+	if (conn_replies(w->rc, rep, n) < 0)
+		return;         /* lost: the entries stay pending */
+	int i = 0;
+	for (; i < n; i++) {
+		why[0] = '\0';
+		int own = owner_sent_reading(w, ready[i], rep[i], why, sizeof(why));
+		if (send_request(w, ready[i], own, why) < 0)
+			break;  /* lost: the rest were not recorded as sent */
+	}
+	conn_free_replies(rep, n);
+	frame_out_flush(LINK_FD, &w->out);
 }
 
 /* No permit yet: the next poll on the grid, or the timeout. */
@@ -384,7 +335,10 @@ static int permit_of(struct job *j, const redisReply *r, const char **why)
 	return rc;
 }
 
-/* Acts on one EVAL reply for job j: 0, or -1 when Redis was lost. */
+/*
+ * Acts on one EVAL reply for job j: 1 its permit passed (the caller sends
+ * it), 0 decided or waiting on, -1 Redis was lost.
+ */
 static int on_permit(struct worker *w, struct job *j, const redisReply *r,
     int64_t now, enum trading_state st)
 {
@@ -414,34 +368,25 @@ static int on_permit(struct worker *w, struct job *j, const redisReply *r,
 	if (trading_gate(j->ok.plan_ms, j->ok.reduce_only, st, wall_ms(),
 		w->s.max_plan_age_sec, err, sizeof(err)) < 0)
 		return fail(w, j, "safety", err, NULL);
-	return send_request(w, j);
+	return 1;
 }
 
-void lane_poll_permits(struct worker *w)
+/* Appends the permit reads of the n jobs due[] and the state reads. */
+static void poll_append(struct worker *w, struct job *const *due, int n)
 {
 	static char keys[JOBS_MAX][PERMIT_KEY_MAX];
 	static char claims[JOBS_MAX][CLAIM_KEY_MAX];
 	const char *argv[2 * JOBS_MAX + 3];
-	struct job *due[JOBS_MAX];
-	redisReply *rep[1 + LANE_STATE_REPLIES];
 	char nkeys[16];
-	int n = 0;
-	int64_t now = mono_ms();
 
-	for (int i = 0; i < JOBS_MAX; i++) {
-		struct job *j = &w->jobs.pool[i];
-		if (j->state != JOB_WAITING || j->next_poll > now)
-			continue;
-		snprintf(keys[n], sizeof(keys[n]), KEY_PERMIT "%s", j->ok.plan_id);
-		snprintf(claims[n], sizeof(claims[n]), KEY_CLAIM "%s",
-		    j->ok.plan_id);
-		argv[3 + n] = keys[n];
-		due[n++] = j;
-	}
-	if (n == 0)
-		return;
-	for (int i = 0; i < n; i++)
+	for (int i = 0; i < n; i++) {
+		snprintf(keys[i], sizeof(keys[i]), KEY_PERMIT "%s",
+		    due[i]->ok.plan_id);
+		snprintf(claims[i], sizeof(claims[i]), KEY_CLAIM "%s",
+		    due[i]->ok.plan_id);
+		argv[3 + i] = keys[i];
 		argv[3 + n + i] = claims[i];
+	}
 	snprintf(nkeys, sizeof(nkeys), "%d", 2 * n);
 	argv[0] = "EVAL";
 	argv[1] = permit_script;
@@ -450,16 +395,26 @@ void lane_poll_permits(struct worker *w)
 	/* the trading state and the lane's breaker, in the same round trip,
 	 * for every plan */
 	lane_append_state(w);
-	/* both replies first: deciding a job sends commands of its own */
-	if (conn_replies(w->rc, rep, 1 + LANE_STATE_REPLIES) < 0)
-		return;
-	/* Redis cannot answer now: nothing is decided on that */
+}
+
+/*
+ * Acts on the replies of poll_append() (rep[0] the permits, then the
+ * state) for the jobs of due[] still waiting, then sends those whose
+ * permits passed.
+ */
+static void poll_apply(struct worker *w, struct job *const *due, int n,
+    redisReply *const *rep, int64_t now)
+{
 	static const char *const what[1 + LANE_STATE_REPLIES] = {
 		"EVAL (the permits)", "GET " KEY_TRADING_STATE,
 		"GET " KEY_BREAKER_HALT "<lane>",
 	};
+	struct job *ready[JOBS_MAX];
+	int nready = 0;
 	const redisReply *off = NULL;
 	const char *off_what = NULL;
+
+	/* Redis cannot answer now: nothing is decided on that */
 	for (int i = 0; i < 1 + LANE_STATE_REPLIES && !off; i++)
 		if (conn_transient(rep[i])) {
 			off = rep[i];
@@ -472,18 +427,44 @@ void lane_poll_permits(struct worker *w)
 			if (due[i]->state == JOB_WAITING &&
 			    later(w, due[i], "the permit read", why) < 0)
 				break;
-		conn_free_replies(rep, 1 + LANE_STATE_REPLIES);
 		return;
 	}
 	wr_accepted(w);
-	enum trading_state st = lane_trading_state(rep + 1);
+	enum trading_state st = lane_trading_state((redisReply **)rep + 1);
 	/* one {type[, value]} per key; an error reply stands for each */
 	const redisReply *all = rep[0];
 	int each = all->type == REDIS_REPLY_ARRAY && all->elements == (size_t)n;
-	for (int i = 0; i < n; i++)
-		if (due[i]->state == JOB_WAITING &&
-		    on_permit(w, due[i], each ? all->element[i] : all, now, st) < 0)
-			break;          /* Redis lost */
+	for (int i = 0; i < n; i++) {
+		if (due[i]->state != JOB_WAITING)
+			continue;
+		int k = on_permit(w, due[i], each ? all->element[i] : all, now, st);
+		if (k < 0)
+			return;         /* Redis lost */
+		if (k == 1)
+			ready[nready++] = due[i];
+	}
+	send_ready(w, ready, nready);
+}
+
+void lane_poll_permits(struct worker *w)
+{
+	struct job *due[JOBS_MAX];
+	redisReply *rep[1 + LANE_STATE_REPLIES];
+	int n = 0;
+	int64_t now = mono_ms();
+
+	for (int i = 0; i < JOBS_MAX; i++) {
+		struct job *j = &w->jobs.pool[i];
+		if (j->state == JOB_WAITING && j->next_poll <= now)
+			due[n++] = j;
+	}
+	if (n == 0)
+		return;
+	poll_append(w, due, n);
+	/* every reply first: deciding a job sends commands of its own */
+	if (conn_replies(w->rc, rep, 1 + LANE_STATE_REPLIES) < 0)
+		return;
+	poll_apply(w, due, n, rep, now);
 	conn_free_replies(rep, 1 + LANE_STATE_REPLIES);
 }
 
@@ -502,7 +483,7 @@ int64_t lane_next_poll(struct worker *w)
 void lane_on_result(struct worker *w, const struct exec_res *res)
 {
 	struct job *j = jobs_by_seq(&w->jobs, res->seq);
-	if (!j) {
+	if (!j || j->state != JOB_SENT || j->answered) {
 		log_error("executor answered request %u, which is not outstanding",
 		    res->seq);
 		return;
@@ -513,5 +494,49 @@ void lane_on_result(struct worker *w, const struct exec_res *res)
 	/* refused before any order left: the executor; else the exchange */
 	j->guard = res->executed || strcmp(res->status, "NOT_SENT") != 0 ?
 	    "exchange" : "executor";
-	finish(w, j);
+	j->answered = 1;
+}
+
+void lane_settle_answered(struct worker *w)
+{
+	struct job *done[JOBS_MAX], *next[JOBS_MAX];
+	struct result r;
+	redisReply *rep[JOBS_MAX + 1 + LANE_STATE_REPLIES];
+	char why[300];
+	int n = 0, nn = 0;
+	int64_t now = mono_ms();
+
+	for (int i = 0; i < JOBS_MAX; i++) {
+		struct job *j = &w->jobs.pool[i];
+		if (j->state != JOB_SENT || !j->answered)
+			continue;
+		j->answered = 0;
+		j->state = JOB_UNWRITTEN;
+		result_of(w, j, &r);
+		result_append(w->rc, &w->s, w->stream, w->group, &r, NULL);
+		if (j->next && !w->stopping)
+			next[nn++] = j->next;
+		done[n++] = j;
+	}
+	if (n == 0)
+		return;
+	/* the permits of the plans that follow, read in the same round trip
+	 * (used once their turn has come: their predecessor's result is in) */
+	if (nn)
+		poll_append(w, next, nn);
+	int total = n + (nn ? 1 + LANE_STATE_REPLIES : 0);
+	if (conn_replies(w->rc, rep, total) < 0) {
+		for (int i = 0; i < n; i++)
+			done[i]->next_poll = 0; /* written once reconnected */
+		return;
+	}
+	for (int i = 0; i < n; i++) {
+		result_of(w, done[i], &r);      /* as appended: names for the log */
+		int rc = result_reply(w->rc, rep[i], &r, why, sizeof(why));
+		if (finish_written(w, done[i], rc, why) < 0)
+			break;
+	}
+	if (nn && conn_up(w->rc))
+		poll_apply(w, next, nn, rep + n, now);
+	conn_free_replies(rep, total);
 }

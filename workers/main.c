@@ -155,6 +155,7 @@ static void link_read(struct worker *w)
 	}
 	if (frame_drain(&w->in, link_dispatch, w, err, sizeof(err)) < 0)
 		fatalx("executor link: %s", err);
+	lane_settle_answered(w);        /* every answer read: one round trip */
 }
 
 /*
@@ -254,6 +255,7 @@ static int64_t next_timer(struct worker *w, int64_t now)
  */
 static void route(struct worker *w, struct batch *b, size_t i)
 {
+	lane_preclaim(w, b, i);         /* the batch's claims: one round trip */
 	for (; i < b->n && conn_up(w->rc); i++) {
 		int d = dl_check(w, &b->e[i]);
 		if (d == 0)
@@ -261,6 +263,7 @@ static void route(struct worker *w, struct batch *b, size_t i)
 		if (d < 0)
 			break;
 	}
+	claim_batch_free(w);
 	if (i < b->n && conn_up(w->rc)) {
 		w->held = *b;
 		w->held_i = i;
@@ -324,10 +327,18 @@ static void autoclaim(struct worker *w)
 	} while (wr_up(w) && !w->held.reply && strcmp(cursor, "0-0") != 0);
 }
 
+/*
+ * A new read once a quarter of the jobs' room is free (or none is used):
+ * a backlog is read in batches of READ_MIN_ROOM entries or more, so their
+ * claims share one round trip, instead of one read per freed job.
+ */
+#define READ_MIN_ROOM (JOBS_MAX / 4)
+
 static void start_read(struct worker *w, int64_t now)
 {
 	int room = jobs_room(&w->jobs);
-	if (room <= 0 || w->rs_waiting || !w->rs || now < w->read_at)
+	if (room <= 0 || (room < READ_MIN_ROOM && w->jobs.used > 0) ||
+	    w->rs_waiting || !w->rs || now < w->read_at)
 		return;
 	if (stream_start_read(w->rs, &w->st, room) == 0)
 		w->rs_waiting = 1;

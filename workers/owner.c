@@ -94,29 +94,34 @@ void owner_keepalive(struct worker *w)
 	freeReplyObject(r);
 }
 
-int owner_mark_sent(struct worker *w, const struct job *j, char *why,
-    size_t whylen)
+void owner_append_sent(struct worker *w, const struct job *j)
 {
 	char owner[160];
 
 	snprintf(owner, sizeof(owner), "%s|%s", w->stream, j->stream_id);
-	redisReply *r = conn_cmd(w->rc, "EVAL %s 3 " KEY_CLAIM "%s %s "
-	    KEY_INFLIGHT "%s %s %s %s %s %s %s", sent_script, j->ok.plan_id,
-	    w->stream, j->ok.symbol, w->group, j->stream_id, w->consumer, owner,
+	conn_append(w->rc, "EVAL %s 3 " KEY_CLAIM "%s %s " KEY_INFLIGHT
+	    "%s %s %s %s %s %s %s", sent_script, j->ok.plan_id, w->stream,
+	    j->ok.symbol, w->group, j->stream_id, w->consumer, owner,
 	    j->ok.plan_id, lane_name(w->lane));
-	if (!r)
-		return -1;      /* lost, or the master moved (READONLY) */
+}
+
+int owner_sent_reading(struct worker *w, const struct job *j,
+    const redisReply *r, char *why, size_t whylen)
+{
+	if (!r || !conn_up(w->rc))
+		return -1;      /* lost */
+	if (conn_failover_error(r)) {
+		conn_set_lost(w->rc, r->str);   /* the master moved */
+		return -1;
+	}
 	if (r->type != REDIS_REPLY_STRING && r->type != REDIS_REPLY_STATUS) {
 		/* never send unrecorded: nothing was written, try again */
 		snprintf(why, whylen, "EVAL (claim %s sent): %s", j->ok.plan_id,
 		    r->type == REDIS_REPLY_ERROR ? r->str : "unexpected reply");
-		freeReplyObject(r);
 		return -2;
 	}
-	if (strcmp(r->str, "conflict") == 0) {
-		freeReplyObject(r);
+	if (strcmp(r->str, "conflict") == 0)
 		return OWN_CONFLICT;
-	}
 	int again = strcmp(r->str, "again") == 0;
 	int ok = again || strcmp(r->str, "ok") == 0;
 	if (again)
@@ -131,6 +136,5 @@ int owner_mark_sent(struct worker *w, const struct job *j, char *why,
 		    strcmp(r->str, "lost") == 0 ? "another consumer took its entry "
 		    "over" : strcmp(r->str, "gone") == 0 ? "its entry was decided "
 		    "elsewhere" : "another entry owns the plan", j->stream_id);
-	freeReplyObject(r);
 	return ok;
 }

@@ -38,6 +38,31 @@ struct sentinel_node {
 	int port;
 };
 
+/* What a claim found (claim_reading()). */
+enum claim_verdict {
+	CL_GO,                  /* go on: claimed, or nothing in the way */
+	CL_SKIP,                /* a copy: acknowledged (or left pending) */
+	CL_CONFLICT_OWN,        /* our claim says conflict: refuse, claimed */
+	CL_CONFLICT_BOTH,       /* the other lane's waiting entry refused too */
+	CL_CONFLICT_ONE,        /* only this entry is refused */
+};
+
+struct claim_out {
+	const char *where;      /* a copy: why ("already done" ...) */
+	enum claim_verdict v;
+	int recovery;           /* the claim said sent: sent before a crash */
+};
+
+/* The claims of one batch, sent in one round trip, their replies kept
+ * until intake takes each entry (claim.c). */
+struct preclaims {
+	const char *id[JOBS_MAX];       /* the entries' ids (the batch's) */
+	char plan_id[JOBS_MAX][PLAN_ID_MAX + 1];
+	redisReply *r[JOBS_MAX];        /* NULL: taken, or none */
+	int n;
+	enum trading_state st;          /* read once, after every claim */
+};
+
 struct worker {
 	struct settings s;
 	enum lane lane;
@@ -68,6 +93,7 @@ struct worker {
 	struct frame_out out;
 	uint32_t next_seq;
 	struct jobs jobs;
+	struct preclaims pre;           /* a batch's claims (claim.c) */
 
 	int manual_state;               /* -1 unknown, 0 off, 1 on */
 	int ttl_cap_logged;             /* TTL above the cap already said */
@@ -99,7 +125,9 @@ struct worker {
  *   lifecycle.c    plan logic: a queued plan's life (permit, request,
  *                  result); deadletter.c: an entry moved away
  *   redis.c        the two connections: connect, loss handled
- *   owner.c        the claim's sent step; result.c: a result written;
+ *   owner.c        the claim's sent step; claim.c: the claim taken;
+ *                  breaker.c: the lane's circuit breaker;
+ *                  result.c: a result written;
  *                  sentinel.c: where the master is; stream.c: batches
  *   conn.c         one connection: commands, pipelines, loss as a state
  *
@@ -145,8 +173,10 @@ int dl_check(struct worker *w, const struct entry *e);
 /*
  * owner.c: which consumer owns an entry.  owner_keepalive() resets the
  * idle time of the entries this worker holds in memory (so no other host
- * takes a live worker's entries over); owner_mark_sent() is the claim's
- * step claimed -> sent, done only while this consumer owns the entry and
+ * takes a live worker's entries over); owner_append_sent() queues the
+ * claim's step claimed -> sent on the command connection's pipeline (one
+ * per job, read in one round trip), and owner_sent_reading() reads its
+ * reply: the step is done only while this consumer owns the entry and
  * its claim does not say conflict: 1 sent, 0 another consumer owns it now
  * (drop the job), OWN_CONFLICT the other lane has an entry with its
  * plan_id (refuse the job), -1 Redis lost, -2 Redis refused it (why: the
@@ -154,8 +184,57 @@ int dl_check(struct worker *w, const struct entry *e);
  */
 #define OWN_CONFLICT 2
 void owner_keepalive(struct worker *w);
-int owner_mark_sent(struct worker *w, const struct job *j, char *why,
-    size_t whylen);
+void owner_append_sent(struct worker *w, const struct job *j);
+int owner_sent_reading(struct worker *w, const struct job *j,
+    const redisReply *r, char *why, size_t whylen);
+
+/*
+ * breaker.c: lane_breaker_key() is the lane's breaker count key
+ * (KEY_BREAKER<lane>); lane_breaker_count() counts one more failed or
+ * unknown order (plan_id, its error) in the lane's run and halts the
+ * lane at INTENT_EXECUTOR_BREAKER_FAILURES in a row: 0, or -1 when Redis
+ * was lost.
+ */
+const char *lane_breaker_key(const struct worker *w);
+int lane_breaker_count(struct worker *w, const char *plan_id,
+    const char *error);
+
+/*
+ * claim.c: the claim of a plan_id, and the trading state read with it.
+ * claim_append() queues one claim (run: take the plan_id and count the
+ * plan processed, and manual_consumed when consumed; else only look);
+ * claim_reading() reads its reply: 0 go on (o->v: CL_GO or the conflict
+ * to refuse the entry for; o->recovery), 1 a copy (o->where says why), 2
+ * the claim was refused for this plan (logged: the entry stays pending),
+ * -1 Redis cannot answer now.  A batch: claim_batch_add() for each entry
+ * that will be taken, claim_batch_read() sends them and the state reads
+ * in one round trip (nothing kept when the connection was lost or the
+ * state could not be read: each entry then makes its own), and
+ * claim_batch_take() hands over an entry's reply (NULL: none) with the
+ * state; claim_batch_free() drops what was not taken.
+ */
+void claim_append(struct worker *w, const char *id, const char *plan_id,
+    int run, int consumed);
+int claim_reading(const redisReply *r, const char *plan_id,
+    struct claim_out *o);
+void claim_batch_add(struct worker *w, const char *id, const char *plan_id,
+    int consumed);
+int claim_batch_has(const struct worker *w, const char *plan_id);
+void claim_batch_read(struct worker *w);
+redisReply *claim_batch_take(struct worker *w, const char *id,
+    enum trading_state *st);
+void claim_batch_free(struct worker *w);
+/*
+ * lane_append_state() appends the reads of the trading state and of the
+ * lane's breaker (LANE_STATE_REPLIES commands, lane_state_what[] names
+ * them) to the command connection's pipeline, and lane_trading_state()
+ * reads their replies (an error reply or odd type: HALTED; the lane's
+ * breaker tripped, or its key unreadable: TS_LANE_HALTED).
+ */
+#define LANE_STATE_REPLIES 2
+extern const char *const lane_state_what[LANE_STATE_REPLIES];
+void lane_append_state(struct worker *w);
+enum trading_state lane_trading_state(redisReply *const r[LANE_STATE_REPLIES]);
 
 /*
  * sentinel.c: with REDIS_SENTINELS, the master is asked of the sentinels
@@ -187,8 +266,13 @@ void ctl_ready(struct worker *w);
 /*
  * intake.c: an entry read from the stream, up to its queue: 0, or -1 when
  * Redis refused a step or was lost (nothing decided: try it again later).
+ * lane_preclaim() sends the claims of b's entries from the from'th on that
+ * will be taken, in one round trip, before lane_entry() takes each (main
+ * lane; the manual lane reads its key per entry and claims each alone);
+ * claim_batch_free() after the batch.
  */
 int lane_entry(struct worker *w, const struct entry *e);
+void lane_preclaim(struct worker *w, const struct batch *b, size_t from);
 /* Manual lane: reads the key; -1 on Redis failure, else 0/1 and *ttl. */
 int lane_manual_enabled(struct worker *w, long long *ttl);
 void lane_log_manual_state(struct worker *w, int enabled, long long ttl,
@@ -196,20 +280,18 @@ void lane_log_manual_state(struct worker *w, int enabled, long long ttl,
 
 /*
  * lifecycle.c: a queued plan's life: permit wait, request, result.
- * lane_start_wait() starts the wait of a plan at the head of its queue;
- * lane_append_state() appends the reads of the trading state and of the
- * lane's breaker (LANE_STATE_REPLIES commands) to the command
- * connection's pipeline, and lane_trading_state() reads their replies (an
- * error reply or odd type: HALTED; the lane's breaker tripped, or its key
- * unreadable: TS_LANE_HALTED).
+ * lane_start_wait() starts the wait of a plan at the head of its queue.
  */
-#define LANE_STATE_REPLIES 2
 void lane_start_wait(struct worker *w, struct job *j);
-void lane_append_state(struct worker *w);
-enum trading_state lane_trading_state(redisReply *const r[LANE_STATE_REPLIES]);
 void lane_poll_permits(struct worker *w);
 int64_t lane_next_poll(struct worker *w);
+/*
+ * lane_on_result() takes the executor's answer to a request;
+ * lane_settle_answered() writes the results of every job answered, and
+ * reads the permits of the plans that follow them, in one round trip.
+ */
 void lane_on_result(struct worker *w, const struct exec_res *res);
+void lane_settle_answered(struct worker *w);
 /* Writes again the results whose retry time (next_poll) is due by now. */
 void lane_retry_unwritten(struct worker *w, int64_t now);
 

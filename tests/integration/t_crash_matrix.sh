@@ -3,7 +3,8 @@
 # step of its way, then the executor, the main worker, or the whole daemon
 # (supervisor and children together, as when a host dies) is killed with
 # SIGKILL; after the restart the plan has exactly one result, executed once,
-# and nothing stays pending.  The steps:
+# and nothing stays pending, and the plan is counted processed once.  The
+# steps:
 #   before_claim  delivered to the worker's consumer, not claimed yet (the
 #                 worker is stopped with SIGSTOP when the entry arrives)
 #   after_claim   claim state "claimed": waiting for a permit that comes late
@@ -189,6 +190,11 @@ echo "info: crash matrix: $T_PLANS plans, $T_RESULTS results, $T_EXEC executed, 
 check "matrix: no plan lost (${T_LOST_IDS:-none})" test "$T_LOST" = 0
 check "matrix: no plan with two results (${T_DUP_IDS:-none})" test "$T_DUP" = 0
 check "matrix: no plan executed twice" test "$T_DUPEXEC" = 0
+# the claim counts a plan processed as it takes the plan_id: a plan read
+# again after a crash finds its own claim and is not counted again
+processed=$(redis-cli HGET quantum:metrics:intent_executor processed)
+check "matrix: processed counted once per plan (processed $processed, plans $T_PLANS)" \
+	test "$processed" = "$T_PLANS"
 check "fake exchange: every order placed once (orders $(fake_total_orders), plans $(grep -c '^cm-b-' "$T/ids"))" \
 	test "$(fake_total_orders)" = "$(grep -c '^cm-b-' "$T/ids")"
 check "no sandbox violation" bash -c "! grep -q 'sandbox violation' '$T/all.log' '$DLOG'"
