@@ -23,7 +23,7 @@ PKG_SANDBOX  := $(shell pkg-config --libs libcap-ng 2>/dev/null)
 PKG_POLICYC  := $(shell pkg-config --libs libseccomp 2>/dev/null)
 PKG_TEST     := $(shell pkg-config --libs criterion 2>/dev/null)
 PKG_CTL      := $(shell pkg-config --libs hiredis jansson 2>/dev/null)
-PKG_FAKE     := $(shell pkg-config --libs libmicrohttpd libcrypto jansson 2>/dev/null)
+PKG_FAKE     := $(shell pkg-config --libs libmicrohttpd libcrypto jansson zlib 2>/dev/null)
 
 COMMON_SRC   := $(wildcard common/*.c)
 SANDBOX_SRC  := sandbox/sandbox.c sandbox/landlock.c
