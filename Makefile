@@ -207,7 +207,7 @@ FUZZ_CFLAGS  := -g -O1 $(FUZZ_SAN) -fsanitize=fuzzer-no-link
 FUZZ_LIB_SRC := common/boolean.c common/config.c common/decimal.c common/filters.c \
 	common/frame.c common/log.c common/msg.c workers/plan.c workers/permit.c \
 	common/spend.c sandbox/policy.c supervisor/ledger.c \
-	executor/binance_parse.c
+	executor/binance_parse.c executor/binance_account_parse.c
 FUZZ_LIB_OBJ := $(patsubst %.c,$(FUZZ_DIR)/obj/%.o,$(FUZZ_LIB_SRC))
 FUZZ_SRC     := $(wildcard tests/fuzz/fuzz_*.c)
 FUZZ_BINS    := $(patsubst tests/fuzz/%.c,$(FUZZ_DIR)/%,$(FUZZ_SRC))
