@@ -8,11 +8,10 @@
 . "$(dirname "$0")/../lib.sh"
 
 start_fake
-N=0
-# order SIDE QTY [more parameters]: a MARKET ETHUSDT order with a new id.
+# order SIDE QTY [more parameters]: a MARKET ETHUSDT order, its client
+# order id $COID or else a new one (the time in ns: new in a subshell too).
 order() {
-	N=$((N + 1))
-	fx_signed POST /fapi/v1/order "symbol=ETHUSDT&side=$1&type=MARKET&quantity=$2${3:+&$3}&newClientOrderId=${COID:-fa-$N}&newOrderRespType=RESULT"
+	fx_signed POST /fapi/v1/order "symbol=ETHUSDT&side=$1&type=MARKET&quantity=$2${3:+&$3}&newClientOrderId=${COID:-fa-$(date +%s%N)}&newOrderRespType=RESULT"
 }
 code() { jq -r '.code // "ok"'; }
 # pos SIDE: positionAmt/entryPrice/leverage of ETHUSDT's SIDE position.
@@ -81,12 +80,15 @@ check "NEW: answered NEW with nothing executed" \
 check "an id of an OPEN order: -4116" test "$(order BUY 0.01 | code)" = -4116
 check "an open order blocks a position-mode change: -4067" \
 	test "$(fx_signed POST /fapi/v1/positionSide/dual dualSidePosition=true | code)" = -4067
-unset COID
+COID=fa-new id=fa-new
 fake_mode new 1 300
-o=$(order BUY 0.01) id=fa-$N
+o=$(order BUY 0.01)
+unset COID
 before=$(pos BOTH)
 check "NEW-then-FILLED: NEW at first" test "$(echo "$o" | jq -r .status)" = NEW
 sleep 0.5
+check "NEW-then-FILLED: the controls see it filled too" \
+	test "$(fake_orders | jq -r --arg c "$id" '.orders[] | select(.clientOrderId == $c) | .status')" = FILLED
 g=$(fx_signed GET /fapi/v1/order "symbol=ETHUSDT&origClientOrderId=$id")
 check "NEW-then-FILLED: a later look-up says FILLED, all executed" \
 	test "$(echo "$g" | jq -r '"\(.status) \(.executedQty)"')" = "FILLED 0.01"

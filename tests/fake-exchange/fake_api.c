@@ -317,6 +317,7 @@ static void route(struct MHD_Connection *c, const char *method,
     const char *path, struct req *r, struct answer *an)
 {
 	int get = strcmp(method, "GET") == 0, post = strcmp(method, "POST") == 0;
+	fake_book_tick();
 	if (strncmp(path, "/_fake/", 7) == 0)
 		return control(c, method, path, an);
 	if (S.banned_until > fake_now_ms()) {
@@ -324,7 +325,6 @@ static void route(struct MHD_Connection *c, const char *method,
 		    (long long)((S.banned_until - fake_now_ms() + 999) / 1000));
 		return fake_fail(an, 418, -1003, "Way too many requests; IP banned.");
 	}
-	fake_book_tick();
 	if (get && strcmp(path, "/fapi/v1/time") == 0) {
 		an->status = 200;
 		an->body = json_pack("{s:I}", "serverTime", (json_int_t)fake_now_ms());
