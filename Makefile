@@ -23,7 +23,7 @@ PKG_SANDBOX  := $(shell pkg-config --libs libcap-ng 2>/dev/null)
 PKG_POLICYC  := $(shell pkg-config --libs libseccomp 2>/dev/null)
 PKG_TEST     := $(shell pkg-config --libs criterion 2>/dev/null)
 PKG_CTL      := $(shell pkg-config --libs hiredis jansson 2>/dev/null)
-PKG_FAKE     := $(shell pkg-config --libs libmicrohttpd libcrypto jansson 2>/dev/null)
+PKG_FAKE     := $(shell pkg-config --libs libmicrohttpd libcrypto jansson zlib 2>/dev/null)
 
 COMMON_SRC   := $(wildcard common/*.c)
 SANDBOX_SRC  := sandbox/sandbox.c sandbox/landlock.c
@@ -207,7 +207,7 @@ FUZZ_CFLAGS  := -g -O1 $(FUZZ_SAN) -fsanitize=fuzzer-no-link
 FUZZ_LIB_SRC := common/boolean.c common/config.c common/decimal.c common/filters.c \
 	common/frame.c common/log.c common/msg.c workers/plan.c workers/permit.c \
 	common/spend.c sandbox/policy.c supervisor/ledger.c \
-	executor/binance_parse.c
+	executor/binance_parse.c executor/binance_account_parse.c
 FUZZ_LIB_OBJ := $(patsubst %.c,$(FUZZ_DIR)/obj/%.o,$(FUZZ_LIB_SRC))
 FUZZ_SRC     := $(wildcard tests/fuzz/fuzz_*.c)
 FUZZ_BINS    := $(patsubst tests/fuzz/%.c,$(FUZZ_DIR)/%,$(FUZZ_SRC))

@@ -7,7 +7,7 @@ PKGS="build-essential pkg-config clang
 libhiredis-dev libjansson-dev libssl-dev libcurl4-openssl-dev
 libseccomp-dev libcap-ng-dev libsystemd-dev libcriterion-dev
 redis-server redis-tools redis-sentinel
-curl procps iproute2 jq libmicrohttpd-dev
+curl procps iproute2 jq libmicrohttpd-dev zlib1g-dev
 debhelper dpkg-dev fakeroot lintian systemd man-db
 clang-tidy cppcheck valgrind libclang-rt-14-dev llvm"
 

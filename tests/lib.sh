@@ -338,6 +338,16 @@ fake_mode() {
 	curl -fsS -X POST "$FX/_fake/mode?name=$1&count=${2:-1}&arg=${3:--1}" >/dev/null
 }
 fake_orders() { curl -fsS "$FX/_fake/orders"; }
+fake_account() { curl -fsS "$FX/_fake/account"; }
+# fx_signed METHOD PATH [QUERY]: a request to the fake signed as the
+# exchange wants it (recvWindow, timestamp, signature); the body on stdout,
+# an error reply too.
+fx_signed() {
+	local q sig
+	q="${3:+$3&}recvWindow=5000&timestamp=$(date +%s%3N)"
+	sig=$(printf '%s' "$q" | openssl dgst -sha256 -hmac "$FX_SECRET" | awk '{print $NF}')
+	curl -sS -X "$1" -H "X-MBX-APIKEY: $FX_KEY" "$FX$2?$q&signature=$sig"
+}
 # fake_count COID: orders the fake accepted with that client order id.
 fake_count() { fake_orders | jq -r --arg c "$1" '[.orders[] | select(.clientOrderId == $c) | .count] | add // 0'; }
 # fake_posts COID: order requests that carried it (accepted or not).

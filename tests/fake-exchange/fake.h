@@ -3,9 +3,19 @@
  * HTTP server (libmicrohttpd) on 127.0.0.1 speaking the endpoints the
  * binance backend uses, checking every signature (HMAC-SHA256, OpenSSL)
  * against the key and secret it was given, keeping orders by client order
- * id, and misbehaving on request (modes) so tests can prove what the
- * daemon does then.  A test tool: never installed, never used in
+ * id (unique among open orders only, as on Binance) and an account
+ * (position mode, positions, leverage: fake_account.c), answering gzip
+ * when asked, and misbehaving on request (modes) so tests can prove what
+ * the daemon does then.  A test tool: never installed, never used in
  * production.
+ *
+ * Modes that are not about one order POST (--mode NAME[:COUNT[:ARG]] or
+ * POST /_fake/mode): query_5xx (the next COUNT look-ups answer 503), weight
+ * (the next COUNT replies announce used weight ARG), ban (418 for ARG s),
+ * info_symbols (exchangeInfo lists ARG filler symbols more), hedge (COUNT
+ * 1: hedge mode, 0: one-way; at start it is the mode a reset returns to;
+ * later it forces the switch, carrying positions over), reduce_check
+ * (COUNT 1: one-way reduceOnly orders are checked against the position).
  */
 #ifndef QIE_FAKE_H
 #define QIE_FAKE_H
@@ -29,7 +39,7 @@ enum order_mode {
 	OM_PARTIAL,             /* execute half, PARTIALLY_FILLED */
 	OM_DROP,                /* execute, then drop the connection */
 	OM_DROP_NOEXEC,         /* drop the connection, do not execute */
-	OM_NEW,                 /* execute; answer NEW/0 filled, later FILLED */
+	OM_NEW,                 /* answer NEW/0 filled; FILLED after arg ms (0) */
 	OM_GARBAGE,             /* execute, answer 200 with a non-JSON body */
 	OM_LOST,                /* execute, answer 502, then fail arg look-ups */
 	OM_COUNT
@@ -64,5 +74,16 @@ enum MHD_Result fake_reply(struct MHD_Connection *c, unsigned status,
     json_t *body, const char *retry_after, long weight, long orders);
 enum MHD_Result fake_reply_text(struct MHD_Connection *c, unsigned status,
     const char *type, const char *text);
+
+/* fake_gzip.c */
+/* 1 when the request's Accept-Encoding names gzip. */
+int fake_gzip_wanted(struct MHD_Connection *c);
+/*
+ * Replaces *text (malloc'd, *len bytes) by its gzip encoding when it is
+ * large enough to be worth it, as the exchange's CDN does; 1 when it did.
+ */
+int fake_gzip(char **text, size_t *len);
+/* Replies sent gzip-compressed so far. */
+long fake_gzip_count(void);
 
 #endif

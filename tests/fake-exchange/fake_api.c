@@ -1,8 +1,11 @@
 /*
- * fake_api.c - the fake exchange's endpoints and book (see fake.h):
- * GET /fapi/v1/time, /fapi/v1/exchangeInfo, /fapi/v1/premiumIndex,
- * POST and GET /fapi/v1/order (signed), and the test controls
- * POST /_fake/mode?name=&count=&arg=, GET /_fake/orders, POST /_fake/reset.
+ * fake_api.c - the fake exchange's endpoints (see fake.h): GET
+ * /fapi/v1/time, /fapi/v1/exchangeInfo, /fapi/v1/premiumIndex, the signed
+ * POST and GET /fapi/v1/order (fake_book.c), GET and POST
+ * /fapi/v1/positionSide/dual, POST /fapi/v1/leverage and GET
+ * /fapi/v2/positionRisk (fake_account.c), and the test controls
+ * POST /_fake/mode?name=&count=&arg=, GET /_fake/orders, GET /_fake/account,
+ * POST /_fake/position, POST /_fake/reset.
  * Every answer is decided under one lock; a delay or a dropped connection
  * is carried out after it is released.
  */
@@ -13,90 +16,54 @@
 #include <unistd.h>
 
 #include "decimal.h"
-#include "fake.h"
+#include "fake_int.h"
 #include "log.h"
 
-#define MAX_ORDERS 4096
-
-struct fsym {
-	const char *symbol, *status;
-	const char *step, *min, *max, *mkt_max, *notional, *mark;
-};
-
-static const struct fsym syms[] = {
+const struct fsym fake_syms[] = {
 	{ "BTCUSDT", "TRADING", "0.001", "0.001", "1000", "120", "100", "60000" },
 	{ "ETHUSDT", "TRADING", "0.001", "0.001", "10000", "2000", "20", "3000" },
 	{ "XRPUSDT", "SETTLING", "0.1", "0.1", "1000000", "100000", "5", "0.5" },
 	{ "DOGEUSDT", "TRADING", "1", "1", "1000000", "100000", "5", "0.1" },
 };
-#define NSYMS (sizeof(syms) / sizeof(syms[0]))
-
-struct forder {
-	char coid[40], symbol[24], side[8], status[24], later[24];
-	long long id;
-	int64_t qty, executed, price, time;
-	int reduce_only;
-	int count;              /* orders accepted with this id (at most 1) */
-	int posts;              /* order POSTs that carried this id */
-};
-
-struct answer {
-	unsigned status;
-	json_t *body;
-	const char *text;       /* instead of body: an HTML page */
-	char retry[24];
-	int drop;
-	long delay_ms;
-	long orders;
-};
-
-static const char *const mode_names[OM_COUNT] = { "normal", "delay", "5xx",
-	"1007", "5xx_noexec", "1021", "429", "418", "2019", "partial", "drop",
-	"drop_noexec", "new", "garbage", "lost" };
+const size_t fake_nsyms = sizeof(fake_syms) / sizeof(fake_syms[0]);
 
 static struct {
 	pthread_mutex_t mu;
 	const struct fake_args *a;
-	struct forder o[MAX_ORDERS];
-	int n;
-	long long next_id;
-	enum order_mode mode;
-	int mode_count;
-	long mode_arg;
-	int query_5xx;
 	int64_t banned_until;
 	long weight_value;
 	int weight_count;
 	int64_t window;
-	long weight_used, order_posts, order_queries;
+	long weight_used;
+	long info_extra;        /* filler symbols exchangeInfo lists */
 } S = { .mu = PTHREAD_MUTEX_INITIALIZER };
 
 void fake_init(const struct fake_args *a)
 {
 	S.a = a;
-	S.next_id = 1000000;
+	fake_account_started();
 }
 
-static json_t *err_json(long code, const char *msg)
-{
-	return json_pack("{s:I,s:s}", "code", (json_int_t)code, "msg", msg);
-}
-
-static void fail(struct answer *an, unsigned status, long code, const char *msg)
+void fake_fail(struct answer *an, unsigned status, long code, const char *msg)
 {
 	an->status = status;
-	an->body = err_json(code, msg);
+	an->body = json_pack("{s:I,s:s}", "code", (json_int_t)code, "msg", msg);
 }
 
-static const struct fsym *find_sym(const char *s)
+const struct fsym *fake_find_sym(const char *s)
 {
-	for (size_t i = 0; s && i < NSYMS; i++)
-		if (strcmp(syms[i].symbol, s) == 0)
-			return &syms[i];
+	for (size_t i = 0; s && i < fake_nsyms; i++)
+		if (strcmp(fake_syms[i].symbol, s) == 0)
+			return &fake_syms[i];
 	return NULL;
 }
 
-static int64_t dec(const char *s)
+size_t fake_sym_index(const struct fsym *f)
+{
+	return (size_t)(f - fake_syms);
+}
+
+int64_t fake_dec(const char *s)
 {
 	int64_t v = -1;
 	const char *why;
@@ -105,32 +72,39 @@ static int64_t dec(const char *s)
 	return v;
 }
 
-static json_t *dec_str(int64_t v)
+json_t *fake_dec_str(int64_t v)
 {
 	char b[40];
 	dec_format(b, sizeof(b), v);
 	return json_string(b);
 }
 
+json_t *fake_signed_str(int64_t v)
+{
+	char b[40];
+	b[0] = '-';
+	dec_format(b + (v < 0), sizeof(b) - 1, v < 0 ? -v : v);
+	return json_string(b);
+}
+
+void fake_ban(long s)
+{
+	S.banned_until = fake_now_ms() + s * 1000;
+}
+
 /* ---- modes ---- */
 
 static int set_mode(const char *name, int count, long arg)
 {
-	if (strcmp(name, "query_5xx") == 0)
-		return S.query_5xx = count, 0;
 	if (strcmp(name, "weight") == 0)
 		return S.weight_value = arg, S.weight_count = count, 0;
 	if (strcmp(name, "ban") == 0)
-		return S.banned_until = fake_now_ms() + arg * 1000, 0;
-	for (int i = 0; i < OM_COUNT; i++) {
-		if (strcmp(name, mode_names[i]) == 0) {
-			S.mode = (enum order_mode)i;
-			S.mode_count = count;
-			S.mode_arg = arg;
-			return 0;
-		}
-	}
-	return -1;
+		return fake_ban(arg), 0;
+	if (strcmp(name, "info_symbols") == 0)
+		return S.info_extra = arg < 0 ? 0 : arg, 0;
+	if (fake_account_set_mode(name, count, arg) == 0)
+		return 0;
+	return fake_book_set_mode(name, count, arg);
 }
 
 int fake_set_mode_arg(const char *spec);
@@ -142,18 +116,6 @@ int fake_set_mode_arg(const char *spec)
 	if (sscanf(spec, "%31[a-z0-9_]:%d:%ld", name, &count, &arg) < 1)
 		return -1;
 	return set_mode(name, count, arg);
-}
-
-/* The mode for this order POST, used up once. */
-static enum order_mode take_mode(long *arg)
-{
-	if (S.mode == OM_NORMAL || S.mode_count <= 0)
-		return OM_NORMAL;
-	enum order_mode m = S.mode;
-	*arg = S.mode_arg;
-	if (--S.mode_count == 0)
-		S.mode = OM_NORMAL;
-	return m;
 }
 
 /* ---- signed requests ---- */
@@ -177,7 +139,7 @@ static enum MHD_Result count_key(void *cls, enum MHD_ValueKind kind,
 	return MHD_YES;
 }
 
-static const char *arg(struct MHD_Connection *c, const char *k)
+const char *fake_arg(struct MHD_Connection *c, const char *k)
 {
 	return MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, k);
 }
@@ -191,223 +153,26 @@ static int check_signed(struct MHD_Connection *c, const struct req *r,
 	struct dup_ctx d = { .n = 0 };
 
 	if (!key || strcmp(key, S.a->key) != 0)
-		return fail(an, 401, -2015, "Invalid API-key, IP, or permissions "
+		return fake_fail(an, 401, -2015, "Invalid API-key, IP, or permissions "
 		    "for action."), -1;
 	MHD_get_connection_values(c, MHD_GET_ARGUMENT_KIND, count_key, &d);
 	if (d.dup)
-		return fail(an, 400, -1101, "Duplicate values for a parameter "
+		return fake_fail(an, 400, -1101, "Duplicate values for a parameter "
 		    "detected."), -1;
 	if (fake_check_signature(S.a->secret, r, &why) < 0) {
 		log_warn("signature rejected: %s", why);
-		return fail(an, 400, -1022, "Signature for this request is not "
+		return fake_fail(an, 400, -1022, "Signature for this request is not "
 		    "valid."), -1;
 	}
-	const char *ts = arg(c, "timestamp"), *rw = arg(c, "recvWindow");
+	const char *ts = fake_arg(c, "timestamp"), *rw = fake_arg(c, "recvWindow");
 	long long t = ts ? atoll(ts) : 0, w = rw ? atoll(rw) : 5000;
 	int64_t now = fake_now_ms();
 	if (w <= 0 || w > 60000)
-		return fail(an, 400, -1131, "recvWindow must be less than 60000"), -1;
+		return fake_fail(an, 400, -1131, "recvWindow must be less than 60000"), -1;
 	if (t <= 0 || t > now + 1000 || now - t > w)
-		return fail(an, 400, -1021, "Timestamp for this request is outside "
+		return fake_fail(an, 400, -1021, "Timestamp for this request is outside "
 		    "of the recvWindow."), -1;
 	return 0;
-}
-
-/* ---- book ---- */
-
-static struct forder *book_find(const char *coid)
-{
-	for (int i = 0; i < S.n; i++)
-		if (strcmp(S.o[i].coid, coid) == 0)
-			return &S.o[i];
-	return NULL;
-}
-
-static json_t *order_json(const struct forder *o, int later)
-{
-	return json_pack("{s:I,s:s,s:s,s:s,s:s,s:o,s:o,s:o,s:o,s:s,s:s,s:b,s:s,"
-	    "s:s,s:I}",
-	    "orderId", (json_int_t)o->id, "symbol", o->symbol,
-	    "status", later && o->later[0] ? o->later : o->status,
-	    "clientOrderId", o->coid, "price", "0",
-	    "avgPrice", dec_str(later || !o->later[0] ? o->price : 0),
-	    "origQty", dec_str(o->qty),
-	    "executedQty", dec_str(later || !o->later[0] ? o->executed : 0),
-	    "cumQuote", dec_str(dec_mul(o->executed, o->price)),
-	    "timeInForce", "GTC", "type", "MARKET", "reduceOnly", o->reduce_only,
-	    "side", o->side, "positionSide", "BOTH", "updateTime",
-	    (json_int_t)o->time);
-}
-
-static int valid_coid(const char *s)
-{
-	size_t n = s ? strlen(s) : 0;
-	if (n == 0 || n > 36)
-		return 0;
-	return strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
-	    "0123456789.:/_-") == n;
-}
-
-/* Checks an order's parameters as the exchange does; 0 if acceptable. */
-static int check_order(struct MHD_Connection *c, struct answer *an,
-    const struct fsym **sym, int64_t *qty)
-{
-	const char *s = arg(c, "side"), *ro = arg(c, "reduceOnly");
-	*sym = find_sym(arg(c, "symbol"));
-	if (!*sym || strcmp((*sym)->status, "TRADING") != 0)
-		return fail(an, 400, -1121, "Invalid symbol."), -1;
-	if (!s || (strcmp(s, "BUY") != 0 && strcmp(s, "SELL") != 0))
-		return fail(an, 400, -1117, "Invalid side."), -1;
-	if (!arg(c, "type") || strcmp(arg(c, "type"), "MARKET") != 0)
-		return fail(an, 400, -1116, "Invalid orderType."), -1;
-	if (!ro || (strcmp(ro, "true") != 0 && strcmp(ro, "false") != 0))
-		return fail(an, 400, -1130, "Data sent for parameter 'reduceOnly' "
-		    "is not valid."), -1;
-	if (!valid_coid(arg(c, "newClientOrderId")))
-		return fail(an, 400, -4015, "Client order id is not valid."), -1;
-	*qty = dec(arg(c, "quantity"));
-	int64_t step = dec((*sym)->step);
-	if (*qty <= 0 || *qty % step != 0)
-		return fail(an, 400, -1111, "Precision is over the maximum defined "
-		    "for this asset."), -1;
-	if (*qty < dec((*sym)->min))
-		return fail(an, 400, -4003, "Quantity less than or equal to zero."), -1;
-	if (*qty > dec((*sym)->mkt_max))
-		return fail(an, 400, -4005, "Quantity greater than max quantity."), -1;
-	if (strcmp(ro, "false") == 0 &&
-	    dec_mul(*qty, dec((*sym)->mark)) < dec((*sym)->notional))
-		return fail(an, 400, -4164, "Order's notional must be no smaller "
-		    "than the minimum (unless you choose reduce only)."), -1;
-	return 0;
-}
-
-static struct forder *book_slot(const char *coid)
-{
-	struct forder *o = book_find(coid);
-	if (o || S.n == MAX_ORDERS)
-		return o;
-	o = &S.o[S.n++];
-	memset(o, 0, sizeof(*o));
-	snprintf(o->coid, sizeof(o->coid), "%s", coid);
-	return o;
-}
-
-static void execute(struct forder *o, struct MHD_Connection *c,
-    const struct fsym *sym, int64_t qty, enum order_mode m)
-{
-	o->count++;
-	o->id = ++S.next_id;
-	snprintf(o->symbol, sizeof(o->symbol), "%s", sym->symbol);
-	snprintf(o->side, sizeof(o->side), "%s", arg(c, "side"));
-	o->reduce_only = strcmp(arg(c, "reduceOnly"), "true") == 0;
-	o->qty = qty;
-	o->executed = qty;
-	o->price = dec(sym->mark);
-	o->time = fake_now_ms();
-	snprintf(o->status, sizeof(o->status), "FILLED");
-	if (m == OM_PARTIAL) {
-		int64_t step = dec(sym->step);
-		o->executed = qty / 2 / step * step;
-		snprintf(o->status, sizeof(o->status), "%s",
-		    o->executed ? "PARTIALLY_FILLED" : "EXPIRED");
-	}
-	if (m == OM_NEW) {
-		snprintf(o->later, sizeof(o->later), "FILLED");
-		snprintf(o->status, sizeof(o->status), "NEW");
-	}
-}
-
-/* Misbehaviours that answer without executing; 1 when one applied. */
-static int refuse(enum order_mode m, long a, struct answer *an)
-{
-	switch (m) {
-	case OM_5XX_NOEXEC:
-		an->status = 500;
-		an->text = "<html><body>Internal Server Error</body></html>";
-		return 1;
-	case OM_1021:
-		fail(an, 400, -1021, "Timestamp for this request is outside of the "
-		    "recvWindow.");
-		return 1;
-	case OM_429:
-		snprintf(an->retry, sizeof(an->retry), "%ld", a < 0 ? 1 : a);
-		fail(an, 429, -1003, "Too many requests; current limit of IP is "
-		    "2400 requests per minute.");
-		return 1;
-	case OM_418:
-		S.banned_until = fake_now_ms() + (a < 0 ? 5 : a) * 1000;
-		snprintf(an->retry, sizeof(an->retry), "%ld", a < 0 ? 5 : a);
-		fail(an, 418, -1003, "Way too many requests; IP banned.");
-		return 1;
-	case OM_2019:
-		fail(an, 400, -2019, "Margin is insufficient.");
-		return 1;
-	case OM_DROP_NOEXEC:
-		an->drop = 1;
-		return 1;
-	default:
-		return 0;
-	}
-}
-
-static void post_order(struct MHD_Connection *c, struct answer *an)
-{
-	const struct fsym *sym;
-	int64_t qty;
-	long a = -1;
-	const char *coid = arg(c, "newClientOrderId");
-
-	S.order_posts++;
-	an->orders = S.order_posts;
-	struct forder *o = valid_coid(coid) ? book_slot(coid) : NULL;
-	if (o)
-		o->posts++;
-	if (check_order(c, an, &sym, &qty) < 0)
-		return;
-	if (!o)
-		return fail(an, 400, -1000, "book full");
-	enum order_mode m = take_mode(&a);
-	if (refuse(m, a, an))
-		return;
-	if (o->count > 0)
-		return fail(an, 400, -4116, "ClientOrderId is duplicated.");
-	execute(o, c, sym, qty, m);
-	an->status = 200;
-	if (m == OM_LOST)
-		S.query_5xx = a < 0 ? 1000 : (int)a;
-	if (m == OM_5XX || m == OM_LOST) {
-		an->status = 502;
-		an->text = "<html><body>502 Bad Gateway</body></html>";
-	} else if (m == OM_1007) {
-		fail(an, 503, -1007, "Timeout waiting for response from backend "
-		    "server. Send status unknown; execution status unknown.");
-	} else if (m == OM_GARBAGE) {
-		an->text = "this is not JSON";
-	} else {
-		an->body = order_json(o, 0);
-		an->drop = m == OM_DROP;
-		an->delay_ms = m == OM_DELAY ? (a < 0 ? 7000 : a) : 0;
-	}
-}
-
-static void get_order(struct MHD_Connection *c, struct answer *an)
-{
-	S.order_queries++;
-	if (S.query_5xx > 0) {
-		S.query_5xx--;
-		an->status = 503;
-		an->text = "<html><body>Service Unavailable</body></html>";
-		return;
-	}
-	const char *coid = arg(c, "origClientOrderId");
-	const struct forder *o = coid ? book_find(coid) : NULL;
-	const char *sym = arg(c, "symbol");
-	if (!sym || !find_sym(sym))
-		return fail(an, 400, -1121, "Invalid symbol.");
-	if (!o || o->count == 0 || strcmp(o->symbol, sym) != 0)
-		return fail(an, 400, -2013, "Order does not exist.");
-	an->status = 200;
-	an->body = order_json(o, 1);
 }
 
 /* ---- public endpoints ---- */
@@ -425,13 +190,24 @@ static json_t *filters_json(const struct fsym *f)
 	    "filterType", "MIN_NOTIONAL", "notional", f->notional);
 }
 
+static json_t *symbol_json(const char *symbol, const struct fsym *f)
+{
+	return json_pack("{s:s,s:s,s:s,s:o}", "symbol", symbol, "status",
+	    f->status, "contractType", "PERPETUAL", "filters", filters_json(f));
+}
+
+/* The symbols, and as many fillers as mode info_symbols asks (a big reply). */
 static void exchange_info(struct answer *an)
 {
 	json_t *list = json_array();
-	for (size_t i = 0; i < NSYMS; i++)
-		json_array_append_new(list, json_pack("{s:s,s:s,s:s,s:o}",
-		    "symbol", syms[i].symbol, "status", syms[i].status,
-		    "contractType", "PERPETUAL", "filters", filters_json(&syms[i])));
+	char name[24];
+	for (size_t i = 0; i < fake_nsyms; i++)
+		json_array_append_new(list, symbol_json(fake_syms[i].symbol,
+		    &fake_syms[i]));
+	for (long i = 0; i < S.info_extra; i++) {
+		snprintf(name, sizeof(name), "FILL%06ldUSDT", i % 1000000);
+		json_array_append_new(list, symbol_json(name, &fake_syms[0]));
+	}
 	an->status = 200;
 	an->body = json_pack("{s:s,s:I,s:[{s:s,s:s,s:i,s:i},{s:s,s:s,s:i,s:i},"
 	    "{s:s,s:s,s:i,s:i}],s:o}",
@@ -448,9 +224,9 @@ static void exchange_info(struct answer *an)
 
 static void premium_index(struct MHD_Connection *c, struct answer *an)
 {
-	const struct fsym *f = find_sym(arg(c, "symbol"));
+	const struct fsym *f = fake_find_sym(fake_arg(c, "symbol"));
 	if (!f)
-		return fail(an, 400, -1121, "Invalid symbol.");
+		return fake_fail(an, 400, -1121, "Invalid symbol.");
 	an->status = 200;
 	an->body = json_pack("{s:s,s:s,s:s,s:s,s:I}", "symbol", f->symbol,
 	    "markPrice", f->mark, "indexPrice", f->mark, "lastFundingRate",
@@ -459,45 +235,38 @@ static void premium_index(struct MHD_Connection *c, struct answer *an)
 
 /* ---- test controls ---- */
 
-static void orders_json(struct answer *an)
+static void ok(struct answer *an)
 {
-	json_t *list = json_array();
-	for (int i = 0; i < S.n; i++) {
-		const struct forder *o = &S.o[i];
-		json_array_append_new(list, json_pack("{s:s,s:i,s:i,s:s,s:s,s:o,s:o,"
-		    "s:b,s:s}", "clientOrderId", o->coid, "count", o->count,
-		    "posts", o->posts, "symbol", o->symbol, "side", o->side,
-		    "quantity", dec_str(o->qty), "executedQty", dec_str(o->executed),
-		    "reduceOnly", o->reduce_only, "status",
-		    o->later[0] ? o->later : o->status));
-	}
 	an->status = 200;
-	an->body = json_pack("{s:o,s:I,s:I}", "orders", list, "order_posts",
-	    (json_int_t)S.order_posts, "order_queries", (json_int_t)S.order_queries);
+	an->body = json_pack("{s:b}", "ok", 1);
 }
 
 static void control(struct MHD_Connection *c, const char *method,
     const char *path, struct answer *an)
 {
+	int post = strcmp(method, "POST") == 0;
 	if (strcmp(path, "/_fake/orders") == 0) {
-		orders_json(an);
-	} else if (strcmp(method, "POST") == 0 && strcmp(path, "/_fake/reset") == 0) {
-		S.n = 0;
-		S.mode = OM_NORMAL;
-		S.query_5xx = S.weight_count = 0;
+		fake_book_json(an);
+	} else if (strcmp(path, "/_fake/account") == 0) {
+		fake_account_json(an);
+	} else if (post && strcmp(path, "/_fake/position") == 0) {
+		fake_account_set_position(c, an);
+	} else if (post && strcmp(path, "/_fake/reset") == 0) {
+		fake_book_reset();
+		fake_account_reset();
+		S.weight_count = 0;
 		S.banned_until = 0;
-		S.order_posts = S.order_queries = 0;
-		an->status = 200;
-		an->body = json_pack("{s:b}", "ok", 1);
-	} else if (strcmp(method, "POST") == 0 && strcmp(path, "/_fake/mode") == 0) {
-		const char *n = arg(c, "name"), *k = arg(c, "count"), *a = arg(c, "arg");
+		S.info_extra = 0;
+		ok(an);
+	} else if (post && strcmp(path, "/_fake/mode") == 0) {
+		const char *n = fake_arg(c, "name"), *k = fake_arg(c, "count");
+		const char *a = fake_arg(c, "arg");
 		if (!n || set_mode(n, k ? atoi(k) : 1, a ? atol(a) : -1) < 0)
-			return fail(an, 400, -1, "unknown mode");
+			return fake_fail(an, 400, -1, "unknown mode");
 		log_info("mode %s count=%s arg=%s", n, k ? k : "1", a ? a : "-");
-		an->status = 200;
-		an->body = json_pack("{s:b}", "ok", 1);
+		ok(an);
 	} else {
-		fail(an, 404, -1, "no such control");
+		fake_fail(an, 404, -1, "no such control");
 	}
 }
 
@@ -518,16 +287,43 @@ static long weight(void)
 	return S.weight_used;
 }
 
+/* The signed endpoints, each with its one method. */
+static void signed_route(struct MHD_Connection *c, int get, int post,
+    const char *path, struct req *r, struct answer *an)
+{
+	static const struct {
+		const char *path;
+		int post;
+		void (*fn)(struct MHD_Connection *, struct answer *);
+	} t[] = {
+		{ "/fapi/v1/order", 1, fake_book_post },
+		{ "/fapi/v1/order", 0, fake_book_get },
+		{ "/fapi/v1/positionSide/dual", 0, fake_account_get_mode },
+		{ "/fapi/v1/positionSide/dual", 1, fake_account_post_mode },
+		{ "/fapi/v1/leverage", 1, fake_account_leverage },
+		{ "/fapi/v2/positionRisk", 0, fake_account_position_risk },
+	};
+	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		if (strcmp(path, t[i].path) != 0 || !(t[i].post ? post : get))
+			continue;
+		if (check_signed(c, r, an) == 0)
+			t[i].fn(c, an);
+		return;
+	}
+	fake_fail(an, 404, -1000, "Unknown endpoint.");
+}
+
 static void route(struct MHD_Connection *c, const char *method,
     const char *path, struct req *r, struct answer *an)
 {
 	int get = strcmp(method, "GET") == 0, post = strcmp(method, "POST") == 0;
+	fake_book_tick();
 	if (strncmp(path, "/_fake/", 7) == 0)
 		return control(c, method, path, an);
 	if (S.banned_until > fake_now_ms()) {
 		snprintf(an->retry, sizeof(an->retry), "%lld",
 		    (long long)((S.banned_until - fake_now_ms() + 999) / 1000));
-		return fail(an, 418, -1003, "Way too many requests; IP banned.");
+		return fake_fail(an, 418, -1003, "Way too many requests; IP banned.");
 	}
 	if (get && strcmp(path, "/fapi/v1/time") == 0) {
 		an->status = 200;
@@ -536,15 +332,8 @@ static void route(struct MHD_Connection *c, const char *method,
 		exchange_info(an);
 	} else if (get && strcmp(path, "/fapi/v1/premiumIndex") == 0) {
 		premium_index(c, an);
-	} else if (strcmp(path, "/fapi/v1/order") == 0 && (get || post)) {
-		if (check_signed(c, r, an) < 0)
-			return;
-		if (post)
-			post_order(c, an);
-		else
-			get_order(c, an);
 	} else {
-		fail(an, 404, -1000, "Unknown endpoint.");
+		signed_route(c, get, post, path, r, an);
 	}
 }
 

@@ -7,6 +7,9 @@
  *                 [--skew MS] [--mode NAME[:COUNT[:ARG]]]
  *
  * Port 0 (the default) picks a free port; it is printed as "PORT <n>".
+ * --mode may be given more than once; the modes are listed in fake.h (e.g.
+ * --mode hedge: the account starts in hedge mode; --mode reduce_check:
+ * one-way reduceOnly orders are checked against the position).
  * ADDR is an IPv4 address, 127.0.0.1 by default; another one only inside a
  * test's own network namespace (tests/packaging/t_systemd.sh puts it on a
  * dummy interface of a container).  May not: be used outside the tests.
@@ -82,9 +85,13 @@ enum MHD_Result fake_reply(struct MHD_Connection *c, unsigned status,
 	json_decref(body);
 	if (!text)
 		return MHD_NO;
-	struct MHD_Response *rs = MHD_create_response_from_buffer(strlen(text),
+	size_t len = strlen(text);
+	int gz = fake_gzip_wanted(c) && fake_gzip(&text, &len);
+	struct MHD_Response *rs = MHD_create_response_from_buffer(len,
 	    text, MHD_RESPMEM_MUST_FREE);
 	MHD_add_response_header(rs, "Content-Type", "application/json");
+	if (gz)
+		MHD_add_response_header(rs, "Content-Encoding", "gzip");
 	if (retry_after)
 		MHD_add_response_header(rs, "Retry-After", retry_after);
 	add_num_header(rs, "X-MBX-USED-WEIGHT-1M", weight);
