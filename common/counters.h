@@ -41,7 +41,12 @@
 	X(C_PLAN_ID_CONFLICT, "plan_id_conflict",                             \
 	    "Entries refused: their plan_id was taken by the other lane.", 0)  \
 	X(C_BREAKER_TRIPS, "breaker_trips",                                   \
-	    "Times a lane's circuit breaker halted that lane.", 0)
+	    "Times a lane's circuit breaker halted that lane.", 0)            \
+	X(C_ORDERS_ATTEMPTED, "orders_attempted",                             \
+	    "Orders the executor tried to place on the exchange.", 0)         \
+	X(C_ORDERS_FAILED, "orders_failed",                                   \
+	    "Orders tried on the exchange that did not execute: refused, "     \
+	    "failed, or of unknown outcome.", 0)
 
 #define COUNTER_ENUM(e, name, help, per_role) e,
 enum counter { COUNTERS(COUNTER_ENUM) C_COUNT };

@@ -185,6 +185,10 @@ static int reject(struct worker *w, const char *id, const struct plan *p,
 	    err, pid);
 	result_from_plan(&r, w->lane, id, p);
 	snprintf(r.error, sizeof(r.error), "%s", err);
+	if (v == PLAN_DECISION)
+		log_info("P3.5_GUARD decision=%s plan_id=%s symbol=%s reason=%s",
+		    r.decision[0] ? r.decision : "-", pid,
+		    r.symbol[0] ? r.symbol : "-", err);
 	r.guard = v == PLAN_DECISION ? "decision" :
 	    strncmp(err, "plan_", 5) == 0 || strncmp(err, "trading_", 8) == 0 ||
 	    strncmp(err, "lane_halted", 11) == 0 ? "safety" : "checks";

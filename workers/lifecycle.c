@@ -97,6 +97,12 @@ static void result_of(struct worker *w, const struct job *j, struct result *r)
 	r->res = j->res.seq == j->seq && j->seq ? &j->res : NULL;
 	r->permit = j->permit_read ? &j->permit : NULL;
 	result_count(r, j->executed ? C_EXECUTED_TRUE : C_EXECUTED_FALSE);
+	/* an order the backend tried to place: counted with its outcome */
+	if (r->res && strcmp(j->res.status, "NOT_SENT") != 0) {
+		result_count(r, C_ORDERS_ATTEMPTED);
+		if (!j->executed)
+			result_count(r, C_ORDERS_FAILED);
+	}
 	if (r->res && j->executed)
 		r->reset_key = lane_breaker_key(w);  /* a success ends a run of failures */
 	r->claimed = 1;
@@ -143,6 +149,12 @@ static int finish_written(struct worker *w, struct job *j, int rc,
 		return 0;
 	}
 	if (j->executed) {
+		char q4[40], f4[40];
+		dec_format_fixed(q4, sizeof(q4), j->ok.qty, 4);
+		dec_format_fixed(f4, sizeof(f4), j->res.filled_qty, 4);
+		log_info("✅ ORDER FILLED: %s %s qty=%s order_id=%s status=%s "
+		    "filled=%s", j->ok.symbol, side_name(j->ok.side), q4,
+		    j->res.order_id, j->res.status, f4);
 		dec_format(q, sizeof(q), j->res.filled_qty);
 		log_info("✅ [lane=%s] Executed plan: %s | %s %s filled=%s order_id=%s",
 		    lane_name(w->lane), pid, j->ok.symbol, side_name(j->ok.side), q,
@@ -247,6 +259,7 @@ static int send_request(struct worker *w, struct job *j, int own,
 {
 	struct exec_req q = { 0 };
 	struct mbuf m;
+	char q4[40];
 
 	if (own == -1)
 		return -1;      /* Redis was lost: the entry stays pending */
@@ -270,6 +283,10 @@ static int send_request(struct worker *w, struct job *j, int own,
 		return fail(w, j, "executor", "executor_unavailable",
 		    "request queue full");
 	j->state = JOB_SENT;
+	dec_format_fixed(q4, sizeof(q4), j->ok.qty, 4);
+	log_info("🚀 Executing Binance order: %s %s %s reduceOnly=%s leverage=%dx",
+	    j->ok.symbol, side_name(j->ok.side), q4,
+	    j->ok.reduce_only ? "True" : "False", j->ok.leverage);
 	return 0;
 }
 
@@ -302,8 +319,10 @@ static void send_ready(struct worker *w, struct job **ready, int n)
 /* No permit yet: the next poll on the grid, or the timeout. */
 static int not_yet(struct worker *w, struct job *j, int64_t now)
 {
-	if (now - j->wait_start >= w->s.permit_timeout_ms)
+	if (now - j->wait_start >= w->s.permit_timeout_ms) {
+		log_info("❌ No P3.3 permit: %.8s", j->ok.plan_id);
 		return fail(w, j, "permit", "p33_permit_missing_or_denied", NULL);
+	}
 	int step = 1 << (j->polls < 5 ? j->polls : 5);
 	int cap = now - j->wait_start < POLL_FAST_FOR_MS ? POLL_FAST_MS :
 	    POLL_MAX_MS;
@@ -359,9 +378,12 @@ static int on_permit(struct worker *w, struct job *j, const redisReply *r,
 	if (permit_of(j, r, &why) < 0)
 		return fail(w, j, "permit", "p33_permit_invalid", why);
 	j->permit_read = 1;
-	if (!j->permit.allow)
-		return fail(w, j, "permit", "p33_permit_denied",
-		    j->permit.reason[0] ? j->permit.reason : "no reason given");
+	if (!j->permit.allow) {
+		const char *reason = j->permit.reason[0] ? j->permit.reason :
+		    "no reason given";
+		log_info("❌ P3.3 denied: %.8s reason=%s", j->ok.plan_id, reason);
+		return fail(w, j, "permit", "p33_permit_denied", reason);
+	}
 	if (permit_binding_check(&j->permit, j->ok.symbol, j->ok.side, w->lane,
 		wall_ms(), w->s.max_plan_age_sec, err, sizeof(err)) < 0)
 		return fail(w, j, "permit", err, NULL);

@@ -24,6 +24,7 @@ static const struct known known[] = {
 	K(reduce_only, "reduceOnly"), K(decision, "decision"),
 	K(error, "error"), K(reason, "reason"), K(reason_codes, "reason_codes"),
 	K(payload, "payload"), K(timestamp, "timestamp"), K(action, "action"),
+	K(leverage, "leverage"),
 };
 
 void plan_from_fields(struct plan *p, const struct bytes *fields, size_t nf)
@@ -172,5 +173,22 @@ enum plan_verdict plan_check(const struct settings *s, const struct plan *p,
 	/* any other spelling could open a position: refused, nothing sent */
 	if ((ok->reduce_only = plan_reduce_only(p)) < 0)
 		return reject(err, errlen, "invalid_reduce_only", p->reduce_only);
+	if ((ok->leverage = plan_leverage(p)) < 0)
+		return reject(err, errlen, "invalid_leverage", p->leverage);
 	return PLAN_OK;
+}
+
+int plan_leverage(const struct plan *p)
+{
+	int v = 0;
+	if (!present(p->leverage))
+		return 1;
+	if (p->leverage.n > 3)
+		return -1;
+	for (size_t i = 0; i < p->leverage.n; i++) {
+		if (p->leverage.p[i] < '0' || p->leverage.p[i] > '9')
+			return -1;
+		v = v * 10 + (p->leverage.p[i] - '0');
+	}
+	return v >= 1 && v <= LEVERAGE_MAX ? v : -1;
 }

@@ -15,10 +15,12 @@
 #include "msg.h"
 
 #define FIELD_MAX 256   /* longest value accepted in a known field */
+#define LEVERAGE_MAX 125        /* the exchange's highest leverage */
 
 struct plan {
 	struct bytes plan_id, source, symbol, side, type, qty, reduce_only,
-	    decision, error, reason, reason_codes, payload, timestamp, action;
+	    decision, error, reason, reason_codes, payload, timestamp, action,
+	    leverage;
 	const char *dup;        /* name of a known field given twice */
 };
 
@@ -31,6 +33,7 @@ struct plan_ok {
 	char symbol[SYMBOL_MAX + 1];
 	uint8_t side;
 	int reduce_only;
+	int leverage;           /* 1 to LEVERAGE_MAX (1 when absent) */
 	int64_t qty;
 	int64_t plan_ms;        /* its time, unix ms (set by the worker) */
 	int recovery;           /* sent before a crash: settle, never resend */
@@ -44,7 +47,7 @@ enum plan_verdict {
 
 /*
  * Runs, in order: duplicate fields, decision guard, field presence and
- * bounds, symbol allowlist, side, type, quantity, reduceOnly.  Fills ok on PLAN_OK;
+ * bounds, symbol allowlist, side, type, quantity, reduceOnly, leverage.  Fills ok on PLAN_OK;
  * otherwise err holds the result error ("word:detail", printable ASCII).
  * ok->plan_id is set whenever the entry has one valid plan_id, whatever
  * the verdict (so a copy of a decided plan is recognized), else "".
@@ -57,6 +60,12 @@ enum plan_verdict plan_check(const struct settings *s, const struct plan *p,
  * written; any other text -1 (plan_check: invalid_reduce_only:<value>).
  */
 int plan_reduce_only(const struct plan *p);
+
+/*
+ * leverage: absent or empty means 1; digits for 1 to LEVERAGE_MAX as
+ * written; anything else -1 (plan_check: invalid_leverage:<value>).
+ */
+int plan_leverage(const struct plan *p);
 
 /* Sanitized copy of a field for logs and results ("" when absent). */
 void plan_field(char *dst, size_t sz, struct bytes b);

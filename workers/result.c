@@ -254,11 +254,16 @@ int result_reply(struct conn *k, const redisReply *x, const struct result *r,
 			    r->plan_id, r->stream_id);
 			return SETTLE_DECIDED;
 		}
-		if (strcmp(what, "ok") == 0)
+		if (strcmp(what, "ok") == 0) {
+			log_info("📝 Result written: plan=%.8s executed=%s", r->plan_id,
+			    r->executed ? "True" : "False");
 			return SETTLE_WRITTEN;
+		}
 		if (strcmp(what, "partial") == 0) {
 			/* written: never again; the entry stays pending and is read
 			 * again as a copy of a decided plan */
+			log_info("📝 Result written: plan=%.8s executed=%s", r->plan_id,
+			    r->executed ? "True" : "False");
 			for (size_t i = 2; i < x->elements; i++)
 				log_error("[lane=%s] result of plan %.8s written, but Redis "
 				    "refused %s: entry %s not acknowledged",

@@ -462,12 +462,47 @@ Test(plan, duplicate_field)
 Test(plan, unknown_fields_may_repeat)
 {
 	struct fb b = good();
-	fb_add(&b, "leverage", "20", 2);
+	fb_add(&b, "take_profit", "20", 2);
 	fb_add(&b, "stop_loss", "1", 1);
 	fb_add(&b, "stop_loss", "2", 1);
 	struct plan_ok ok;
 	char err[ERROR_MAX];
 	cr_assert_eq(run(&b, &ok, err, sizeof(err)), PLAN_OK, "%s", err);
+}
+
+Test(plan, leverage_one_to_125)
+{
+	static const struct { const char *v; int want; } ok_cases[] = {
+		{ "1", 1 }, { "10", 10 }, { "125", 125 }, { "007", 7 },
+	};
+	static const char *const bad[] = { "0", "126", "-1", "1.5", "10x",
+		" 10", "1000", "abc" };
+	struct plan_ok ok;
+	char err[ERROR_MAX];
+
+	for (size_t i = 0; i < sizeof(ok_cases) / sizeof(ok_cases[0]); i++) {
+		struct fb b = good();
+		fb_set(&b, "leverage", ok_cases[i].v);
+		cr_assert_eq(run(&b, &ok, err, sizeof(err)), PLAN_OK, "%s: %s",
+		    ok_cases[i].v, err);
+		cr_assert_eq(ok.leverage, ok_cases[i].want, "%s", ok_cases[i].v);
+	}
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		struct fb b = good();
+		char want[64];
+		fb_set(&b, "leverage", bad[i]);
+		cr_assert_eq(run(&b, &ok, err, sizeof(err)), PLAN_REJECT, "%s", bad[i]);
+		snprintf(want, sizeof(want), "invalid_leverage:%s", bad[i]);
+		cr_assert_str_eq(err, want);
+	}
+	struct fb b = good();
+	fb_del(&b, "leverage");
+	cr_assert_eq(run(&b, &ok, err, sizeof(err)), PLAN_OK, "%s", err);
+	cr_assert_eq(ok.leverage, 1, "absent: 1");
+	b = good();
+	fb_add(&b, "leverage", "5", 1);
+	cr_assert_eq(run(&b, &ok, err, sizeof(err)), PLAN_REJECT);
+	cr_assert_str_eq(err, "duplicate_field:leverage");
 }
 
 Test(plan, field_names_are_case_sensitive)
