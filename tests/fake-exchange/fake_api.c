@@ -28,6 +28,13 @@ static const struct fsym syms[] = {
 	{ "ETHUSDT", "TRADING", "0.001", "0.001", "10000", "2000", "20", "3000" },
 	{ "XRPUSDT", "SETTLING", "0.1", "0.1", "1000000", "100000", "5", "0.5" },
 	{ "DOGEUSDT", "TRADING", "1", "1", "1000000", "100000", "5", "0.1" },
+	{ "BNBUSDT", "TRADING", "0.01", "0.01", "10000", "2000", "5", "600" },
+	{ "SOLUSDT", "TRADING", "0.01", "0.01", "100000", "5000", "5", "150" },
+	{ "ADAUSDT", "TRADING", "0.01", "0.01", "1000000", "100000", "5", "0.45" },
+	{ "LTCUSDT", "TRADING", "0.001", "0.001", "10000", "2000", "20", "80" },
+	{ "LINKUSDT", "TRADING", "0.01", "0.01", "100000", "10000", "5", "15" },
+	{ "DOTUSDT", "TRADING", "0.01", "0.01", "100000", "10000", "5", "6" },
+	{ "AVAXUSDT", "TRADING", "0.01", "0.01", "100000", "10000", "5", "30" },
 };
 #define NSYMS (sizeof(syms) / sizeof(syms[0]))
 
@@ -46,13 +53,14 @@ struct answer {
 	const char *text;       /* instead of body: an HTML page */
 	char retry[24];
 	int drop;
+	int cut;                /* half the answer, then drop */
 	long delay_ms;
 	long orders;
 };
 
 static const char *const mode_names[OM_COUNT] = { "normal", "delay", "5xx",
 	"1007", "5xx_noexec", "1021", "429", "418", "2019", "partial", "drop",
-	"drop_noexec", "new", "garbage", "lost" };
+	"drop_noexec", "new", "garbage", "lost", "drop_unread", "drop_mid" };
 
 static struct {
 	pthread_mutex_t mu;
@@ -154,6 +162,15 @@ static enum order_mode take_mode(long *arg)
 	if (--S.mode_count == 0)
 		S.mode = OM_NORMAL;
 	return m;
+}
+
+int fake_drop_unread(void)
+{
+	long a = -1;
+	pthread_mutex_lock(&S.mu);
+	int drop = S.mode == OM_DROP_UNREAD && take_mode(&a) == OM_DROP_UNREAD;
+	pthread_mutex_unlock(&S.mu);
+	return drop;
 }
 
 /* ---- signed requests ---- */
@@ -386,6 +403,7 @@ static void post_order(struct MHD_Connection *c, struct answer *an)
 	} else {
 		an->body = order_json(o, 0);
 		an->drop = m == OM_DROP;
+		an->cut = m == OM_DROP_MID;
 		an->delay_ms = m == OM_DELAY ? (a < 0 ? 7000 : a) : 0;
 	}
 }
@@ -559,13 +577,16 @@ enum MHD_Result fake_handle(struct MHD_Connection *c, const char *method,
 	w = strncmp(path, "/_fake/", 7) == 0 ? -1 : weight();
 	pthread_mutex_unlock(&S.mu);
 	log_info("%s %s -> %u%s%s", method, path, an.status,
-	    an.drop ? " (dropped)" : "", an.delay_ms ? " (delayed)" : "");
+	    an.drop ? " (dropped)" : an.cut ? " (cut mid-answer)" : "",
+	    an.delay_ms ? " (delayed)" : "");
 	if (an.delay_ms > 0)
 		usleep((useconds_t)an.delay_ms * 1000);
 	if (an.drop) {
 		json_decref(an.body);
 		return MHD_NO;
 	}
+	if (an.cut)
+		return fake_reply_cut(c, an.status, an.body);
 	if (an.text) {
 		json_decref(an.body);
 		return fake_reply_text(c, an.status, strcmp(an.text, "this is not JSON") ?
