@@ -29,6 +29,7 @@
 #define MANUAL_KEY "quantum:manual_lane:enabled"
 
 #define NPROC 4         /* supervisor, executor, main, manual */
+#define MAXRUNS 15
 
 enum backend { PAPER, BINANCE };
 
@@ -113,9 +114,40 @@ struct results {
 void results_read(struct results *r);
 void results_free(struct results *r);
 
-/* stats.c */
+/* plans.c: statistics */
 int cmp_double(const void *a, const void *b);
 double median(const double *v, int n);
 double pct(double *v, int n, double q);       /* sorts v */
+
+/* main.c: the paper backend's symbols and allowlist */
+extern const char *const paper_syms[3];
+extern char paper_allow[1024];
+
+/* table.c */
+struct series {                 /* one rate figure, a value per run */
+	double v[MAXRUNS];
+	double cpu[MAXRUNS];    /* the daemon's and Redis's CPU µs per plan */
+	int n;
+	char why[200];
+};
+struct lat_out {                /* one run's latency samples */
+	double p50, p99, max;
+	int n;
+};
+void summarize(double *v, int n, struct lat_out *o);     /* sorts v */
+void fmt_runs(char *buf, size_t sz, const double *v, int n, int decimals);
+const char *met(int ok);
+/* met(), marked "noisy" when the runs spread over more than half the median */
+const char *met_spread(int ok, const double *v, int n);
+void row(const char *what, const char *value, const char *goal,
+    const char *ok);
+void rate_row(const char *what, const struct series *s, double goal,
+    const char *goal_txt);
+void lat_row(const char *what, const struct lat_out *r, int n, int tried,
+    double p50_goal, double p99_goal, const char *goal_txt);
+
+/* latency.c */
+int run_latency(struct lat_out *plan, struct lat_out *permit);
+int run_manual(struct lat_out *o);
 
 #endif
