@@ -5,7 +5,8 @@
  * directory (supervisor, executor, two lane workers) and, for the binance
  * backend, the fake exchange; it feeds plans and permits through Redis
  * exactly as the other services do, and prints one table of figures, each
- * the median of several runs, beside the goal of issue 8.
+ * the median of several runs, beside the goals of issues 8 and 15.  The
+ * binance scenarios at a simulated round trip are in rtt.c.
  *
  * Timing: throughput from the result entries' stream ids (Redis's clock,
  * first to last result); latencies with clock_gettime(CLOCK_MONOTONIC)
@@ -44,6 +45,7 @@ struct bench {
 	char build[PATH_MAX];           /* where the binaries are */
 	char tmp[64];                    /* our scratch directory */
 	int runs, plans, idle_sec, bn_plans, lat_n, permit_n;
+	int rtt_plans[2];               /* the backlogs at 20 and 100 ms */
 	int keep;
 
 	int port;
@@ -58,6 +60,7 @@ struct bench {
 
 	pid_t fake_pid;
 	int fake_port;
+	pid_t orig_pid;                 /* the Python original (ORIG=) */
 
 	unsigned long seq;              /* plan ids */
 };
@@ -81,8 +84,11 @@ long long cmd_int(const char *fmt, ...);
 int daemon_start(const struct daemon_opts *o);
 void daemon_stop(void);
 void daemon_first_error(char *out, size_t sz);
-int fake_start(void);
+/* The fake exchange, with extra arguments (NULL-terminated; or NULL). */
+int fake_start(const char *const *extra);
 void fake_stop(void);
+int orig_start(const char *script, const char *allowlist);
+void orig_stop(void);
 void cleanup(void);
 /* /proc/<pid>: resident and peak KiB; CPU ticks; context switches. */
 int proc_mem(pid_t pid, long *rss_kb, long *hwm_kb);
@@ -149,5 +155,16 @@ void lat_row(const char *what, const struct lat_out *r, int n, int tried,
 /* latency.c */
 int run_latency(struct lat_out *plan, struct lat_out *permit);
 int run_manual(struct lat_out *o);
+/* Keyspace notifications of the done keys of plan ids prefix*. */
+redisContext *done_subscribe(char prefix);
+void done_unsubscribe(redisContext *s);
+/* One granted manual-lane plan: ms from its XADD to its done key. */
+double manual_sample(redisContext *s, char prefix, const char *symbol);
+
+/* rtt.c: the binance backend against the fake's simulated round trip */
+/* One run of its scenarios: rate (plans/s and round trips at 20 and
+ * 100 ms, and the original's with ORIG set), manual (the slow main lane). */
+void rtt_run(int run, int runs, int rate, int manual);
+void rtt_rows(int rate, int manual);
 
 #endif

@@ -76,15 +76,63 @@ int run_latency(struct lat_out *plan, struct lat_out *permit)
 }
 
 /*
- * Manual-lane plans one at a time while the main lane drains a backlog;
- * a plan's decision is seen through a keyspace notification of its done
- * key (written in the same MULTI as its result), so the driver need not
- * read the busy result stream.
+ * Keyspace notifications of the done keys of plans whose id starts with
+ * prefix, on a connection of their own: a manual plan's decision is seen
+ * through its done key (written by the same script as its result), so
+ * the driver need not read a busy result stream.
  */
+redisContext *done_subscribe(char prefix)
+{
+	cmd_ok("CONFIG SET notify-keyspace-events K$");
+	redisContext *s = redis_connect();
+	if (!s)
+		die("redis: cannot connect");
+	char pat[96];
+	snprintf(pat, sizeof(pat), "__keyspace@0__:quantum:intent_executor:done:%c*",
+	    prefix);
+	redisReply *r = redisCommand(s, "PSUBSCRIBE %s", pat);
+	if (!r)
+		die("PSUBSCRIBE failed");
+	freeReplyObject(r);
+	return s;
+}
+
+void done_unsubscribe(redisContext *s)
+{
+	redisFree(s);
+	cmd_ok("CONFIG SET notify-keyspace-events %s", "");
+}
+
+/* One granted manual-lane plan: ms from its XADD to its done key. */
+double manual_sample(redisContext *s, char prefix, const char *symbol)
+{
+	char id[32], chan[128];
+	plan_id(id, sizeof(id), prefix);
+	snprintf(chan, sizeof(chan), "__keyspace@0__:quantum:intent_executor:done:%s",
+	    id);
+	append_grant(B.c, id);
+	drain_replies(B.c, 1);
+	int64_t t0 = now_us();
+	append_plan(B.c, MANUAL_STREAM, id, symbol);
+	drain_replies(B.c, 1);
+	for (;;) {
+		redisReply *r = NULL;
+		if (redisGetReply(s, (void **)&r) != REDIS_OK || !r)
+			die("manual plan %s: no decision (log: %s)", id, B.dlog);
+		int mine = r->type == REDIS_REPLY_ARRAY && r->elements == 4 &&
+		    strcmp(r->element[2]->str, chan) == 0 &&
+		    strcmp(r->element[3]->str, "set") == 0;
+		freeReplyObject(r);
+		if (mine)
+			return (double)(now_us() - t0) / 1000.0;
+	}
+}
+
+/* Manual-lane plans one at a time while the main lane drains a backlog. */
 int run_manual(struct lat_out *o)
 {
 	struct daemon_opts d = { .backend = PAPER, .allowlist = paper_allow };
-	char id[32], chan[128];
+	char id[32];
 	int cap = 20000, n = 0, sent = 0;
 	double *v = calloc((size_t)cap, sizeof(double));
 
@@ -99,43 +147,17 @@ int run_manual(struct lat_out *o)
 		if (i % 500 == 499 || i == B.plans - 1)
 			drain_replies(B.c, 2 * (i % 500 + 1));
 	}
-	cmd_ok("CONFIG SET notify-keyspace-events K$");
-	redisContext *s = redis_connect();
-	if (!s)
-		die("redis: cannot connect");
-	redisReply *r = redisCommand(s, "PSUBSCRIBE __keyspace@0__:quantum:intent_executor:done:m*");
-	if (!r)
-		die("PSUBSCRIBE failed");
-	freeReplyObject(r);
+	redisContext *s = done_subscribe('m');
 	if (daemon_start(&d) < 0) {
-		redisFree(s);
+		done_unsubscribe(s);
 		free(v);
 		return -1;
 	}
 	while (cmd_int("XLEN %s", RESULT_STREAM) == 0)
 		sleep_ms(1);
 	while (n < cap) {
-		plan_id(id, sizeof(id), 'm');
-		snprintf(chan, sizeof(chan),
-		    "__keyspace@0__:quantum:intent_executor:done:%s", id);
-		append_grant(B.c, id);
-		drain_replies(B.c, 1);
-		int64_t t0 = now_us();
-		append_plan(B.c, MANUAL_STREAM, id, paper_syms[sent % 3]);
-		drain_replies(B.c, 1);
+		double ms = manual_sample(s, 'm', paper_syms[sent % 3]);
 		sent++;
-		for (;;) {
-			r = NULL;
-			if (redisGetReply(s, (void **)&r) != REDIS_OK || !r)
-				die("manual plan %s: no decision (log: %s)", id, B.dlog);
-			int mine = r->type == REDIS_REPLY_ARRAY && r->elements == 4 &&
-			    strcmp(r->element[2]->str, chan) == 0 &&
-			    strcmp(r->element[3]->str, "set") == 0;
-			freeReplyObject(r);
-			if (mine)
-				break;
-		}
-		double ms = (double)(now_us() - t0) / 1000.0;
 		long main_done = (long)cmd_int("XLEN %s", RESULT_STREAM) - sent;
 		if (main_done >= B.plans)
 			break;          /* the main lane had drained: not counted */
@@ -143,8 +165,7 @@ int run_manual(struct lat_out *o)
 		sleep_ms(1);
 	}
 	daemon_stop();
-	redisFree(s);
-	cmd_ok("CONFIG SET notify-keyspace-events %s", "");
+	done_unsubscribe(s);
 	summarize(v, n, o);
 	free(v);
 	return n > 0 ? 0 : -1;

@@ -3,10 +3,11 @@
  * table (see bench.h for what is measured and how).
  *
  *   qie-bench [--build DIR] [--top DIR] [--runs N] [--plans N]
- *             [--idle SEC] [--binance-plans N] [--keep]
+ *             [--idle SEC] [--binance-plans N] [--rtt-plans N20,N100]
+ *             [--only NAME,...] [--keep]
  *
  * Also from the environment: QIE_BENCH_IDLE_SEC, QIE_BENCH_RUNS,
- * QIE_BENCH_PLANS.  Runs as root in the source tree (the daemon's children
+ * QIE_BENCH_PLANS, ORIG (the Python original's main.py, for rtt.c).  Runs as root in the source tree (the daemon's children
  * run under the role users scripts/role-users.sh creates).
  */
 #include <errno.h>
@@ -155,7 +156,7 @@ static void run_backlog(const struct backlog *b, struct backlog_out *o)
 				drain_replies(B.c, 2 * (i % 500 + 1));
 		}
 	}
-	if (b->backend == BINANCE && fake_start() < 0) {
+	if (b->backend == BINANCE && fake_start(NULL) < 0) {
 		snprintf(o->why, sizeof(o->why), "fake exchange did not start");
 		return;
 	}
@@ -254,7 +255,8 @@ static void usage(void)
 {
 	fprintf(stderr, "usage: qie-bench [--build DIR] [--top DIR] [--runs N] "
 	    "[--plans N] [--idle SEC] [--binance-plans N] [--keep]\n"
-	    "                 [--only main,stall,both,binance,latency,manual]\n");
+	    "                 [--rtt-plans N20,N100] "
+	    "[--only main,stall,both,binance,latency,manual,rtt,slow]\n");
 	exit(2);
 }
 
@@ -283,6 +285,19 @@ static int num(const char *v)
 	return (int)n;
 }
 
+/* N20,N100: the backlogs at 20 and 100 ms, 10 to 1000 plans each. */
+static void rtt_sizes(const char *v)
+{
+	char a[16], b[16], extra;
+	if (sscanf(v, "%15[0-9],%15[0-9]%c", a, b, &extra) != 2)
+		usage();
+	B.rtt_plans[0] = num(a);
+	B.rtt_plans[1] = num(b);
+	for (int i = 0; i < 2; i++)
+		if (B.rtt_plans[i] < 10 || B.rtt_plans[i] > 1000)
+			usage();
+}
+
 static int env_int(const char *name, int def)
 {
 	const char *v = getenv(name);
@@ -298,6 +313,8 @@ static void on_signal(int sig)
 		kill(B.daemon_pid, SIGTERM);
 	if (B.fake_pid > 0)
 		kill(B.fake_pid, SIGTERM);
+	if (B.orig_pid > 0)
+		kill(B.orig_pid, SIGTERM);
 	if (B.redis_pid > 0)
 		kill(B.redis_pid, SIGTERM);
 	_exit(130);
@@ -310,10 +327,12 @@ static void parse_args(int argc, char **argv)
 	snprintf(B.build, sizeof(B.build), "%s", dirname(self));
 	if (!getcwd(B.top, sizeof(B.top)))
 		die("getcwd: %s", strerror(errno));
-	B.runs = env_int("QIE_BENCH_RUNS", 5);
+	B.runs = env_int("QIE_BENCH_RUNS", 3);
 	B.plans = env_int("QIE_BENCH_PLANS", 10000);
 	B.idle_sec = env_int("QIE_BENCH_IDLE_SEC", 60);
 	B.bn_plans = 250;
+	B.rtt_plans[0] = 250;
+	B.rtt_plans[1] = 100;
 	B.lat_n = 200;
 	B.permit_n = 100;
 	for (int i = 1; i < argc; i++) {
@@ -336,6 +355,8 @@ static void parse_args(int argc, char **argv)
 			B.idle_sec = num(v);
 		else if (strcmp(argv[i], "--binance-plans") == 0)
 			B.bn_plans = num(v);
+		else if (strcmp(argv[i], "--rtt-plans") == 0)
+			rtt_sizes(v);
 		else if (strcmp(argv[i], "--only") == 0)
 			snprintf(only, sizeof(only), "%s", v);
 		else
@@ -381,7 +402,7 @@ int main(int argc, char **argv)
 	struct series one = { .n = 0 }, both = { .n = 0 }, stall = { .n = 0 },
 		bn_one = { .n = 0 }, bn_both = { .n = 0 };
 	struct backlog_out o, mem = { .ok = 0 };
-	int have_fake = fake_start() == 0;
+	int have_fake = fake_start(NULL) == 0;
 	if (have_fake)
 		fake_stop();
 	else
@@ -448,6 +469,8 @@ int main(int argc, char **argv)
 				nm++;
 		}
 	}
+	for (int r = 0; have_fake && r < B.runs; r++)
+		rtt_run(r, B.runs, want("rtt"), want("slow"));
 
 	/* ---- the table ---- */
 	strftime(when, sizeof(when), "%Y-%m-%d %H:%M UTC", gmtime(&now));
@@ -470,6 +493,7 @@ int main(int argc, char **argv)
 	snprintf(what, sizeof(what), "Binance backend vs loopback fake, both lanes, "
 	    "%d in each", B.bn_plans / 2);
 	rate_row(what, &bn_both, 0, "-");
+	rtt_rows(have_fake && want("rtt"), have_fake && want("slow"));
 	lat_row("Plan to result (XADD → result entry), low load, one at a time",
 	    plan, nl, want("latency"), 2, 5, "p50 < 2 ms, p99 < 5 ms");
 	lat_row("Permit to order (permit SET → result entry), plan waiting 2-100 ms",

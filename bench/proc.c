@@ -375,10 +375,11 @@ void daemon_stop(void)
 	B.daemon_pid = 0;
 }
 
-int fake_start(void)
+int fake_start(const char *const *extra)
 {
 	char path[PATH_MAX + 20], logf[PATH_MAX + 16], line[64], d[PATH_MAX + 8];
-	int p[2];
+	char *argv[48] = { path, "--key", FX_KEY, "--secret", FX_SECRET };
+	int p[2], n = 5;
 
 	snprintf(path, sizeof(path), "%s/fake-exchange", B.build);
 	if (access(path, X_OK) != 0)
@@ -399,7 +400,9 @@ int fake_start(void)
 	snprintf(logf, sizeof(logf), "%s/fake.log", B.tmp);
 	if (pipe(p) < 0)
 		die("pipe: %s", strerror(errno));
-	char *argv[] = { path, "--key", FX_KEY, "--secret", FX_SECRET, NULL };
+	for (; extra && *extra && n < 47; extra++)
+		argv[n++] = (char *)*extra;
+	argv[n] = NULL;
 	B.fake_pid = spawn(argv, NULL, logf, p[1]);
 	close(p[1]);
 	size_t got = 0;
@@ -435,6 +438,62 @@ void fake_stop(void)
 	B.fake_pid = 0;
 }
 
+/*
+ * The Python original (python3 SCRIPT) against the fake: Redis and the
+ * testnet credentials as its environment names them, the fake's URL in
+ * QIE_BENCH_FAKE_URL, then ORIG_ENV's "VAR=value ..." (how a given version
+ * of it is pointed at another base URL).  0 once it logs "Consuming MAIN".
+ */
+int orig_start(const char *script, const char *allowlist)
+{
+	static char e[24][320];
+	char *envp[25];
+	int n = 0;
+#define ENV(...) snprintf(e[n], sizeof(e[n]), __VA_ARGS__), envp[n] = e[n], n++
+	ENV("PATH=/usr/sbin:/usr/bin:/sbin:/bin");
+	ENV("PYTHONUNBUFFERED=1");
+	ENV("REDIS_HOST=127.0.0.1");
+	ENV("REDIS_PORT=%d", B.port);
+	ENV("BINANCE_TESTNET_API_KEY=%s", FX_KEY);
+	ENV("BINANCE_TESTNET_API_SECRET=%s", FX_SECRET);
+	ENV("INTENT_EXECUTOR_ALLOWLIST=%s", allowlist);
+	ENV("INTENT_EXECUTOR_MAX_PLAN_AGE_SEC=600");
+	ENV("QIE_BENCH_FAKE_URL=http://127.0.0.1:%d", B.fake_port);
+#undef ENV
+	static char extra[1024];
+	const char *x = getenv("ORIG_ENV");
+	snprintf(extra, sizeof(extra), "%s", x ? x : "");
+	for (char *t = strtok(extra, " "); t && n < 24; t = strtok(NULL, " "))
+		envp[n++] = t;
+	envp[n] = NULL;
+	snprintf(B.dlog, sizeof(B.dlog), "%s/orig.log", B.tmp);
+	char *argv[] = { "/usr/bin/python3", (char *)script, NULL };
+	B.orig_pid = spawn(argv, envp, B.dlog, -1);
+	static const char *const want[1] = { "Consuming MAIN" };
+	int found[1] = { 0 };
+	long off = 0;
+	for (int i = 0; i < 2000 && !found[0]; i++) {
+		sleep_ms(10);
+		if (waitpid(B.orig_pid, NULL, WNOHANG) == B.orig_pid) {
+			B.orig_pid = 0;
+			return -1;
+		}
+		log_scan(B.dlog, &off, want, found, 1);
+	}
+	if (!found[0])
+		orig_stop();
+	return found[0] ? 0 : -1;
+}
+
+void orig_stop(void)
+{
+	if (B.orig_pid <= 0)
+		return;
+	kill(B.orig_pid, SIGTERM);
+	reap(B.orig_pid, 10000);
+	B.orig_pid = 0;
+}
+
 static int rm_tree(const char *dir)
 {
 	char *argv[] = { "rm", "-rf", (char *)dir, NULL };
@@ -449,6 +508,7 @@ static int rm_tree(const char *dir)
 void cleanup(void)
 {
 	daemon_stop();
+	orig_stop();
 	fake_stop();
 	redis_stop();
 	if (B.tmp[0] && !B.keep)

@@ -58,7 +58,6 @@ void rate_row(const char *what, const struct series *s, double goal,
 {
 	char val[1024], runs[160];
 	double m = median(s->v, s->n);
-	fmt_runs(runs, sizeof(runs), s->v, s->n, 0);
 	if (s->n == 0) {
 		row(what, "n/a (not run)", goal_txt, "-");
 		return;
@@ -68,7 +67,9 @@ void rate_row(const char *what, const struct series *s, double goal,
 		row(what, val, goal_txt, goal > 0 ? "**no**" : "-");
 		return;
 	}
-	snprintf(val, sizeof(val), "**%.0f plans/s** (runs: %s)%s%s", m, runs,
+	int d = m < 100 ? 1 : 0;        /* 9.8, not 10 */
+	fmt_runs(runs, sizeof(runs), s->v, s->n, d);
+	snprintf(val, sizeof(val), "**%.*f plans/s** (runs: %s)%s%s", d, m, runs,
 	    s->why[0] ? "; " : "", s->why);
 	row(what, val, goal_txt, goal > 0 ? met_spread(m >= goal, s->v, s->n) : "-");
 }
