@@ -90,7 +90,8 @@ void fake_stop(void);
 int orig_start(const char *script, const char *allowlist);
 void orig_stop(void);
 void cleanup(void);
-/* /proc/<pid>: resident and peak KiB; CPU ticks; context switches. */
+
+/* procfs.c: /proc/<pid>: resident and peak KiB; CPU ticks; context switches. */
 int proc_mem(pid_t pid, long *rss_kb, long *hwm_kb);
 int proc_pss(pid_t pid, long *pss_kb, long *uss_kb);
 long long proc_cpu_ticks(pid_t pid);
