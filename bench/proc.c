@@ -367,13 +367,19 @@ void daemon_first_error(char *out, size_t sz)
 		fclose(f);
 }
 
+/* SIGTERM to *pid, if it runs, and up to ms for it to exit. */
+static void stop_child(pid_t *pid, int ms)
+{
+	if (*pid <= 0)
+		return;
+	kill(*pid, SIGTERM);
+	reap(*pid, ms);
+	*pid = 0;
+}
+
 void daemon_stop(void)
 {
-	if (B.daemon_pid <= 0)
-		return;
-	kill(B.daemon_pid, SIGTERM);
-	reap(B.daemon_pid, 30000);
-	B.daemon_pid = 0;
+	stop_child(&B.daemon_pid, 30000);
 }
 
 int fake_start(const char *const *extra)
@@ -432,11 +438,7 @@ int fake_start(const char *const *extra)
 
 void fake_stop(void)
 {
-	if (B.fake_pid <= 0)
-		return;
-	kill(B.fake_pid, SIGTERM);
-	reap(B.fake_pid, 5000);
-	B.fake_pid = 0;
+	stop_child(&B.fake_pid, 5000);
 }
 
 /*
@@ -488,11 +490,7 @@ int orig_start(const char *script, const char *allowlist)
 
 void orig_stop(void)
 {
-	if (B.orig_pid <= 0)
-		return;
-	kill(B.orig_pid, SIGTERM);
-	reap(B.orig_pid, 10000);
-	B.orig_pid = 0;
+	stop_child(&B.orig_pid, 10000);
 }
 
 static int rm_tree(const char *dir)

@@ -42,35 +42,30 @@ drops drop_noexec noexec
 drops drop exec
 drops drop_mid mid
 
+# not_placed_ok LANE PLAN MOMENT HELD: settled as not placed, one result,
+# HELD orders/POSTs on the exchange
+not_placed_ok() {
+	check "$1, dropped $3: not executed" [ "$(field "$2" executed)" = false ]
+	check "$1, dropped $3: settled as not placed" not_placed "$2"
+	check "$1, dropped $3: no order, $4 POSTs of its id" [ "$(held "$2")" = "$4" ]
+	check "$1, dropped $3: one result" one "$2"
+}
+# executed_ok LANE PLAN MOMENT: settled as executed, one order sent once
+executed_ok() {
+	check "$1, dropped $3: settled as executed" \
+		[ "$(field "$2" executed)/$(field "$2" order_status)" = true/FILLED ]
+	check "$1, dropped $3: one order, sent once" [ "$(held "$2")" = 1/1 ]
+	check "$1, dropped $3: one result" one "$2"
+	check "$1, dropped $3: logged as unknown, then settled" \
+		log_has "order $(coid_of "$2"): outcome unknown"
+}
+
 for lane in m u; do
 	name=$([ $lane = m ] && echo main || echo manual)
-	p=${lane}_unread
-	check "$name, dropped before the request is read: not executed" \
-		[ "$(field $p executed)" = false ]
-	check "$name, dropped before read: settled as not placed" not_placed $p
-	check "$name, dropped before read: no order, never resent" [ "$(held $p)" = 0/0 ]
-	check "$name, dropped before read: one result" one $p
-
-	p=${lane}_noexec
-	check "$name, dropped after reading, before executing: not executed" \
-		[ "$(field $p executed)" = false ]
-	check "$name, dropped before executing: settled as not placed" not_placed $p
-	check "$name, dropped before executing: no order, sent once" [ "$(held $p)" = 0/1 ]
-	check "$name, dropped before executing: one result" one $p
-
-	p=${lane}_exec
-	check "$name, dropped after executing: settled as executed" \
-		[ "$(field $p executed)/$(field $p order_status)" = true/FILLED ]
-	check "$name, dropped after executing: one order, sent once" [ "$(held $p)" = 1/1 ]
-	check "$name, dropped after executing: one result" one $p
-
-	p=${lane}_mid
-	check "$name, dropped mid-answer: settled as executed" \
-		[ "$(field $p executed)/$(field $p order_status)" = true/FILLED ]
-	check "$name, dropped mid-answer: one order, sent once" [ "$(held $p)" = 1/1 ]
-	check "$name, dropped mid-answer: one result" one $p
-	check "$name, dropped mid-answer: the half answer was not taken for one" \
-		log_has "order $(coid_of $p): outcome unknown"
+	not_placed_ok $name ${lane}_unread "before the request is read" 0/0
+	not_placed_ok $name ${lane}_noexec "after reading, before executing" 0/1
+	executed_ok $name ${lane}_exec "after executing, before answering"
+	executed_ok $name ${lane}_mid "mid-answer"
 done
 
 check "the fake cut two answers in the middle" \
