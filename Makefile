@@ -334,9 +334,11 @@ check-valgrind: $(BUILD)/unit-tests
 -include $(shell find $(FUZZ_DIR) -name '*.d' 2>/dev/null)
 
 # --- benchmark (bench/): make bench [BENCH_ARGS="--idle 10 --runs 1"]
+# [ORIG=path/to/main.py]
 # Starts redis-server, the daemon and the fake exchange on loopback and
-# prints one table of figures beside their goals (docs/BENCH.md).  Not a
-# test; run as root from the source tree, on an otherwise quiet machine.
+# prints one table of figures beside their goals (docs/BENCH.md), about
+# 10 minutes.  Not a test; run as root from the source tree, on an
+# otherwise quiet machine.  ORIG: the Python original's figures too.
 BENCH_SRC := $(wildcard bench/*.c)
 BENCH_OBJ := $(call obj,$(BENCH_SRC))
 BENCH_ARGS ?=

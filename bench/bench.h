@@ -5,7 +5,8 @@
  * directory (supervisor, executor, two lane workers) and, for the binance
  * backend, the fake exchange; it feeds plans and permits through Redis
  * exactly as the other services do, and prints one table of figures, each
- * the median of several runs, beside the goal of issue 8.
+ * the median of several runs, beside the goals of issues 8 and 15.  The
+ * binance scenarios at a simulated round trip are in rtt.c.
  *
  * Timing: throughput from the result entries' stream ids (Redis's clock,
  * first to last result); latencies with clock_gettime(CLOCK_MONOTONIC)
@@ -29,6 +30,7 @@
 #define MANUAL_KEY "quantum:manual_lane:enabled"
 
 #define NPROC 4         /* supervisor, executor, main, manual */
+#define MAXRUNS 15
 
 enum backend { PAPER, BINANCE };
 
@@ -43,6 +45,7 @@ struct bench {
 	char build[PATH_MAX];           /* where the binaries are */
 	char tmp[64];                    /* our scratch directory */
 	int runs, plans, idle_sec, bn_plans, lat_n, permit_n;
+	int rtt_plans[2];               /* the backlogs at 20 and 100 ms */
 	int keep;
 
 	int port;
@@ -57,6 +60,7 @@ struct bench {
 
 	pid_t fake_pid;
 	int fake_port;
+	pid_t orig_pid;                 /* the Python original (ORIG=) */
 
 	unsigned long seq;              /* plan ids */
 };
@@ -80,10 +84,14 @@ long long cmd_int(const char *fmt, ...);
 int daemon_start(const struct daemon_opts *o);
 void daemon_stop(void);
 void daemon_first_error(char *out, size_t sz);
-int fake_start(void);
+/* The fake exchange, with extra arguments (NULL-terminated; or NULL). */
+int fake_start(const char *const *extra);
 void fake_stop(void);
+int orig_start(const char *script, const char *allowlist);
+void orig_stop(void);
 void cleanup(void);
-/* /proc/<pid>: resident and peak KiB; CPU ticks; context switches. */
+
+/* procfs.c: /proc/<pid>: resident and peak KiB; CPU ticks; context switches. */
 int proc_mem(pid_t pid, long *rss_kb, long *hwm_kb);
 int proc_pss(pid_t pid, long *pss_kb, long *uss_kb);
 long long proc_cpu_ticks(pid_t pid);
@@ -113,9 +121,51 @@ struct results {
 void results_read(struct results *r);
 void results_free(struct results *r);
 
-/* stats.c */
+/* plans.c: statistics */
 int cmp_double(const void *a, const void *b);
 double median(const double *v, int n);
 double pct(double *v, int n, double q);       /* sorts v */
+
+/* main.c: the paper backend's symbols and allowlist */
+extern const char *const paper_syms[3];
+extern char paper_allow[1024];
+
+/* table.c */
+struct series {                 /* one rate figure, a value per run */
+	double v[MAXRUNS];
+	double cpu[MAXRUNS];    /* the daemon's and Redis's CPU µs per plan */
+	int n;
+	char why[200];
+};
+struct lat_out {                /* one run's latency samples */
+	double p50, p99, max;
+	int n;
+};
+void summarize(double *v, int n, struct lat_out *o);     /* sorts v */
+void fmt_runs(char *buf, size_t sz, const double *v, int n, int decimals);
+const char *met(int ok);
+/* met(), marked "noisy" when the runs spread over more than half the median */
+const char *met_spread(int ok, const double *v, int n);
+void row(const char *what, const char *value, const char *goal,
+    const char *ok);
+void rate_row(const char *what, const struct series *s, double goal,
+    const char *goal_txt);
+void lat_row(const char *what, const struct lat_out *r, int n, int tried,
+    double p50_goal, double p99_goal, const char *goal_txt);
+
+/* latency.c */
+int run_latency(struct lat_out *plan, struct lat_out *permit);
+int run_manual(struct lat_out *o);
+/* Keyspace notifications of the done keys of plan ids prefix*. */
+redisContext *done_subscribe(char prefix);
+void done_unsubscribe(redisContext *s);
+/* One granted manual-lane plan: ms from its XADD to its done key. */
+double manual_sample(redisContext *s, char prefix, const char *symbol);
+
+/* rtt.c: the binance backend against the fake's simulated round trip */
+/* One run of its scenarios: rate (plans/s and round trips at 20 and
+ * 100 ms, and the original's with ORIG set), manual (the slow main lane). */
+void rtt_run(int run, int runs, int rate, int manual);
+void rtt_rows(int rate, int manual);
 
 #endif

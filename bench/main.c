@@ -3,10 +3,11 @@
  * table (see bench.h for what is measured and how).
  *
  *   qie-bench [--build DIR] [--top DIR] [--runs N] [--plans N]
- *             [--idle SEC] [--binance-plans N] [--keep]
+ *             [--idle SEC] [--binance-plans N] [--rtt-plans N20,N100]
+ *             [--only NAME,...] [--keep]
  *
  * Also from the environment: QIE_BENCH_IDLE_SEC, QIE_BENCH_RUNS,
- * QIE_BENCH_PLANS.  Runs as root in the source tree (the daemon's children
+ * QIE_BENCH_PLANS, ORIG (the Python original's main.py, for rtt.c).  Runs as root in the source tree (the daemon's children
  * run under the role users scripts/role-users.sh creates).
  */
 #include <errno.h>
@@ -23,12 +24,11 @@
 
 struct bench B;
 
-#define MAXRUNS 15
 #define STALLS 20
 
-static const char *const paper_syms[] = { "BTCUSDT", "ETHUSDT", "TRXUSDT" };
+const char *const paper_syms[3] = { "BTCUSDT", "ETHUSDT", "TRXUSDT" };
 static const char *const bn_syms[] = { "BTCUSDT", "ETHUSDT", "DOGEUSDT" };
-static char paper_allow[1024];  /* the three, then S00USDT..S19USDT */
+char paper_allow[1024];  /* the three, then S00USDT..S19USDT */
 static const char bn_allow[] = "BTCUSDT,ETHUSDT,DOGEUSDT";
 
 /* ---- one backlog run ---- */
@@ -156,7 +156,7 @@ static void run_backlog(const struct backlog *b, struct backlog_out *o)
 				drain_replies(B.c, 2 * (i % 500 + 1));
 		}
 	}
-	if (b->backend == BINANCE && fake_start() < 0) {
+	if (b->backend == BINANCE && fake_start(NULL) < 0) {
 		snprintf(o->why, sizeof(o->why), "fake exchange did not start");
 		return;
 	}
@@ -221,207 +221,6 @@ static void run_backlog(const struct backlog *b, struct backlog_out *o)
 	results_free(&res);
 }
 
-/* ---- latencies ---- */
-
-/* Blocks until the result stream has an entry after *last; its plan_id. */
-static double wait_result_after(char *last, size_t lastsz, const char *want,
-    int64_t t0)
-{
-	for (;;) {
-		redisReply *r = redisCommand(B.cb, "XREAD BLOCK 10000 COUNT 1 STREAMS %s %s",
-		    RESULT_STREAM, last);
-		int64_t t1 = now_us();
-		if (!r)
-			die("redis: %s", B.cb->errstr);
-		if (r->type != REDIS_REPLY_ARRAY)
-			die("no result for plan %s within 10 s (log: %s)", want, B.dlog);
-		const redisReply *e = r->element[0]->element[1]->element[0];
-		snprintf(last, lastsz, "%s", e->element[0]->str);
-		int mine = 0;
-		for (size_t i = 0; i + 1 < e->element[1]->elements; i += 2)
-			if (strcmp(e->element[1]->element[i]->str, "plan_id") == 0)
-				mine = strcmp(e->element[1]->element[i + 1]->str, want) == 0;
-		freeReplyObject(r);
-		if (mine)
-			return (double)(t1 - t0) / 1000.0;
-	}
-}
-
-struct lat_out {
-	double p50, p99, max;
-	int n;
-};
-
-static void summarize(double *v, int n, struct lat_out *o)
-{
-	o->n = n;
-	o->p50 = pct(v, n, 0.50);
-	o->p99 = pct(v, n, 0.99);
-	o->max = n ? v[n - 1] : NAN;
-}
-
-/* Plan to result at low load, and permit to order for plans that wait. */
-static int run_latency(struct lat_out *plan, struct lat_out *permit)
-{
-	struct daemon_opts d = { .backend = PAPER, .allowlist = paper_allow };
-	char id[32], last[64] = "0-0";
-	double *v = calloc((size_t)B.lat_n + (size_t)B.permit_n, sizeof(double));
-
-	if (!v)
-		die("out of memory");
-	fresh_redis();
-	if (daemon_start(&d) < 0) {
-		free(v);
-		return -1;
-	}
-	for (int i = 0; i < B.lat_n; i++) {
-		plan_id(id, sizeof(id), 'l');
-		append_grant(B.c, id);
-		drain_replies(B.c, 1);
-		int64_t t0 = now_us();
-		append_plan(B.c, MAIN_STREAM, id, paper_syms[i % 3]);
-		drain_replies(B.c, 1);
-		v[i] = wait_result_after(last, sizeof(last), id, t0);
-		sleep_ms(3);
-	}
-	summarize(v, B.lat_n, plan);
-	for (int i = 0; i < B.permit_n; i++) {
-		plan_id(id, sizeof(id), 'p');
-		append_plan(B.c, MAIN_STREAM, id, paper_syms[i % 3]);
-		drain_replies(B.c, 1);
-		sleep_ms(2 + rand() % 99);     /* the permit comes 2..100 ms later */
-		int64_t t0 = now_us();
-		append_grant(B.c, id);
-		drain_replies(B.c, 1);
-		v[i] = wait_result_after(last, sizeof(last), id, t0);
-	}
-	summarize(v, B.permit_n, permit);
-	daemon_stop();
-	free(v);
-	return 0;
-}
-
-/*
- * Manual-lane plans one at a time while the main lane drains a backlog;
- * a plan's decision is seen through a keyspace notification of its done
- * key (written in the same MULTI as its result), so the driver need not
- * read the busy result stream.
- */
-static int run_manual(struct lat_out *o)
-{
-	struct daemon_opts d = { .backend = PAPER, .allowlist = paper_allow };
-	char id[32], chan[128];
-	int cap = 20000, n = 0, sent = 0;
-	double *v = calloc((size_t)cap, sizeof(double));
-
-	if (!v)
-		die("out of memory");
-	fresh_redis();
-	groups_at_zero();
-	for (int i = 0; i < B.plans; i++) {
-		plan_id(id, sizeof(id), 'b');
-		append_grant(B.c, id);
-		append_plan(B.c, MAIN_STREAM, id, paper_syms[i % 3]);
-		if (i % 500 == 499 || i == B.plans - 1)
-			drain_replies(B.c, 2 * (i % 500 + 1));
-	}
-	cmd_ok("CONFIG SET notify-keyspace-events K$");
-	redisContext *s = redis_connect();
-	if (!s)
-		die("redis: cannot connect");
-	redisReply *r = redisCommand(s, "PSUBSCRIBE __keyspace@0__:quantum:intent_executor:done:m*");
-	if (!r)
-		die("PSUBSCRIBE failed");
-	freeReplyObject(r);
-	if (daemon_start(&d) < 0) {
-		redisFree(s);
-		free(v);
-		return -1;
-	}
-	while (cmd_int("XLEN %s", RESULT_STREAM) == 0)
-		sleep_ms(1);
-	while (n < cap) {
-		plan_id(id, sizeof(id), 'm');
-		snprintf(chan, sizeof(chan),
-		    "__keyspace@0__:quantum:intent_executor:done:%s", id);
-		append_grant(B.c, id);
-		drain_replies(B.c, 1);
-		int64_t t0 = now_us();
-		append_plan(B.c, MANUAL_STREAM, id, paper_syms[sent % 3]);
-		drain_replies(B.c, 1);
-		sent++;
-		for (;;) {
-			r = NULL;
-			if (redisGetReply(s, (void **)&r) != REDIS_OK || !r)
-				die("manual plan %s: no decision (log: %s)", id, B.dlog);
-			int mine = r->type == REDIS_REPLY_ARRAY && r->elements == 4 &&
-			    strcmp(r->element[2]->str, chan) == 0 &&
-			    strcmp(r->element[3]->str, "set") == 0;
-			freeReplyObject(r);
-			if (mine)
-				break;
-		}
-		double ms = (double)(now_us() - t0) / 1000.0;
-		long main_done = (long)cmd_int("XLEN %s", RESULT_STREAM) - sent;
-		if (main_done >= B.plans)
-			break;          /* the main lane had drained: not counted */
-		v[n++] = ms;
-		sleep_ms(1);
-	}
-	daemon_stop();
-	redisFree(s);
-	cmd_ok("CONFIG SET notify-keyspace-events %s", "");
-	summarize(v, n, o);
-	free(v);
-	return n > 0 ? 0 : -1;
-}
-
-/* ---- the table ---- */
-
-static void fmt_runs(char *buf, size_t sz, const double *v, int n, int decimals)
-{
-	size_t k = 0;
-	buf[0] = '\0';
-	for (int i = 0; i < n && k + 24 < sz; i++)
-		k += (size_t)snprintf(buf + k, sz - k, "%s%.*f", i ? ", " : "",
-		    decimals, v[i]);
-}
-
-static const char *met(int ok)
-{
-	return ok ? "yes" : "**no**";
-}
-
-/*
- * The verdict, marked "noisy" when the runs spread over more than half
- * the median (max - min): a busy machine, not a steady figure.
- */
-static const char *met_spread(int ok, const double *v, int n)
-{
-	double lo = INFINITY, hi = -INFINITY, m = median(v, n);
-	for (int i = 0; i < n; i++) {
-		if (isnan(v[i]))
-			continue;
-		lo = v[i] < lo ? v[i] : lo;
-		hi = v[i] > hi ? v[i] : hi;
-	}
-	if (n < 3 || isnan(m) || hi - lo <= 0.5 * m)
-		return met(ok);
-	return ok ? "yes (noisy runs)" : "**no** (noisy runs)";
-}
-
-static void row(const char *what, const char *value, const char *goal,
-    const char *ok)
-{
-	printf("| %s | %s | %s | %s |\n", what, value, goal, ok);
-}
-
-struct series {
-	double v[MAXRUNS];
-	double cpu[MAXRUNS];    /* the daemon's and Redis's CPU µs per plan */
-	int n;
-	char why[200];
-};
 
 static void add(struct series *s, const struct backlog_out *o)
 {
@@ -436,55 +235,6 @@ static void add(struct series *s, const struct backlog_out *o)
 	s->v[s->n++] = o->ok ? o->rate : NAN;
 	if (!o->ok && !s->why[0])
 		snprintf(s->why, sizeof(s->why), "%s", o->why);
-}
-
-static void rate_row(const char *what, const struct series *s, double goal,
-    const char *goal_txt)
-{
-	char val[1024], runs[160];
-	double m = median(s->v, s->n);
-	fmt_runs(runs, sizeof(runs), s->v, s->n, 0);
-	if (s->n == 0) {
-		row(what, "n/a (not run)", goal_txt, "-");
-		return;
-	}
-	if (isnan(m)) {
-		snprintf(val, sizeof(val), "failed: %s", s->why);
-		row(what, val, goal_txt, goal > 0 ? "**no**" : "-");
-		return;
-	}
-	snprintf(val, sizeof(val), "**%.0f plans/s** (runs: %s)%s%s", m, runs,
-	    s->why[0] ? "; " : "", s->why);
-	row(what, val, goal_txt, goal > 0 ? met_spread(m >= goal, s->v, s->n) : "-");
-}
-
-static void lat_row(const char *what, const struct lat_out *r, int n,
-    int tried, double p50_goal, double p99_goal, const char *goal_txt)
-{
-	double p50[MAXRUNS], p99[MAXRUNS], mx[MAXRUNS];
-	char val[300], runs[160];
-	int samples = 0;
-	for (int i = 0; i < n; i++) {
-		p50[i] = r[i].p50;
-		p99[i] = r[i].p99;
-		mx[i] = r[i].max;
-		samples += r[i].n;
-	}
-	if (n == 0) {
-		row(what, tried ? "failed (the daemon did not start)" : "n/a (not run)",
-		    goal_txt, tried ? "**no**" : "-");
-		return;
-	}
-	double a = median(p50, n), b = median(p99, n), c = median(mx, n);
-	if (isnan(b)) {
-		row(what, "failed", goal_txt, "**no**");
-		return;
-	}
-	fmt_runs(runs, sizeof(runs), p99, n, 2);
-	snprintf(val, sizeof(val), "p50 **%.2f** / p99 **%.2f** / max %.2f ms "
-	    "(p99 of runs: %s; %d samples)", a, b, c, runs, samples);
-	row(what, val, goal_txt, met_spread((p50_goal <= 0 || a < p50_goal) &&
-	    b < p99_goal, p99, n));
 }
 
 /* The 1-minute load average, from /proc/loadavg. */
@@ -505,7 +255,8 @@ static void usage(void)
 {
 	fprintf(stderr, "usage: qie-bench [--build DIR] [--top DIR] [--runs N] "
 	    "[--plans N] [--idle SEC] [--binance-plans N] [--keep]\n"
-	    "                 [--only main,stall,both,binance,latency,manual]\n");
+	    "                 [--rtt-plans N20,N100] "
+	    "[--only main,stall,both,binance,latency,manual,rtt,slow]\n");
 	exit(2);
 }
 
@@ -534,6 +285,19 @@ static int num(const char *v)
 	return (int)n;
 }
 
+/* N20,N100: the backlogs at 20 and 100 ms, 10 to 1000 plans each. */
+static void rtt_sizes(const char *v)
+{
+	char a[16], b[16], extra;
+	if (sscanf(v, "%15[0-9],%15[0-9]%c", a, b, &extra) != 2)
+		usage();
+	B.rtt_plans[0] = num(a);
+	B.rtt_plans[1] = num(b);
+	for (int i = 0; i < 2; i++)
+		if (B.rtt_plans[i] < 10 || B.rtt_plans[i] > 1000)
+			usage();
+}
+
 static int env_int(const char *name, int def)
 {
 	const char *v = getenv(name);
@@ -549,6 +313,8 @@ static void on_signal(int sig)
 		kill(B.daemon_pid, SIGTERM);
 	if (B.fake_pid > 0)
 		kill(B.fake_pid, SIGTERM);
+	if (B.orig_pid > 0)
+		kill(B.orig_pid, SIGTERM);
 	if (B.redis_pid > 0)
 		kill(B.redis_pid, SIGTERM);
 	_exit(130);
@@ -561,10 +327,12 @@ static void parse_args(int argc, char **argv)
 	snprintf(B.build, sizeof(B.build), "%s", dirname(self));
 	if (!getcwd(B.top, sizeof(B.top)))
 		die("getcwd: %s", strerror(errno));
-	B.runs = env_int("QIE_BENCH_RUNS", 5);
+	B.runs = env_int("QIE_BENCH_RUNS", 3);
 	B.plans = env_int("QIE_BENCH_PLANS", 10000);
 	B.idle_sec = env_int("QIE_BENCH_IDLE_SEC", 60);
 	B.bn_plans = 250;
+	B.rtt_plans[0] = 250;
+	B.rtt_plans[1] = 100;
 	B.lat_n = 200;
 	B.permit_n = 100;
 	for (int i = 1; i < argc; i++) {
@@ -587,6 +355,8 @@ static void parse_args(int argc, char **argv)
 			B.idle_sec = num(v);
 		else if (strcmp(argv[i], "--binance-plans") == 0)
 			B.bn_plans = num(v);
+		else if (strcmp(argv[i], "--rtt-plans") == 0)
+			rtt_sizes(v);
 		else if (strcmp(argv[i], "--only") == 0)
 			snprintf(only, sizeof(only), "%s", v);
 		else
@@ -632,7 +402,7 @@ int main(int argc, char **argv)
 	struct series one = { .n = 0 }, both = { .n = 0 }, stall = { .n = 0 },
 		bn_one = { .n = 0 }, bn_both = { .n = 0 };
 	struct backlog_out o, mem = { .ok = 0 };
-	int have_fake = fake_start() == 0;
+	int have_fake = fake_start(NULL) == 0;
 	if (have_fake)
 		fake_stop();
 	else
@@ -699,6 +469,8 @@ int main(int argc, char **argv)
 				nm++;
 		}
 	}
+	for (int r = 0; have_fake && r < B.runs; r++)
+		rtt_run(r, B.runs, want("rtt"), want("slow"));
 
 	/* ---- the table ---- */
 	strftime(when, sizeof(when), "%Y-%m-%d %H:%M UTC", gmtime(&now));
@@ -721,6 +493,7 @@ int main(int argc, char **argv)
 	snprintf(what, sizeof(what), "Binance backend vs loopback fake, both lanes, "
 	    "%d in each", B.bn_plans / 2);
 	rate_row(what, &bn_both, 0, "-");
+	rtt_rows(have_fake && want("rtt"), have_fake && want("slow"));
 	lat_row("Plan to result (XADD → result entry), low load, one at a time",
 	    plan, nl, want("latency"), 2, 5, "p50 < 2 ms, p99 < 5 ms");
 	lat_row("Permit to order (permit SET → result entry), plan waiting 2-100 ms",
@@ -772,6 +545,13 @@ int main(int argc, char **argv)
 		    mem.redis_rss / 1024.0);
 		row("Resident memory of the daemon's 4 processes after a drain", v2,
 		    "< 12 MB", met(tot < 12 * 1024 && hwm < 12 * 1024));
+		n = 0;
+		for (int i = 0; i < NPROC; i++)
+			n += (size_t)snprintf(val + n, sizeof(val) - n, "%s%s %.1f",
+			    i ? ", " : "", proc_names[i], mem.pss[i] / 1024.0);
+		snprintf(v2, sizeof(v2), "**%.1f MB** (%s)", pss / 1024.0, val);
+		row("Proportional memory (PSS, smaps_rollup) of the 4 processes after "
+		    "a drain", v2, "≤ 6 MB", met(pss <= 6 * 1024));
 		n = 0;
 		for (int i = 1; i <= NPROC; i++)
 			n += (size_t)snprintf(val + n, sizeof(val) - n, "%s%s %.0f",

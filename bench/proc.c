@@ -1,6 +1,7 @@
 /*
  * proc.c - the processes qie-bench starts (redis-server, the daemon, the
- * fake exchange), and what it reads about them and the machine from /proc.
+ * fake exchange, the Python original); procfs.c reads what /proc says of
+ * them.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -366,19 +367,26 @@ void daemon_first_error(char *out, size_t sz)
 		fclose(f);
 }
 
-void daemon_stop(void)
+/* SIGTERM to *pid, if it runs, and up to ms for it to exit. */
+static void stop_child(pid_t *pid, int ms)
 {
-	if (B.daemon_pid <= 0)
+	if (*pid <= 0)
 		return;
-	kill(B.daemon_pid, SIGTERM);
-	reap(B.daemon_pid, 30000);
-	B.daemon_pid = 0;
+	kill(*pid, SIGTERM);
+	reap(*pid, ms);
+	*pid = 0;
 }
 
-int fake_start(void)
+void daemon_stop(void)
+{
+	stop_child(&B.daemon_pid, 30000);
+}
+
+int fake_start(const char *const *extra)
 {
 	char path[PATH_MAX + 20], logf[PATH_MAX + 16], line[64], d[PATH_MAX + 8];
-	int p[2];
+	char *argv[48] = { path, "--key", FX_KEY, "--secret", FX_SECRET };
+	int p[2], n = 5;
 
 	snprintf(path, sizeof(path), "%s/fake-exchange", B.build);
 	if (access(path, X_OK) != 0)
@@ -399,7 +407,9 @@ int fake_start(void)
 	snprintf(logf, sizeof(logf), "%s/fake.log", B.tmp);
 	if (pipe(p) < 0)
 		die("pipe: %s", strerror(errno));
-	char *argv[] = { path, "--key", FX_KEY, "--secret", FX_SECRET, NULL };
+	for (; extra && *extra && n < 47; extra++)
+		argv[n++] = (char *)*extra;
+	argv[n] = NULL;
 	B.fake_pid = spawn(argv, NULL, logf, p[1]);
 	close(p[1]);
 	size_t got = 0;
@@ -428,11 +438,59 @@ int fake_start(void)
 
 void fake_stop(void)
 {
-	if (B.fake_pid <= 0)
-		return;
-	kill(B.fake_pid, SIGTERM);
-	reap(B.fake_pid, 5000);
-	B.fake_pid = 0;
+	stop_child(&B.fake_pid, 5000);
+}
+
+/*
+ * The Python original (python3 SCRIPT) against the fake: Redis and the
+ * testnet credentials as its environment names them, the fake's URL in
+ * QIE_BENCH_FAKE_URL, then ORIG_ENV's "VAR=value ..." (how a given version
+ * of it is pointed at another base URL).  0 once it logs "Consuming MAIN".
+ */
+int orig_start(const char *script, const char *allowlist)
+{
+	static char e[24][320];
+	char *envp[25];
+	int n = 0;
+#define ENV(...) snprintf(e[n], sizeof(e[n]), __VA_ARGS__), envp[n] = e[n], n++
+	ENV("PATH=/usr/sbin:/usr/bin:/sbin:/bin");
+	ENV("PYTHONUNBUFFERED=1");
+	ENV("REDIS_HOST=127.0.0.1");
+	ENV("REDIS_PORT=%d", B.port);
+	ENV("BINANCE_TESTNET_API_KEY=%s", FX_KEY);
+	ENV("BINANCE_TESTNET_API_SECRET=%s", FX_SECRET);
+	ENV("INTENT_EXECUTOR_ALLOWLIST=%s", allowlist);
+	ENV("INTENT_EXECUTOR_MAX_PLAN_AGE_SEC=600");
+	ENV("QIE_BENCH_FAKE_URL=http://127.0.0.1:%d", B.fake_port);
+#undef ENV
+	static char extra[1024];
+	const char *x = getenv("ORIG_ENV");
+	snprintf(extra, sizeof(extra), "%s", x ? x : "");
+	for (char *t = strtok(extra, " "); t && n < 24; t = strtok(NULL, " "))
+		envp[n++] = t;
+	envp[n] = NULL;
+	snprintf(B.dlog, sizeof(B.dlog), "%s/orig.log", B.tmp);
+	char *argv[] = { "/usr/bin/python3", (char *)script, NULL };
+	B.orig_pid = spawn(argv, envp, B.dlog, -1);
+	static const char *const want[1] = { "Consuming MAIN" };
+	int found[1] = { 0 };
+	long off = 0;
+	for (int i = 0; i < 2000 && !found[0]; i++) {
+		sleep_ms(10);
+		if (waitpid(B.orig_pid, NULL, WNOHANG) == B.orig_pid) {
+			B.orig_pid = 0;
+			return -1;
+		}
+		log_scan(B.dlog, &off, want, found, 1);
+	}
+	if (!found[0])
+		orig_stop();
+	return found[0] ? 0 : -1;
+}
+
+void orig_stop(void)
+{
+	stop_child(&B.orig_pid, 10000);
 }
 
 static int rm_tree(const char *dir)
@@ -449,119 +507,11 @@ static int rm_tree(const char *dir)
 void cleanup(void)
 {
 	daemon_stop();
+	orig_stop();
 	fake_stop();
 	redis_stop();
 	if (B.tmp[0] && !B.keep)
 		rm_tree(B.tmp);
 	else if (B.tmp[0])
 		note("kept %s", B.tmp);
-}
-
-/* A "Name:  value kB" line of /proc/<pid>/status. */
-static long status_field(pid_t pid, const char *name)
-{
-	char path[64], line[256];
-	size_t n = strlen(name);
-	long v = -1;
-	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
-	FILE *f = fopen(path, "r");
-	if (!f)
-		return -1;
-	while (fgets(line, sizeof(line), f))
-		if (strncmp(line, name, n) == 0 && line[n] == ':') {
-			v = strtol(line + n + 1, NULL, 10);
-			break;
-		}
-	fclose(f);
-	return v;
-}
-
-/* Pss and Private_Clean + Private_Dirty of /proc/<pid>/smaps_rollup. */
-int proc_pss(pid_t pid, long *pss_kb, long *uss_kb)
-{
-	char path[64], line[256];
-	long v;
-	*pss_kb = -1;
-	*uss_kb = 0;
-	snprintf(path, sizeof(path), "/proc/%d/smaps_rollup", (int)pid);
-	FILE *f = fopen(path, "r");
-	if (!f)
-		return -1;
-	while (fgets(line, sizeof(line), f)) {
-		if (sscanf(line, "Pss: %ld", &v) == 1)
-			*pss_kb = v;
-		else if (sscanf(line, "Private_Clean: %ld", &v) == 1 ||
-		    sscanf(line, "Private_Dirty: %ld", &v) == 1)
-			*uss_kb += v;
-	}
-	fclose(f);
-	return *pss_kb < 0 ? -1 : 0;
-}
-
-int proc_mem(pid_t pid, long *rss_kb, long *hwm_kb)
-{
-	*rss_kb = status_field(pid, "VmRSS");
-	*hwm_kb = status_field(pid, "VmHWM");
-	return *rss_kb < 0 ? -1 : 0;
-}
-
-long long proc_ctxsw(pid_t pid)
-{
-	long a = status_field(pid, "voluntary_ctxt_switches");
-	long b = status_field(pid, "nonvoluntary_ctxt_switches");
-	return a < 0 || b < 0 ? -1 : (long long)a + b;
-}
-
-/* utime + stime, fields 14 and 15 of /proc/<pid>/stat, in clock ticks. */
-long long proc_cpu_ticks(pid_t pid)
-{
-	char path[64], buf[1024];
-	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
-	int fd = open(path, O_RDONLY);
-	if (fd < 0)
-		return -1;
-	ssize_t n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
-		return -1;
-	buf[n] = '\0';
-	char *p = strrchr(buf, ')');
-	unsigned long long ut, st;
-	/* after ")": state(3) ppid pgrp session tty tpgid flags minflt
-	 * cminflt majflt cmajflt utime(14) stime(15) */
-	if (!p || sscanf(p + 1, " %*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu",
-		&ut, &st) != 2)
-		return -1;
-	return (long long)(ut + st);
-}
-
-void machine_describe(char *buf, size_t sz)
-{
-	char line[512], model[256] = "unknown CPU", redis[64] = "?";
-	struct utsname u;
-	FILE *f = fopen("/proc/cpuinfo", "r");
-	while (f && fgets(line, sizeof(line), f)) {
-		if (strncmp(line, "model name", 10) == 0) {
-			char *c = strchr(line, ':');
-			if (c) {
-				snprintf(model, sizeof(model), "%s", c + 2);
-				model[strcspn(model, "\n")] = '\0';
-			}
-			break;
-		}
-	}
-	if (f)
-		fclose(f);
-	uname(&u);
-	redisReply *r = redisCommand(B.c, "INFO server");
-	if (r && r->type == REDIS_REPLY_STRING) {
-		const char *v = strstr(r->str, "redis_version:");
-		if (v)
-			sscanf(v, "redis_version:%63[^\r\n]", redis);
-	}
-	if (r)
-		freeReplyObject(r);
-	snprintf(buf, sz, "nproc %ld, %s, %s %s %s, redis-server %s",
-	    sysconf(_SC_NPROCESSORS_ONLN), model, u.sysname, u.release, u.machine,
-	    redis);
 }

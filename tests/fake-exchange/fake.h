@@ -42,6 +42,8 @@ enum order_mode {
 	OM_NEW,                 /* answer NEW/0 filled; FILLED after arg ms (0) */
 	OM_GARBAGE,             /* execute, answer 200 with a non-JSON body */
 	OM_LOST,                /* execute, answer 502, then fail arg look-ups */
+	OM_DROP_UNREAD,         /* drop the connection before reading the POST */
+	OM_DROP_MID,            /* execute, write half the answer, then drop */
 	OM_COUNT
 };
 
@@ -57,6 +59,7 @@ struct req {
 	char *body;
 	size_t body_len, body_cap;
 	int seen;               /* the access handler was called once */
+	int64_t arrived_us;     /* its headers were in (monotonic clock) */
 };
 
 /* fake_api.c */
@@ -64,6 +67,8 @@ void fake_init(const struct fake_args *a);
 /* Answers one complete request; MHD_NO drops the connection. */
 enum MHD_Result fake_handle(struct MHD_Connection *c, const char *method,
     const char *path, struct req *r);
+/* 1 when drop_unread takes this order POST (before its body is read). */
+int fake_drop_unread(void);
 
 /* fake_main.c */
 int64_t fake_now_ms(void);
@@ -74,6 +79,21 @@ enum MHD_Result fake_reply(struct MHD_Connection *c, unsigned status,
     json_t *body, const char *retry_after, long weight, long orders);
 enum MHD_Result fake_reply_text(struct MHD_Connection *c, unsigned status,
     const char *type, const char *text);
+/* Writes the headers and half of body, then closes the connection. */
+enum MHD_Result fake_reply_cut(struct MHD_Connection *c, unsigned status,
+    json_t *body);
+
+/* fake_net.c: the simulated round trip and the counts (--rtt etc.) */
+/* 1 when opt is one of its options (-1: a bad value), 0 when not. */
+int fake_net_option(const char *opt, const char *value);
+void fake_net_notify(void *cls, struct MHD_Connection *c, void **socket_context,
+    enum MHD_ConnectionNotificationCode toe);
+void fake_net_arrived(struct req *r);
+/* After the answer is decided: sleeps until it may leave. */
+void fake_net_hold(struct MHD_Connection *c, const char *method,
+    const char *path, const struct req *r);
+/* The "stats:" line on stderr. */
+void fake_net_report(void);
 
 /* fake_gzip.c */
 /* 1 when the request's Accept-Encoding names gzip. */

@@ -24,6 +24,13 @@ const struct fsym fake_syms[] = {
 	{ "ETHUSDT", "TRADING", "0.001", "0.001", "10000", "2000", "20", "3000" },
 	{ "XRPUSDT", "SETTLING", "0.1", "0.1", "1000000", "100000", "5", "0.5" },
 	{ "DOGEUSDT", "TRADING", "1", "1", "1000000", "100000", "5", "0.1" },
+	{ "BNBUSDT", "TRADING", "0.01", "0.01", "10000", "2000", "5", "600" },
+	{ "SOLUSDT", "TRADING", "0.01", "0.01", "100000", "5000", "5", "150" },
+	{ "ADAUSDT", "TRADING", "0.01", "0.01", "1000000", "100000", "5", "0.45" },
+	{ "LTCUSDT", "TRADING", "0.001", "0.001", "10000", "2000", "20", "80" },
+	{ "LINKUSDT", "TRADING", "0.01", "0.01", "100000", "10000", "5", "15" },
+	{ "DOTUSDT", "TRADING", "0.01", "0.01", "100000", "10000", "5", "6" },
+	{ "AVAXUSDT", "TRADING", "0.01", "0.01", "100000", "10000", "5", "30" },
 };
 const size_t fake_nsyms = sizeof(fake_syms) / sizeof(fake_syms[0]);
 
@@ -337,6 +344,14 @@ static void route(struct MHD_Connection *c, const char *method,
 	}
 }
 
+int fake_drop_unread(void)
+{
+	pthread_mutex_lock(&S.mu);
+	int drop = fake_book_drop_unread();
+	pthread_mutex_unlock(&S.mu);
+	return drop;
+}
+
 enum MHD_Result fake_handle(struct MHD_Connection *c, const char *method,
     const char *path, struct req *r)
 {
@@ -348,13 +363,16 @@ enum MHD_Result fake_handle(struct MHD_Connection *c, const char *method,
 	w = strncmp(path, "/_fake/", 7) == 0 ? -1 : weight();
 	pthread_mutex_unlock(&S.mu);
 	log_info("%s %s -> %u%s%s", method, path, an.status,
-	    an.drop ? " (dropped)" : "", an.delay_ms ? " (delayed)" : "");
+	    an.drop ? " (dropped)" : an.cut ? " (cut mid-answer)" : "",
+	    an.delay_ms ? " (delayed)" : "");
 	if (an.delay_ms > 0)
 		usleep((useconds_t)an.delay_ms * 1000);
 	if (an.drop) {
 		json_decref(an.body);
 		return MHD_NO;
 	}
+	if (an.cut)
+		return fake_reply_cut(c, an.status, an.body);
 	if (an.text) {
 		json_decref(an.body);
 		return fake_reply_text(c, an.status, strcmp(an.text, "this is not JSON") ?

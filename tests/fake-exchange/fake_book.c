@@ -32,7 +32,7 @@ struct forder {
 
 static const char *const mode_names[OM_COUNT] = { "normal", "delay", "5xx",
 	"1007", "5xx_noexec", "1021", "429", "418", "2019", "partial", "drop",
-	"drop_noexec", "new", "garbage", "lost" };
+	"drop_noexec", "new", "garbage", "lost", "drop_unread", "drop_mid" };
 
 static struct {
 	struct forder o[MAX_ORDERS];
@@ -81,6 +81,12 @@ static enum order_mode take_mode(long *arg)
 	if (--B.mode_count == 0)
 		B.mode = OM_NORMAL;
 	return m;
+}
+
+int fake_book_drop_unread(void)
+{
+	long a = -1;
+	return B.mode == OM_DROP_UNREAD && take_mode(&a) == OM_DROP_UNREAD;
 }
 
 /* ---- the book ---- */
@@ -280,6 +286,7 @@ static void answer_executed(const struct forder *o, enum order_mode m, long a,
 	} else {
 		an->body = order_json(o);
 		an->drop = m == OM_DROP;
+		an->cut = m == OM_DROP_MID;
 		an->delay_ms = m == OM_DELAY ? (a < 0 ? 7000 : a) : 0;
 	}
 }

@@ -15,7 +15,7 @@
 
 #include "fake.h"
 
-#define FAKE_SYMS_MAX 8
+#define FAKE_SYMS_MAX 16
 
 /* One listed symbol: its status and filters, its (fixed) mark price. */
 struct fsym {
@@ -33,6 +33,7 @@ struct answer {
 	const char *text;       /* instead of body: an HTML page */
 	char retry[24];
 	int drop;
+	int cut;                /* half the answer, then drop */
 	long delay_ms;
 	long orders;
 };
@@ -57,6 +58,8 @@ void fake_ban(long s);
 /* fake_book.c: orders, and the misbehaviours of the order endpoint */
 int fake_book_set_mode(const char *name, int count, long arg);
 void fake_book_reset(void);
+/* 1 when drop_unread takes this order POST (the caller locks). */
+int fake_book_drop_unread(void);
 /* Fills the NEW orders whose time has come (every request calls it). */
 void fake_book_tick(void);
 /* 1 while an order is open (NEW, PARTIALLY_FILLED). */

@@ -4,8 +4,11 @@
  * hold others back), raw request capture for signature checks, replies.
  *
  *   fake-exchange --key KEY --secret SECRET [--port N] [--bind ADDR]
- *                 [--skew MS] [--mode NAME[:COUNT[:ARG]]]
+ *                 [--skew MS] [--mode NAME[:COUNT[:ARG]]]...
+ *                 [--rtt MS] [--handshake-rtts N] [--slow-symbol SYM:MS]...
  *
+ * The last three are the simulated network's (fake_net.c); the fake logs
+ * its counts as one "stats:" line when it stops.
  * Port 0 (the default) picks a free port; it is printed as "PORT <n>".
  * --mode may be given more than once; the modes are listed in fake.h (e.g.
  * --mode hedge: the account starts in hedge mode; --mode reduce_check:
@@ -102,6 +105,54 @@ enum MHD_Result fake_reply(struct MHD_Connection *c, unsigned status,
 	return rc;
 }
 
+/* What a drop_mid answer writes: half of text, then an error. */
+struct cut {
+	char *text;
+	size_t len;
+};
+
+static ssize_t cut_read(void *cls, uint64_t pos, char *buf, size_t max)
+{
+	struct cut *k = cls;
+	size_t half = k->len / 2;
+	if (pos >= half)
+		return MHD_CONTENT_READER_END_WITH_ERROR;
+	size_t n = half - (size_t)pos < max ? half - (size_t)pos : max;
+	memcpy(buf, k->text + pos, n);
+	return (ssize_t)n;
+}
+
+static void cut_free(void *cls)
+{
+	struct cut *k = cls;
+	free(k->text);
+	free(k);
+}
+
+enum MHD_Result fake_reply_cut(struct MHD_Connection *c, unsigned status,
+    json_t *body)
+{
+	struct cut *k = calloc(1, sizeof(*k));
+	if (k)
+		k->text = json_dumps(body, JSON_COMPACT);
+	json_decref(body);
+	if (!k || !k->text) {
+		free(k);
+		return MHD_NO;
+	}
+	k->len = strlen(k->text);
+	struct MHD_Response *rs = MHD_create_response_from_callback(k->len, 4096,
+	    cut_read, k, cut_free);
+	if (!rs) {
+		cut_free(k);
+		return MHD_NO;
+	}
+	MHD_add_response_header(rs, "Content-Type", "application/json");
+	enum MHD_Result rc = MHD_queue_response(c, status, rs);
+	MHD_destroy_response(rs);
+	return rc;
+}
+
 enum MHD_Result fake_reply_text(struct MHD_Connection *c, unsigned status,
     const char *type, const char *text)
 {
@@ -168,6 +219,13 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c,
 		return MHD_NO;
 	if (!r->seen) {
 		r->seen = 1;
+		fake_net_arrived(r);
+		if (strcmp(method, "POST") == 0 && strcmp(url, "/fapi/v1/order") == 0 &&
+		    fake_drop_unread()) {
+			log_info("%s %s -> dropped before reading it", method, url);
+			fake_net_hold(c, method, url, r);
+			return MHD_NO;
+		}
 		return MHD_YES;
 	}
 	if (*upload_size) {
@@ -176,38 +234,46 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c,
 		*upload_size = 0;
 		return MHD_YES;
 	}
-	return fake_handle(c, method, url, r);
+	enum MHD_Result rc = fake_handle(c, method, url, r);
+	fake_net_hold(c, method, url, r);      /* the answer leaves after this */
+	return rc;
 }
 
 static void usage(void)
 {
 	fprintf(stderr, "usage: fake-exchange --key KEY --secret SECRET "
-	    "[--port N] [--bind ADDR] [--skew MS] [--mode NAME[:COUNT[:ARG]]]...\n");
+	    "[--port N] [--bind ADDR] [--skew MS] [--mode NAME[:COUNT[:ARG]]]...\n"
+	    "       [--rtt MS] [--handshake-rtts N] [--slow-symbol SYM:MS]...\n");
 	exit(2);
+}
+
+/* One of the process's own options; -1 when it is none of them. */
+static int own_option(const char *opt, const char *v)
+{
+	if (strcmp(opt, "--key") == 0)
+		A.key = v;
+	else if (strcmp(opt, "--secret") == 0)
+		A.secret = v;
+	else if (strcmp(opt, "--port") == 0)
+		A.port = atoi(v);
+	else if (strcmp(opt, "--bind") == 0)
+		bind_addr = v;
+	else if (strcmp(opt, "--skew") == 0)
+		A.skew_ms = atoll(v);
+	else if (strcmp(opt, "--mode") == 0)
+		return fake_set_mode_arg(v) < 0 ? -1 : 0;
+	else
+		return -1;
+	return 0;
 }
 
 static void parse_args(int argc, char **argv)
 {
-	for (int i = 1; i < argc; i++) {
+	for (int i = 1; i < argc; i += 2) {
 		const char *v = i + 1 < argc ? argv[i + 1] : NULL;
-		if (!v)
+		int net = v ? fake_net_option(argv[i], v) : -1;
+		if (net < 0 || (net == 0 && own_option(argv[i], v) < 0))
 			usage();
-		if (strcmp(argv[i], "--key") == 0)
-			A.key = v;
-		else if (strcmp(argv[i], "--secret") == 0)
-			A.secret = v;
-		else if (strcmp(argv[i], "--port") == 0)
-			A.port = atoi(v);
-		else if (strcmp(argv[i], "--bind") == 0)
-			bind_addr = v;
-		else if (strcmp(argv[i], "--skew") == 0)
-			A.skew_ms = atoll(v);
-		else if (strcmp(argv[i], "--mode") == 0) {
-			if (fake_set_mode_arg(v) < 0)
-				usage();
-		} else
-			usage();
-		i++;
 	}
 	if (!A.key || !A.secret || A.port < 0 || A.port > 65535)
 		usage();
@@ -236,6 +302,7 @@ int main(int argc, char **argv)
 	    MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,
 	    MHD_OPTION_URI_LOG_CALLBACK, on_uri, NULL,
 	    MHD_OPTION_NOTIFY_COMPLETED, on_done, NULL,
+	    MHD_OPTION_NOTIFY_CONNECTION, fake_net_notify, NULL,
 	    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)30,
 	    MHD_OPTION_END);
 	if (!d)
@@ -246,5 +313,6 @@ int main(int argc, char **argv)
 	fflush(stdout);
 	sigwait(&set, &sig);
 	MHD_stop_daemon(d);
+	fake_net_report();
 	return 0;
 }
