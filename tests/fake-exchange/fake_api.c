@@ -3,6 +3,10 @@
  * GET /fapi/v1/time, /fapi/v1/exchangeInfo, /fapi/v1/premiumIndex,
  * POST and GET /fapi/v1/order (signed), and the test controls
  * POST /_fake/mode?name=&count=&arg=, GET /_fake/orders, POST /_fake/reset.
+ * One symbol may be slow (--mode slow_symbol:SYM:MS, or POST
+ * /_fake/slow?symbol=SYM&ms=MS, ms=0 ends it): its orders are executed,
+ * then answered MS ms later (each connection has its own thread: other
+ * requests are not held up).
  * Every answer is decided under one lock; a delay or a dropped connection
  * is carried out after it is released.
  */
@@ -69,6 +73,8 @@ static struct {
 	int weight_count;
 	int64_t window;
 	long weight_used, order_posts, order_queries;
+	char slow_symbol[24];
+	long slow_ms;
 } S = { .mu = PTHREAD_MUTEX_INITIALIZER };
 
 void fake_init(const struct fake_args *a)
@@ -133,12 +139,25 @@ static int set_mode(const char *name, int count, long arg)
 	return -1;
 }
 
+/* Orders of symbol answered ms late (0: none); -1 when out of range. */
+static int set_slow(const char *symbol, long ms)
+{
+	if (!symbol || strlen(symbol) >= sizeof(S.slow_symbol) || ms < 0 ||
+	    ms > 600000)
+		return -1;
+	snprintf(S.slow_symbol, sizeof(S.slow_symbol), "%s", symbol);
+	S.slow_ms = ms;
+	return 0;
+}
+
 int fake_set_mode_arg(const char *spec);
 int fake_set_mode_arg(const char *spec)
 {
-	char name[32];
+	char name[32], sym[24];
 	int count = 1;
 	long arg = -1;
+	if (sscanf(spec, "slow_symbol:%23[A-Z0-9]:%ld", sym, &arg) == 2)
+		return set_slow(sym, arg);
 	if (sscanf(spec, "%31[a-z0-9_]:%d:%ld", name, &count, &arg) < 1)
 		return -1;
 	return set_mode(name, count, arg);
@@ -387,6 +406,9 @@ static void post_order(struct MHD_Connection *c, struct answer *an)
 		an->body = order_json(o, 0);
 		an->drop = m == OM_DROP;
 		an->delay_ms = m == OM_DELAY ? (a < 0 ? 7000 : a) : 0;
+		if (!an->delay_ms && S.slow_ms > 0 && strcmp(sym->symbol,
+		    S.slow_symbol) == 0)
+			an->delay_ms = S.slow_ms;
 	}
 }
 
@@ -483,10 +505,17 @@ static void control(struct MHD_Connection *c, const char *method,
 		orders_json(an);
 	} else if (strcmp(method, "POST") == 0 && strcmp(path, "/_fake/reset") == 0) {
 		S.n = 0;
+		S.slow_ms = 0;
 		S.mode = OM_NORMAL;
 		S.query_5xx = S.weight_count = 0;
 		S.banned_until = 0;
 		S.order_posts = S.order_queries = 0;
+		an->status = 200;
+		an->body = json_pack("{s:b}", "ok", 1);
+	} else if (strcmp(method, "POST") == 0 && strcmp(path, "/_fake/slow") == 0) {
+		const char *ms = arg(c, "ms");
+		if (set_slow(arg(c, "symbol"), ms ? atol(ms) : -1) < 0)
+			return fail(an, 400, -1, "bad slow symbol");
 		an->status = 200;
 		an->body = json_pack("{s:b}", "ok", 1);
 	} else if (strcmp(method, "POST") == 0 && strcmp(path, "/_fake/mode") == 0) {
