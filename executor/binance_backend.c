@@ -47,6 +47,31 @@ static int bn_ready(void *st, char *text, size_t sz)
 	return 0;
 }
 
+static void answer(void *arg)
+{
+	struct job *j = arg;
+	j->done(j);
+}
+
+static void bn_prepare(void *st, struct job *j)
+{
+	const struct symbol_filter *f = bn_filter(st, j->q.symbol, j->res.error,
+	    sizeof(j->res.error));
+	if (f) {
+		j->f = *f;
+		if (j->need_mark && bn_mark(st, j->q.symbol, &j->mark) < 0)
+			j->mark = 0;
+	}
+	loop_at(&j->t, 0, answer, j);
+}
+
+static void bn_place_job(void *st, struct job *j)
+{
+	if (!job_stale(j, wall_ms()))
+		bn_place(st, &j->o, &j->res);
+	loop_at(&j->t, 0, answer, j);
+}
+
 int binance_backend_init(struct backend *be, const struct settings *s,
     const struct credentials *c, char *err, size_t errlen)
 {
@@ -62,9 +87,8 @@ int binance_backend_init(struct backend *be, const struct settings *s,
 	}
 	be->name = "binance";
 	be->state = b;
-	be->filter = bn_filter;
-	be->mark_price = bn_mark;
-	be->place = bn_place;
+	be->prepare = bn_prepare;
+	be->place = bn_place_job;
 	be->ready = bn_ready;
 	b->base_url = s->binance_base_url;
 	log_info("binance: exchange %s", s->binance_base_url);
