@@ -72,6 +72,8 @@ struct backend {
 	 * tries again in the background).  Never blocks.  NULL: always (paper).
 	 */
 	int (*ready)(void *st, char *text, size_t sz);
+	/* What it did, one line for the log at exit; NULL: nothing to say. */
+	void (*stats)(void *st, char *text, size_t sz);
 };
 
 /*

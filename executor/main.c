@@ -34,7 +34,6 @@
 #include "credentials.h"
 #include "executor.h"
 #include "fdpass.h"
-#include "idle.h"
 #include "log.h"
 #include "loop.h"
 #include "requests.h"
@@ -263,20 +262,6 @@ static void ctl_read(void)
 		close(c.fd);
 }
 
-/*
- * While a backend waits (idle.h): answers a ping waiting on the control
- * socket, and leaves any other message (a lane's link) for the main loop.
- */
-static void answer_pings(void)
-{
-	uint8_t hdr[FRAME_HDR];
-	struct pollfd p = { .fd = CTL_FD, .events = POLLIN };
-	while (poll(&p, 1, 0) > 0 &&
-	    recv(CTL_FD, hdr, sizeof(hdr), MSG_PEEK | MSG_DONTWAIT) ==
-	    (ssize_t)sizeof(hdr) && (hdr[4] << 8 | hdr[5]) == MSG_PING)
-		ctl_read();
-}
-
 /* Tells the supervisor whether the backend can trade; 1 when it can. */
 static int report_state(int *last)
 {
@@ -303,7 +288,7 @@ static int setup_signals(void)
 	return sigfd_open(sigs);
 }
 
-#define STATE_RETRY_MS 5000
+#define STATE_RETRY_MS 1000
 
 /* Until the backend can trade: asks it again every STATE_RETRY_MS. */
 static void state_retry(void *arg)
@@ -316,8 +301,13 @@ static void state_retry(void *arg)
 static void on_signal(void *arg, int fd, short revents)
 {
 	(void)arg, (void)fd, (void)revents;
+	char text[300];
 	log_info("stopping: served main=%llu manual=%llu",
 	    requests_served(LANE_MAIN), requests_served(LANE_MANUAL));
+	if (X.b.stats) {
+		X.b.stats(X.b.state, text, sizeof(text));
+		log_info("%s", text);
+	}
 	exit(0);
 }
 
@@ -410,7 +400,6 @@ int main(int argc, char **argv)
 
 	log_init("executor");
 	parse_args(argc, argv, &sb);
-	idle_set(answer_pings);
 	X.limits.on_spend = tell_spend;
 	int cred_ok = credentials_load(&cred, cred_err, sizeof(cred_err)) == 0;
 	if (fcntl(CTL_FD, F_GETFD) < 0)
