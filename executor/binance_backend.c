@@ -23,7 +23,6 @@ static void reached(void *arg)
 		return;
 	log_info("binance: exchange %s reached", b->base_url);
 	bn_filters(b, NULL, NULL);
-	bn_http_warm(b->http);
 }
 
 /*
@@ -37,6 +36,7 @@ static int bn_ready(void *st, char *text, size_t sz)
 	struct binance *b = st;
 
 	if (b->synced_at) {
+		bn_http_warm(b->http);  /* from now on (after the lock-down) */
 		snprintf(text, sz, "backend binance, exchange %s", b->base_url);
 		return 1;
 	}
@@ -107,7 +107,6 @@ int binance_backend_init(struct backend *be, const struct settings *s,
 	if (b->synced_at) {
 		bn_filters(b, NULL, NULL);
 		loop_run_until(filters_done, b, BN_TIMEOUT_MS + 1000);
-		bn_http_warm(b->http);
 	}
 	return 0;
 }

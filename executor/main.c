@@ -12,6 +12,12 @@
  * malformed frame closes that lane's link only; the supervisor then
  * restarts the worker.
  *
+ * One event loop (loop.h) serves the control socket, the signalfd, both
+ * links and the backend's connections: requests are held and started many
+ * at a time (requests.h, scheduler.h), each answered on its link when its
+ * backend is done, so the pings are answered at once whatever the exchange
+ * does.  SIGTERM ends the process once no request is in flight.
+ *
  * Start: credentials first (credentials.h), then settings, the backend its
  * descriptor names (backends.h; the binance backend asks the exchange for
  * its time and filters), then the sandbox the descriptor asks for
@@ -57,6 +63,7 @@ struct exec_ctx {
 	struct link links[LANE_COUNT];
 	struct limits limits;           /* each lane's rate and notional caps */
 	int state;                      /* last MSG_STATE: -1 none, 0, 1 */
+	int stopping;                   /* SIGTERM came */
 	struct loop_timer state_retry;
 };
 
@@ -298,9 +305,8 @@ static void state_retry(void *arg)
 		loop_at(&X.state_retry, mono_ms() + STATE_RETRY_MS, state_retry, NULL);
 }
 
-static void on_signal(void *arg, int fd, short revents)
+static void stop(void)
 {
-	(void)arg, (void)fd, (void)revents;
 	char text[300];
 	log_info("stopping: served main=%llu manual=%llu",
 	    requests_served(LANE_MAIN), requests_served(LANE_MANUAL));
@@ -309,6 +315,17 @@ static void on_signal(void *arg, int fd, short revents)
 		log_info("%s", text);
 	}
 	exit(0);
+}
+
+/* SIGTERM: at once, or once the orders in flight have their outcome. */
+static void on_signal(void *arg, int fd, short revents)
+{
+	(void)arg, (void)fd, (void)revents;
+	if (!X.stopping && requests_running() > 0)
+		log_info("stopping once %d request(s) in flight are answered",
+		    requests_running());
+	X.stopping = 1;
+	loop_unwatch(fd);
 }
 
 static void on_ctl(void *arg, int fd, short revents)
@@ -324,8 +341,11 @@ static void serve(int sigfd)
 	    loop_watch(sigfd, POLLIN, on_signal, NULL) < 0)
 		fatalx("event loop: no room");
 	state_retry(NULL);
-	for (;;)
+	for (;;) {
 		loop_turn(-1);
+		if (X.stopping && requests_running() == 0)
+			stop();
+	}
 }
 
 /* "--uid N --gid N" from the supervisor when it runs as root. */
@@ -346,7 +366,7 @@ static void parse_args(int argc, char **argv, struct sandbox_spec *sb)
 		    "quantum-intent-executor)");
 }
 
-/* The highest open descriptor: libcurl's kept connection stays open. */
+/* The highest open descriptor: libcurl's kept connections stay open. */
 static int max_open_fd(void)
 {
 	int max = 0;

@@ -146,6 +146,14 @@ void requests_drop(enum lane lane, unsigned gen)
 	pump();
 }
 
+int requests_running(void)
+{
+	int n = 0;
+	for (int l = 0; l < LANE_COUNT; l++)
+		n += R.sched.running[l];
+	return n;
+}
+
 unsigned long long requests_served(enum lane lane)
 {
 	return R.served[lane];

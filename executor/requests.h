@@ -26,6 +26,8 @@ void requests_add(enum lane lane, unsigned gen, const struct exec_req *q);
 /* The lane's link of generation gen is gone: its waiting requests are
  * dropped (the next worker sends them again), its running ones end unseen. */
 void requests_drop(enum lane lane, unsigned gen);
+/* Requests started and not yet answered. */
+int requests_running(void);
 /* Results delivered so far on lane. */
 unsigned long long requests_served(enum lane lane);
 
