@@ -92,7 +92,7 @@ static const struct setting table[] = {
 	  S(max_orders_per_min[0]), "600", 1, 1000000 },
 	{ "INTENT_EXECUTOR_MAX_ORDERS_PER_MIN_MANUAL", K_INT, TO_EXECUTOR,
 	  S(max_orders_per_min[1]), "30", 1, 1000000 },
-	{ "INTENT_EXECUTOR_MAX_PLAN_AGE_SEC", K_INT, TO_WORKERS,
+	{ "INTENT_EXECUTOR_MAX_PLAN_AGE_SEC", K_INT, TO_EXECUTOR | TO_WORKERS,
 	  S(max_plan_age_sec), "30", 1, 86400 },
 	{ "INTENT_EXECUTOR_BREAKER_FAILURES", K_INT, TO_WORKERS,
 	  S(breaker_failures), "5", 1, 1000 },

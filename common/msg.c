@@ -92,6 +92,7 @@ int msg_encode_req(struct mbuf *m, const struct exec_req *q)
 	m_add_u8(m, q->reduce_only);
 	m_add_i64(m, q->qty);
 	m_add_i64(m, q->safe_qty);
+	m_add_i64(m, q->deadline_ms);
 	return m_close(m);
 }
 
@@ -105,7 +106,14 @@ int msg_decode_req(struct mreader *r, struct exec_req *q)
 	q->reduce_only = m_get_u8(r);
 	q->qty = m_get_i64(r);
 	q->safe_qty = m_get_i64(r);
-	return m_end(r);
+	q->deadline_ms = m_get_i64(r);
+	if (m_end(r) < 0)
+		return -1;
+	if (q->deadline_ms <= 0) {
+		r->err = "deadline not above 0";
+		return -1;
+	}
+	return 0;
 }
 
 int msg_encode_res(struct mbuf *m, const struct exec_res *s)

@@ -34,6 +34,8 @@ struct exec_req {
 	uint8_t reduce_only;
 	int64_t qty;            /* 1e-8 units, as the plan asked */
 	int64_t safe_qty;       /* from the permit; 0 = none */
+	int64_t deadline_ms;    /* unix ms: the plan's time plus the maximum
+				 * plan age; never sent after it; above 0 */
 };
 
 struct exec_res {

@@ -2,35 +2,92 @@
  * binance.c - the binance backend: Binance USDT-M futures over REST.  This
  * file holds the connection policy: the server time offset, rate limits
  * (429 back-off, 418 ban, slowing down near a limit), the symbol filters
- * from exchangeInfo (refreshed every 10 minutes, lazily) and mark prices.
- * Orders are placed and settled in binance_order.c, which calls this file;
- * binance_backend.c assembles the backend from both.
+ * from exchangeInfo (refreshed every 10 minutes, lazily), and the pool of
+ * per-request state (struct bn_op).  The time and the filters are each
+ * asked by one request at a time, whoever needs them meanwhile waits for
+ * that answer (struct bn_waiters).  Mark prices are asked in
+ * binance_prepare.c, orders placed and settled in binance_order.c, both
+ * on top of this file; binance_backend.c assembles the backend.
  *
  * May: talk to the configured base URL, hold the API key and secret.
  * May not: log the secret, a signature or a signed query; trade a symbol
- * whose filters it does not know; send while banned.
+ * whose filters it does not know; send while banned; sleep.
  */
-#include <errno.h>
 #include <stdio.h>
 #include <string.h>
-#include <time.h>
 
 #include "binance_int.h"
 #include "clock.h"
-#include "idle.h"
 #include "log.h"
 
-/* Sleeps in steps of at most 250 ms, running idle_run() between them. */
-void bn_sleep_ms(int64_t ms)
+static struct bn_op ops[BN_OPS];
+
+static struct bn_op *bn_op_get(struct binance *b, struct job *j)
 {
-	int64_t until = mono_ms() + ms;
-	for (int64_t left = ms; left > 0; left = until - mono_ms()) {
-		int64_t step = left > 250 ? 250 : left;
-		struct timespec ts = { .tv_sec = 0, .tv_nsec = step * 1000000 };
-		while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
-			;
-		idle_run();
+	for (int i = 0; i < BN_OPS; i++) {
+		struct bn_op *op = &ops[i];
+		if (op->used)
+			continue;
+		struct bn_xfer x = op->x;       /* keeps its easy handle, buffer */
+		memset(op, 0, sizeof(*op));
+		op->x = x;
+		op->used = 1;
+		op->b = b;
+		op->j = j;
+		j->bk = op;
+		return op;
 	}
+	return NULL;
+}
+
+static void no_op(void *arg)
+{
+	struct job *j = arg;
+	j->done(j);
+}
+
+void bn_op_start(struct binance *b, struct job *j, int first,
+    void (*fn)(void *))
+{
+	struct bn_op *op = bn_op_get(b, j);
+	if (!op) {
+		snprintf(j->res.error, sizeof(j->res.error), "executor_unavailable:"
+		    "binance backend full");
+		return loop_at(&j->t, 0, no_op, j);
+	}
+	op->step = first;
+	loop_at(&op->t, 0, fn, op);
+}
+
+static void op_done(void *arg)
+{
+	struct bn_op *op = arg;
+	struct job *j = op->j;
+	op->used = 0;
+	j->bk = NULL;
+	j->done(j);
+}
+
+void bn_op_end(struct bn_op *op)
+{
+	loop_at(&op->t, 0, op_done, op);
+}
+
+static int wait_add(struct bn_waiters *w, void (*fn)(void *), void *arg)
+{
+	if (w->n >= BN_WAITERS)
+		return -1;
+	w->fn[w->n] = fn;
+	w->arg[w->n++] = arg;
+	return 0;
+}
+
+static void wait_run(struct bn_waiters *w)
+{
+	struct bn_waiters now = *w;
+	w->n = 0;
+	for (int i = 0; i < now.n; i++)
+		now.fn[i](now.arg[i]);
 }
 
 static int64_t secs_up(int64_t ms)
@@ -38,7 +95,7 @@ static int64_t secs_up(int64_t ms)
 	return ms <= 0 ? 0 : (ms + 999) / 1000;
 }
 
-int bn_gate(struct binance *b, int soft, char *err, size_t errlen)
+int64_t bn_gate(struct binance *b, int soft, char *err, size_t errlen)
 {
 	int64_t now = mono_ms();
 	if (b->banned_until > now) {
@@ -56,8 +113,7 @@ int bn_gate(struct binance *b, int soft, char *err, size_t errlen)
 		    (long long)secs_up(until - now));
 		return -1;
 	}
-	bn_sleep_ms(until - now);
-	return 0;
+	return until - now;
 }
 
 /* Milliseconds left in the exchange's current window of window_ms. */
@@ -80,8 +136,7 @@ static void near_limit(struct binance *b, long used, long limit,
 	    what, used, limit, (long long)(until - mono_ms()));
 }
 
-/* Learns from a reply: bans, back-offs and how close the limits are. */
-static void account(struct binance *b, const struct bn_reply *r)
+void bn_account(struct binance *b, const struct bn_reply *r)
 {
 	int64_t now = mono_ms();
 	if (r->outcome != BN_REPLY)
@@ -105,13 +160,6 @@ static void account(struct binance *b, const struct bn_reply *r)
 	    1200, 60000, "orders per minute");
 }
 
-static void request(struct binance *b, const char *path, const char *query,
-    struct bn_reply *r)
-{
-	bn_http_request(b->http, 0, path, query, 0, r);
-	account(b, r);
-}
-
 int bn_reply_error(const struct bn_reply *r, long *code, char *msg,
     size_t msgsz)
 {
@@ -120,8 +168,7 @@ int bn_reply_error(const struct bn_reply *r, long *code, char *msg,
 	return bn_parse_error(r->body, r->len, code, msg, msgsz);
 }
 
-/* "HTTP 503" or "timeout ..." or the exchange's error, for a log line. */
-static void describe(const struct bn_reply *r, char *out, size_t sz)
+void bn_describe(const struct bn_reply *r, char *out, size_t sz)
 {
 	long code;
 	char msg[120];
@@ -133,23 +180,23 @@ static void describe(const struct bn_reply *r, char *out, size_t sz)
 		snprintf(out, sz, "HTTP %ld", r->status);
 }
 
-int bn_sync_time(struct binance *b)
+/* The time request ended: the offset, or why not; its waiters go on. */
+static void time_done(struct bn_xfer *x, void *arg)
 {
-	struct bn_reply r;
-	char err[100], why[sizeof(r.why) + 40];
-	int64_t server;
+	struct binance *b = arg;
+	const struct bn_reply *r = &x->r;
+	char err[100], why[sizeof(r->why) + 40];
+	int64_t server, t1 = wall_ms();
 
-	int64_t t0 = wall_ms();
-	request(b, "/fapi/v1/time", "", &r);
-	int64_t t1 = wall_ms();
-	if (r.outcome != BN_REPLY || r.status != 200 ||
-	    bn_parse_time(r.body, r.len, &server, err, sizeof(err)) < 0) {
-		if (r.outcome == BN_REPLY && r.status == 200)
+	bn_account(b, r);
+	if (r->outcome != BN_REPLY || r->status != 200 ||
+	    bn_parse_time(r->body, r->len, &server, err, sizeof(err)) < 0) {
+		if (r->outcome == BN_REPLY && r->status == 200)
 			snprintf(why, sizeof(why), "%s", err);
 		else
-			describe(&r, why, sizeof(why));
+			bn_describe(r, why, sizeof(why));
 		log_warn("binance: server time unavailable: %s", why);
-		if (r.outcome == BN_REPLY)
+		if (r->outcome == BN_REPLY)
 			snprintf(b->time_why, sizeof(b->time_why), "exchange %s answers "
 			    "but not with its time: %s", b->base_url, why);
 		else
@@ -158,112 +205,92 @@ int bn_sync_time(struct binance *b)
 			    "IPAddressAllow=localhost drops it: install the drop-in "
 			    "binance-network.conf, see quantum-intent-executor(8))",
 			    b->base_url, why);
-		return -1;
+	} else {
+		b->offset_ms = server - (b->time_t0 + t1) / 2;
+		b->synced_at = mono_ms();
+		b->time_why[0] = '\0';
+		log_info("binance: server time offset %lld ms", (long long)b->offset_ms);
 	}
-	b->offset_ms = server - (t0 + t1) / 2;
-	b->synced_at = mono_ms();
-	log_info("binance: server time offset %lld ms", (long long)b->offset_ms);
+	wait_run(&b->time_w);
+}
+
+int bn_time(struct binance *b, int force, void (*fn)(void *), void *arg)
+{
+	if (!force && b->synced_at && mono_ms() - b->synced_at <= BN_TIME_TTL_MS)
+		return 1;
+	if (fn && wait_add(&b->time_w, fn, arg) < 0)
+		return 1;       /* no room to wait: go on with the old offset */
+	if (!b->time_x.busy) {
+		b->time_tried_at = mono_ms();
+		b->time_t0 = wall_ms();
+		bn_http_start(b->http, &b->time_x, 0, "/fapi/v1/time", "", 0,
+		    time_done, b);
+	}
 	return 0;
 }
 
-void bn_signed(struct binance *b, int post, const char *path,
-    struct bn_query *q, int fresh, struct bn_reply *r)
+void bn_signed(struct binance *b, struct bn_xfer *x, int post,
+    const char *path, struct bn_query *q, int64_t deadline_ms,
+    bn_done_fn done, void *arg)
 {
-	if (!b->synced_at || mono_ms() - b->synced_at > BN_TIME_TTL_MS)
-		bn_sync_time(b);
 	bn_query_add_int(q, "recvWindow", BN_RECV_WINDOW_MS);
 	bn_query_add_int(q, "timestamp", (long long)wall_ms() + b->offset_ms);
-	if (bn_query_sign(q, b->cred.secret, b->cred.secret_len) < 0) {
-		memset(r, 0, sizeof(*r));
-		r->outcome = BN_NOT_SENT;
-		snprintf(r->why, sizeof(r->why), "request could not be built");
-	} else {
-		bn_http_request(b->http, post, path, q->s, fresh, r);
-		account(b, r);
-	}
+	if (bn_query_sign(q, b->cred.secret, b->cred.secret_len) < 0)
+		bn_http_fail(x, "request could not be built", done, arg);
+	else
+		bn_http_start(b->http, x, post, path, q->s, deadline_ms, done, arg);
 	explicit_bzero(q->s, sizeof(q->s));     /* held the signature */
 }
 
-void bn_refresh_filters(struct binance *b)
+static void filters_done(struct bn_xfer *x, void *arg)
 {
-	struct bn_reply r;
+	struct binance *b = arg;
+	const struct bn_reply *r = &x->r;
 	struct filter_table t;
 	struct bn_limits lim;
-	char err[160], gate[96];
+	char err[160];
 
-	if (bn_gate(b, 1, gate, sizeof(gate)) < 0) {
-		snprintf(b->filters_why, sizeof(b->filters_why), "%s", gate);
-		return;
-	}
-	request(b, "/fapi/v1/exchangeInfo", "", &r);
+	bn_account(b, r);
 	int n = -1;
-	if (r.outcome == BN_REPLY && r.status == 200)
-		n = bn_parse_exchange_info(r.body, r.len, &b->symbols, &t, &lim, err,
+	if (r->outcome == BN_REPLY && r->status == 200)
+		n = bn_parse_exchange_info(r->body, r->len, &b->symbols, &t, &lim, err,
 		    sizeof(err));
 	else
-		describe(&r, err, sizeof(err));
+		bn_describe(r, err, sizeof(err));
 	if (n < 0) {
 		b->filters_retry_at = mono_ms() + BN_FILTERS_RETRY_MS;
 		snprintf(b->filters_why, sizeof(b->filters_why), "exchangeInfo: %s", err);
 		log_warn("binance: %s (%s filters)", b->filters_why,
 		    b->filters_at ? "keeping the previous" : "no");
-		return;
+	} else {
+		b->filters = t;
+		b->limits = lim;
+		b->filters_at = mono_ms();
+		snprintf(b->filters_why, sizeof(b->filters_why), "left out: %s",
+		    err[0] ? err : "none");
+		log_info("binance: filters of %d of %d allowed symbols loaded%s%s", n,
+		    b->symbols.n, err[0] ? "; left out: " : "", err);
 	}
-	b->filters = t;
-	b->limits = lim;
-	b->filters_at = mono_ms();
-	snprintf(b->filters_why, sizeof(b->filters_why), "left out: %s",
-	    err[0] ? err : "none");
-	log_info("binance: filters of %d of %d allowed symbols loaded%s%s", n,
-	    b->symbols.n, err[0] ? "; left out: " : "", err);
+	wait_run(&b->filters_w);
 }
 
-const struct symbol_filter *bn_filter(void *st, const char *symbol,
-    char *err, size_t errlen)
+int bn_filters(struct binance *b, void (*fn)(void *), void *arg)
 {
-	struct binance *b = st;
+	char gate[96] = "";
 	int64_t now = mono_ms();
-
-	if ((!b->filters_at || now - b->filters_at > BN_FILTERS_TTL_MS) &&
-	    now >= b->filters_retry_at)
-		bn_refresh_filters(b);
-	if (bn_gate(b, 0, err, errlen) < 0)
-		return NULL;
-	const struct symbol_filter *f = filters_find(&b->filters, symbol);
-	if (!f) {
-		snprintf(err, errlen, "filters_unavailable:%s", symbol);
-		if (!b->filters_at)
-			log_warn("binance: no filters for %s: %s", symbol, b->filters_why);
-		else
-			log_warn("binance: no filters for %s: exchangeInfo does not list "
-			    "it as TRADING with usable filters (%s)", symbol,
-			    b->filters_why);
+	if ((b->filters_at && now - b->filters_at <= BN_FILTERS_TTL_MS) ||
+	    now < b->filters_retry_at)
+		return 1;
+	if (bn_gate(b, 1, gate, sizeof(gate)) != 0) {
+		/* not now: the old filters (or none) stay */
+		snprintf(b->filters_why, sizeof(b->filters_why), "%s", gate[0] ?
+		    gate : "rate limited: asked later");
+		return 1;
 	}
-	return f;
-}
-
-int bn_mark(void *st, const char *symbol, int64_t *price)
-{
-	struct binance *b = st;
-	struct bn_query q;
-	struct bn_reply r;
-	char err[200];
-
-	/* not held back by the slow-down: an order after it is, with its error */
-	if (bn_gate(b, 0, err, sizeof(err)) < 0) {
-		log_warn("binance: mark price of %s not asked: %s", symbol, err);
-		return -1;
-	}
-	bn_query_init(&q);
-	if (bn_query_add(&q, "symbol", symbol) < 0)
-		return -1;
-	request(b, "/fapi/v1/premiumIndex", q.s, &r);
-	if (r.outcome == BN_REPLY && r.status == 200 &&
-	    bn_parse_premium_index(r.body, r.len, symbol, price, err,
-		sizeof(err)) == 0)
-		return 0;
-	if (r.outcome != BN_REPLY || r.status != 200)
-		describe(&r, err, sizeof(err));
-	log_warn("binance: mark price of %s unavailable: %s", symbol, err);
-	return -1;
+	if (fn && wait_add(&b->filters_w, fn, arg) < 0)
+		return 1;
+	if (!b->filters_x.busy)
+		bn_http_start(b->http, &b->filters_x, 0, "/fapi/v1/exchangeInfo", "",
+		    0, filters_done, b);
+	return 0;
 }

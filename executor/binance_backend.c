@@ -1,8 +1,8 @@
 /*
  * binance_backend.c - the binance backend assembled (backend.h): its state,
- * its entry points (filters and mark prices in binance.c, orders in
- * binance_order.c) and whether it can trade yet.  The top of the binance
- * files: it calls both, neither calls it.
+ * its entry points (filters and mark prices in binance_prepare.c, orders
+ * in binance_order.c, both on binance.c) and whether it can trade yet.
+ * The top of the binance files: it calls them, none calls it.
  *
  * May: hold the one struct binance of the process.  May not: log the
  * secret (it never reads it: credentials.c did).
@@ -16,35 +16,67 @@
 
 static struct binance bn_state;
 
+static void reached(void *arg)
+{
+	struct binance *b = arg;
+	if (!b->synced_at)
+		return;
+	log_info("binance: exchange %s reached", b->base_url);
+	bn_filters(b, NULL, NULL);
+}
+
 /*
- * Ready once the exchange has answered its time once; until then every
- * call asks again and says why not, as an ERROR line at most once a
- * minute (and whenever the reason changes).
+ * Ready once the exchange has answered its time once; until then a call
+ * asks again (in the background, at most every BN_READY_RETRY_MS) and says
+ * why not, as an ERROR line at most once a minute (and whenever the
+ * reason changes).
  */
 static int bn_ready(void *st, char *text, size_t sz)
 {
 	struct binance *b = st;
-	char before[sizeof(b->time_why)];
 
 	if (b->synced_at) {
+		bn_http_warm(b->http);  /* from now on (after the lock-down) */
 		snprintf(text, sz, "backend binance, exchange %s", b->base_url);
 		return 1;
 	}
-	memcpy(before, b->time_why, sizeof(before));
-	if (bn_sync_time(b) == 0) {
-		if (!b->filters_at)
-			bn_refresh_filters(b);
-		log_info("binance: exchange %s reached", b->base_url);
-		return bn_ready(st, text, sz);
-	}
 	int64_t now = mono_ms();
-	if (strcmp(before, b->time_why) != 0 || !b->time_logged_at ||
+	if (!b->time_x.busy && now - b->time_tried_at >= BN_READY_RETRY_MS)
+		bn_time(b, 1, reached, b);
+	if (!b->time_why[0]) {
+		snprintf(text, sz, "exchange %s: asking its time", b->base_url);
+		return 0;
+	}
+	if (strcmp(b->time_logged, b->time_why) != 0 || !b->time_logged_at ||
 	    now - b->time_logged_at >= 60000) {
 		log_error("binance: %s", b->time_why);
 		b->time_logged_at = now;
+		snprintf(b->time_logged, sizeof(b->time_logged), "%s", b->time_why);
 	}
 	snprintf(text, sz, "%s", b->time_why);
 	return 0;
+}
+
+static void bn_stats(void *st, char *text, size_t sz)
+{
+	struct binance *b = st;
+	struct bn_http_stats h;
+	bn_http_stats(b->http, &h);
+	snprintf(text, sz, "binance: %llu requests, %llu orders; connections "
+	    "opened: %llu in all, %llu by orders, %llu by warm-ups", h.requests,
+	    h.orders, h.conns, h.order_conns, h.warmups);
+}
+
+static int time_done(void *arg)
+{
+	const struct binance *b = arg;
+	return !b->time_x.busy;
+}
+
+static int filters_done(void *arg)
+{
+	const struct binance *b = arg;
+	return !b->filters_x.busy;
 }
 
 int binance_backend_init(struct backend *be, const struct settings *s,
@@ -62,13 +94,19 @@ int binance_backend_init(struct backend *be, const struct settings *s,
 	}
 	be->name = "binance";
 	be->state = b;
-	be->filter = bn_filter;
-	be->mark_price = bn_mark;
+	be->prepare = bn_prepare;
 	be->place = bn_place;
 	be->ready = bn_ready;
+	be->stats = bn_stats;
 	b->base_url = s->binance_base_url;
 	log_info("binance: exchange %s", s->binance_base_url);
-	if (bn_sync_time(b) == 0)
-		bn_refresh_filters(b);
+	/* the first answers before the sandbox: name resolution and TLS load
+	 * what they need now */
+	bn_time(b, 1, NULL, NULL);
+	loop_run_until(time_done, b, BN_TIMEOUT_MS + 1000);
+	if (b->synced_at) {
+		bn_filters(b, NULL, NULL);
+		loop_run_until(filters_done, b, BN_TIMEOUT_MS + 1000);
+	}
 	return 0;
 }

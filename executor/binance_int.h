@@ -1,7 +1,13 @@
 /*
  * binance_int.h - the binance backend's state, shared by binance.c (the
- * connection policy: time offset, rate limits, bans, filters, prices) and
+ * connection policy: time offset, rate limits, bans, filters),
+ * binance_prepare.c (filters and mark prices for a request) and
  * binance_order.c (placing and settling orders).  Not for other files.
+ *
+ * Everything is asynchronous: a request's work is a small state machine
+ * (struct bn_op) that moves on when a transfer ends or a timer fires in
+ * the event loop, so no request waits for another's exchange round trip,
+ * pause or back-off.
  */
 #ifndef QIE_BINANCE_INT_H
 #define QIE_BINANCE_INT_H
@@ -14,19 +20,30 @@
 #include "binance_sign.h"
 #include "config.h"
 #include "credentials.h"
+#include "loop.h"
 
 #define BN_RECV_WINDOW_MS 5000
 #define BN_FILTERS_TTL_MS (10LL * 60 * 1000)
 #define BN_FILTERS_RETRY_MS 5000
 #define BN_TIME_TTL_MS (30LL * 60 * 1000)
+#define BN_READY_RETRY_MS 5000  /* unreachable: ask its time again after */
 #define BN_MAX_WAIT_MS 3000     /* longest pause before a request */
 #define BN_BAN_DEFAULT_S 120    /* a 418 without Retry-After */
 #define BN_BOOK_SIZE 1024
+#define BN_OPS 32               /* requests in the backend at once */
+#define BN_WAITERS BN_OPS
 
 /* An order known to exist on the exchange, as last seen. */
 struct bn_book_entry {
 	char coid[CLIENT_ORDER_ID_MAX + 1];
 	struct exec_res res;
+};
+
+/* Ops waiting for one shared request (the time, the filters). */
+struct bn_waiters {
+	void (*fn[BN_WAITERS])(void *arg);
+	void *arg[BN_WAITERS];
+	int n;
 };
 
 struct binance {
@@ -38,11 +55,18 @@ struct binance {
 	int64_t filters_at;             /* mono ms of the last refresh; 0 never */
 	int64_t filters_retry_at;
 	char filters_why[200];
+	struct bn_xfer filters_x;       /* the exchangeInfo request */
+	struct bn_waiters filters_w;
 	int64_t offset_ms;              /* server clock - our wall clock */
 	int64_t synced_at;              /* mono ms; 0 never */
+	int64_t time_tried_at;          /* mono ms of the last attempt */
+	int64_t time_t0;                /* wall ms the time request left */
+	struct bn_xfer time_x;          /* the time request */
+	struct bn_waiters time_w;
 	const char *base_url;           /* the settings' */
 	char time_why[480];             /* why the last time request failed */
 	int64_t time_logged_at;         /* mono ms: that failure's ERROR line */
+	char time_logged[480];          /* the reason that line gave */
 	int64_t backoff_until;          /* 429: mono ms */
 	int64_t banned_until;           /* 418: mono ms */
 	int64_t throttle_until;         /* near a limit: mono ms */
@@ -50,30 +74,61 @@ struct binance {
 	unsigned book_next;
 };
 
+/* One request's work in the backend: its filters and price, its order. */
+struct bn_op {
+	struct binance *b;
+	struct job *j;
+	int used;
+	int step;                       /* the file's own steps */
+	struct bn_xfer x;               /* its one transfer at a time */
+	struct loop_timer t;            /* its pauses */
+	int tries;                      /* order POSTs so far */
+	int clock_retry;                /* a look-up resent after -1021 */
+	int follow;                     /* look-ups of a NEW order */
+	int64_t sent_at;                /* mono ms the order left */
+	int64_t pause;
+	char cause[200];                /* why its outcome is unknown */
+	char last[160];                 /* the last look-up's answer */
+	struct bn_order o;
+};
+
 /* binance.c */
 /*
- * May a request go now?  Waits out a short pause; 0 to go, -1 with a result
- * error (binance_banned:..., binance_rate_limited:...).  soft=0 ignores the
- * self-imposed slow-down (settling an order must not wait for it).
+ * May a request go now?  0 to go, a pause in ms (at most BN_MAX_WAIT_MS)
+ * to wait first, or -1 with a result error (binance_banned:...,
+ * binance_rate_limited:...).  soft=0 ignores the self-imposed slow-down
+ * (settling an order must not wait for it).
  */
-int bn_gate(struct binance *b, int soft, char *err, size_t errlen);
-/* Signs q (recvWindow, timestamp, signature) and sends it; accounts. */
-void bn_signed(struct binance *b, int post, const char *path,
-    struct bn_query *q, int fresh, struct bn_reply *r);
-/* Resynchronises the server time offset; -1 when it cannot. */
-int bn_sync_time(struct binance *b);
+int64_t bn_gate(struct binance *b, int soft, char *err, size_t errlen);
+/* Learns from a reply: bans, back-offs and how close the limits are. */
+void bn_account(struct binance *b, const struct bn_reply *r);
+/* Signs q (recvWindow, timestamp, signature) and starts it on x; an order
+ * (deadline_ms > 0) is never written after its deadline. */
+void bn_signed(struct binance *b, struct bn_xfer *x, int post,
+    const char *path, struct bn_query *q, int64_t deadline_ms,
+    bn_done_fn done, void *arg);
+/*
+ * The server time offset is fresh (force=0) or has just been asked again
+ * (force=1): 1 when fresh now (fn is not called), else 0 and fn(arg) runs
+ * from the loop once the exchange answered or failed.
+ */
+int bn_time(struct binance *b, int force, void (*fn)(void *), void *arg);
+/* Filters loaded and not due for a refresh: 1, else as bn_time. */
+int bn_filters(struct binance *b, void (*fn)(void *), void *arg);
 /* The exchange's error in a reply: 0 with code and msg, -1 if none. */
 int bn_reply_error(const struct bn_reply *r, long *code, char *msg,
     size_t msgsz);
-void bn_sleep_ms(int64_t ms);
-/* Loads the symbol filters from exchangeInfo (a failure keeps the old). */
-void bn_refresh_filters(struct binance *b);
-/* backend.h's filter and mark_price of the binance backend. */
-const struct symbol_filter *bn_filter(void *st, const char *symbol,
-    char *err, size_t errlen);
-int bn_mark(void *st, const char *symbol, int64_t *price);
+/* "HTTP 503" or "timeout ..." or the exchange's error, for a log line. */
+void bn_describe(const struct bn_reply *r, char *out, size_t sz);
 
-/* binance_order.c */
-int bn_place(void *st, const struct order *o, struct exec_res *res);
+/* binance_prepare.c, binance_order.c: backend.h's prepare and place */
+void bn_prepare(void *st, struct job *j);
+void bn_place(void *st, struct job *j);
+/* Takes an op for j from the pool and runs fn(op) from the loop at step
+ * first; without a free op, j ends with executor_unavailable. */
+void bn_op_start(struct binance *b, struct job *j, int first,
+    void (*fn)(void *));
+/* The job's step is over: the op goes back, j->done(j) is called. */
+void bn_op_end(struct bn_op *op);
 
 #endif

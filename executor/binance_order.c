@@ -1,12 +1,15 @@
 /*
  * binance_order.c - placing one MARKET order on Binance and knowing its
- * outcome.  Before sending, the exchange is asked whether an order with the
- * plan's client order id exists already (a request replayed after a crash
- * is answered from the exchange, never sent twice).  A lost answer
- * (timeout, connection lost, HTTP 5xx, -1006/-1007) is settled by asking
- * for that client order id, never by sending again; a definite rejection
- * (-1021 clock, 429 rate limit) may be resent, once, because nothing was
- * placed.
+ * outcome (backend.h's place), as a state machine in the event loop: every
+ * look-up, pause and back-off is a transfer or a timer of this order's
+ * own, so it holds up no other order.  Before sending, the exchange is
+ * asked whether an order with the plan's client order id exists already (a
+ * request replayed after a crash is answered from the exchange, never sent
+ * twice).  A lost answer (timeout, connection lost, HTTP 5xx,
+ * -1006/-1007) is settled by asking for that client order id, never by
+ * sending again; a definite rejection (-1021 clock, 429 rate limit) may be
+ * resent, because nothing was placed.  An order past its plan's deadline
+ * is not written (binance_http.h: refused at the moment it would go out).
  *
  * May: send POST and GET /fapi/v1/order.  May not: resend an order whose
  * outcome is unknown; report executed=1 without an exchange fill.
@@ -25,6 +28,7 @@
 #define SEND_ATTEMPTS 3
 
 enum found { Q_FOUND = 1, Q_ABSENT = 0, Q_FAILED = -1 };
+enum { OR_START = 0, OR_CHECK, OR_SEND, OR_FOLLOW, OR_SETTLE };
 
 static struct bn_book_entry *book_find(struct binance *b, const char *coid)
 {
@@ -99,35 +103,6 @@ static void exchange_error(const struct bn_reply *r, char *out, size_t sz)
 		    r->status);
 }
 
-/* GET /fapi/v1/order by client order id; a -1021 is resynced and retried. */
-static enum found query_order(struct binance *b, const struct order *o,
-    struct bn_order *x, char *why, size_t whysz)
-{
-	for (int attempt = 0; attempt < 2; attempt++) {
-		struct bn_query q;
-		struct bn_reply r;
-		long code;
-		char msg[8];
-		bn_query_init(&q);
-		bn_query_add(&q, "symbol", o->symbol);
-		bn_query_add(&q, "origClientOrderId", o->coid);
-		bn_signed(b, 0, "/fapi/v1/order", &q, 0, &r);
-		if (r.outcome == BN_REPLY && r.status == 200) {
-			if (bn_parse_order(r.body, r.len, x, why, whysz) == 0 &&
-			    same_order(o, x, why, whysz))
-				return Q_FOUND;
-			return Q_FAILED;
-		}
-		int err = bn_reply_error(&r, &code, msg, sizeof(msg)) == 0;
-		if (err && code == -2013)
-			return Q_ABSENT;
-		exchange_error(&r, why, whysz);
-		if (!(err && code == -1021 && bn_sync_time(b) == 0))
-			return Q_FAILED;
-	}
-	return Q_FAILED;
-}
-
 static void unknown(const struct order *o, const char *cause,
     const char *last, int64_t waited, struct exec_res *res)
 {
@@ -135,73 +110,12 @@ static void unknown(const struct order *o, const char *cause,
 	res->filled_qty = 0;
 	snprintf(res->status, sizeof(res->status), "UNKNOWN");
 	snprintf(res->error, sizeof(res->error),
-	    "order_unknown:%s; not settled after %llds (%s): check client order "
+	    "order_unknown:%.90s; not settled after %llds (%.70s): check client order "
 	    "id %s on the exchange", cause, (long long)(waited / 1000), last,
 	    o->coid);
 	log_error("❗ binance: order %s %s %s: outcome UNKNOWN (%s; last: %s): it "
 	    "may or may not have executed; not sent again; check it by hand",
 	    o->coid, o->symbol, side_name(o->side), cause, last);
-}
-
-/*
- * The order was sent at sent_at (mono ms) and its outcome is unknown: ask
- * the exchange until it answers.  An order still absent once its receive
- * window is over can no longer be accepted: it was not placed.
- */
-static int settle(struct binance *b, const struct order *o, int64_t sent_at,
-    const char *cause, struct exec_res *res)
-{
-	int64_t absent_after = sent_at + BN_RECV_WINDOW_MS + SETTLE_ABSENT_GRACE_MS;
-	int64_t deadline = sent_at + BN_RECV_WINDOW_MS + SETTLE_EXTRA_MS;
-	int64_t pause = 200;
-	char last[160] = "no answer yet";
-	struct bn_order x;
-
-	log_warn("binance: order %s: outcome unknown (%s): asking the exchange, "
-	    "not sending it again", o->coid, cause);
-	for (;;) {
-		if (bn_gate(b, 0, last, sizeof(last)) == 0) {
-			enum found k = query_order(b, o, &x, last, sizeof(last));
-			if (k == Q_FOUND) {
-				from_order(b, o, &x, res, "settled");
-				return res->executed ? 0 : -1;
-			}
-			if (k == Q_ABSENT && mono_ms() >= absent_after) {
-				res->executed = 0;
-				snprintf(res->status, sizeof(res->status), "NOT_FOUND");
-				snprintf(res->error, sizeof(res->error),
-				    "order_not_placed:%s; the exchange has no order %s "
-				    "after its receive window", cause, o->coid);
-				log_order("settled", o, res);
-				return -1;
-			}
-			if (k == Q_ABSENT)
-				snprintf(last, sizeof(last), "not on the exchange yet");
-		} else if (b->banned_until > mono_ms()) {
-			break;
-		}
-		if (mono_ms() + pause > deadline)
-			break;
-		bn_sleep_ms(pause);
-		pause = pause * 2 > 1000 ? 1000 : pause * 2;
-	}
-	unknown(o, cause, last, mono_ms() - sent_at, res);
-	return -1;
-}
-
-/* A MARKET order accepted but not yet filled: look again, briefly. */
-static void follow_up(struct binance *b, const struct order *o,
-    struct bn_order *x)
-{
-	char why[160];
-	for (int i = 0; i < FOLLOW_UPS && !bn_status_final(x->status) &&
-	     x->executed_qty == 0; i++) {
-		struct bn_order y;
-		bn_sleep_ms(300);
-		if (query_order(b, o, &y, why, sizeof(why)) != Q_FOUND)
-			return;
-		*x = y;
-	}
 }
 
 static void build_order(struct bn_query *q, const struct order *o)
@@ -218,115 +132,331 @@ static void build_order(struct bn_query *q, const struct order *o)
 	bn_query_add(q, "newOrderRespType", "RESULT");
 }
 
-static int rejected(const char *error, const char *status,
-    const struct order *o, struct exec_res *res)
+
+static void step(void *arg);
+
+/* The order's step again after ms. */
+static void pause_then(struct bn_op *op, int64_t ms)
 {
+	loop_at(&op->t, mono_ms() + ms, step, op);
+}
+
+static void rejected(struct bn_op *op, const char *error, const char *status)
+{
+	struct exec_res *res = &op->j->res;
 	res->executed = 0;
 	snprintf(res->status, sizeof(res->status), "%s", status);
 	snprintf(res->error, sizeof(res->error), "%.*s",
 	    (int)sizeof(res->error) - 1, error);
-	log_order("not placed", o, res);
-	return -1;
+	log_order("not placed", &op->j->o, res);
+	bn_op_end(op);
 }
 
+static void found(struct bn_op *op, const char *what)
+{
+	from_order(op->b, &op->j->o, &op->o, &op->j->res, what);
+	bn_op_end(op);
+}
+
+/* The time offset is fresh: 1, or 0 and the step runs again once it is. */
+static int time_ready(struct bn_op *op)
+{
+	return bn_time(op->b, 0, step, op);
+}
+
+/* ---- GET /fapi/v1/order by client order id; -1021 is resynced once */
+
+static void on_query(struct bn_op *op, enum found k);
+
+static void query_start(struct bn_op *op);
+
+static void resynced(void *arg)
+{
+	struct bn_op *op = arg;
+	if (op->b->time_why[0]) {
+		exchange_error(&op->x.r, op->last, sizeof(op->last));
+		return on_query(op, Q_FAILED);
+	}
+	query_start(op);
+}
+
+static void query_done(struct bn_xfer *x, void *arg)
+{
+	struct bn_op *op = arg;
+	const struct bn_reply *r = &x->r;
+	long code;
+	char msg[8];
+	bn_account(op->b, r);
+	if (r->outcome == BN_REPLY && r->status == 200) {
+		struct bn_order y;
+		if (bn_parse_order(r->body, r->len, &y, op->last, sizeof(op->last)) < 0 ||
+		    !same_order(&op->j->o, &y, op->last, sizeof(op->last)))
+			return on_query(op, Q_FAILED);
+		op->o = y;
+		return on_query(op, Q_FOUND);
+	}
+	int err = bn_reply_error(r, &code, msg, sizeof(msg)) == 0;
+	if (err && code == -2013)
+		return on_query(op, Q_ABSENT);
+	exchange_error(r, op->last, sizeof(op->last));
+	if (err && code == -1021 && !op->clock_retry) {
+		op->clock_retry = 1;
+		if (bn_time(op->b, 1, resynced, op))
+			resynced(op);
+		return;
+	}
+	on_query(op, Q_FAILED);
+}
+
+static void query_start(struct bn_op *op)
+{
+	struct bn_query q;
+	bn_query_init(&q);
+	bn_query_add(&q, "symbol", op->j->o.symbol);
+	bn_query_add(&q, "origClientOrderId", op->j->o.coid);
+	bn_signed(op->b, &op->x, 0, "/fapi/v1/order", &q, 0, query_done, op);
+}
+
+static void query(struct bn_op *op)
+{
+	op->clock_retry = 0;
+	if (time_ready(op))
+		query_start(op);
+}
+
+/* ---- settling an order whose outcome is unknown */
+
+/*
+ * The order was sent at sent_at (mono ms) and its outcome is unknown: ask
+ * the exchange until it answers.  An order still absent once its receive
+ * window is over can no longer be accepted: it was not placed.
+ */
+static void settle(struct bn_op *op, const char *cause)
+{
+	snprintf(op->cause, sizeof(op->cause), "%s", cause);
+	snprintf(op->last, sizeof(op->last), "no answer yet");
+	op->pause = 200;
+	op->step = OR_SETTLE;
+	log_warn("binance: order %s: outcome unknown (%s): asking the exchange, "
+	    "not sending it again", op->j->o.coid, cause);
+	step(op);
+}
+
+static void settle_give_up(struct bn_op *op)
+{
+	unknown(&op->j->o, op->cause, op->last, mono_ms() - op->sent_at,
+	    &op->j->res);
+	bn_op_end(op);
+}
+
+/* After a look-up (or none possible now): wait and ask again, or give up. */
+static void settle_again(struct bn_op *op)
+{
+	int64_t until = op->sent_at + BN_RECV_WINDOW_MS + SETTLE_EXTRA_MS;
+	if (mono_ms() + op->pause > until)
+		return settle_give_up(op);
+	pause_then(op, op->pause);
+	op->pause = op->pause * 2 > 1000 ? 1000 : op->pause * 2;
+}
+
+static void settle_step(struct bn_op *op)
+{
+	int64_t wait = bn_gate(op->b, 0, op->last, sizeof(op->last));
+	if (wait == 0)
+		return query(op);
+	if (wait > 0)
+		return pause_then(op, wait);
+	if (op->b->banned_until > mono_ms())
+		return settle_give_up(op);
+	settle_again(op);
+}
+
+static void settled(struct bn_op *op, enum found k)
+{
+	struct exec_res *res = &op->j->res;
+	if (k == Q_FOUND)
+		return found(op, "settled");
+	if (k == Q_ABSENT && mono_ms() >= op->sent_at + BN_RECV_WINDOW_MS +
+	    SETTLE_ABSENT_GRACE_MS) {
+		res->executed = 0;
+		snprintf(res->status, sizeof(res->status), "NOT_FOUND");
+		snprintf(res->error, sizeof(res->error),
+		    "order_not_placed:%.150s; the exchange has no order %s "
+		    "after its receive window", op->cause, op->j->o.coid);
+		log_order("settled", &op->j->o, res);
+		return bn_op_end(op);
+	}
+	if (k == Q_ABSENT)
+		snprintf(op->last, sizeof(op->last), "not on the exchange yet");
+	settle_again(op);
+}
+
+/* ---- sending */
+
+static void send_order(struct bn_op *op);
+
 /* One reply to the order POST that is not a success: what to do. */
-static int on_failure(struct binance *b, const struct order *o,
-    const struct bn_reply *r, int64_t sent_at, int last_try,
-    struct exec_res *res)
+static void on_failure(struct bn_op *op, const struct bn_reply *r)
 {
 	long code = 0;
 	char msg[160], err[ERROR_MAX];
 	int has = bn_reply_error(r, &code, msg, sizeof(msg)) == 0;
+	int last_try = op->tries >= SEND_ATTEMPTS;
 
 	if (r->status >= 500 || (has && (code == -1006 || code == -1007 ||
 	    code == -4116))) {
 		snprintf(err, sizeof(err), "HTTP %ld%s%s", r->status,
 		    has ? " code " : "", has ? (code == -4116 ? "-4116 duplicate" :
 		    code == -1006 ? "-1006" : code == -1007 ? "-1007" : "") : "");
-		return settle(b, o, sent_at, err, res);
+		return settle(op, err);
 	}
 	if (r->status == 418 || r->status == 429) {
-		if (r->status == 429 && !last_try &&
-		    bn_gate(b, 0, err, sizeof(err)) == 0)
-			return 1;       /* waited out: rejected, so resend */
-		bn_gate(b, 0, err, sizeof(err));
+		err[0] = '\0';
+		int64_t wait = bn_gate(op->b, 0, err, sizeof(err));
+		if (r->status == 429 && !last_try && wait >= 0)
+			return pause_then(op, wait);    /* rejected: resend */
 		if (r->status == 429 && strncmp(err, "binance_", 8) != 0)
 			snprintf(err, sizeof(err), "binance_rate_limited:HTTP 429");
-		return rejected(err, "REJECTED", o, res);
+		return rejected(op, err, "REJECTED");
 	}
-	if (has && code == -1021 && !last_try && bn_sync_time(b) == 0)
-		return 1;               /* clock resynced: rejected, so resend */
+	if (has && code == -1021 && !last_try) {
+		op->clock_retry = 1;            /* resend once the clock is synced */
+		if (bn_time(op->b, 1, step, op))
+			step(op);
+		return;
+	}
 	exchange_error(r, err, sizeof(err));
-	return rejected(err, "REJECTED", o, res);
+	rejected(op, err, "REJECTED");
 }
 
-/* 0 placed, -1 not (res says why), 1 rejected for a reason worth a resend. */
-static int send_once(struct binance *b, const struct order *o, int last_try,
-    struct exec_res *res)
+static void sent(struct bn_xfer *x, void *arg)
 {
-	struct bn_query q;
-	struct bn_reply r;
-	struct bn_order x;
+	struct bn_op *op = arg;
+	const struct bn_reply *r = &x->r;
 	char why[160];
 
-	build_order(&q, o);
-	int64_t sent_at = mono_ms();
-	bn_signed(b, 1, "/fapi/v1/order", &q, 1, &r);
-	if (r.outcome == BN_NOT_SENT) {
-		snprintf(why, sizeof(why), "binance_unreachable:%s", r.why);
-		return rejected(why, "REJECTED", o, res);
+	bn_account(op->b, r);
+	if (r->outcome == BN_NOT_SENT && r->stale) {
+		job_stale(op->j, wall_ms());
+		log_order("not placed", &op->j->o, &op->j->res);
+		return bn_op_end(op);
 	}
-	if (r.outcome == BN_UNKNOWN)
-		return settle(b, o, sent_at, r.why, res);
-	if (r.status == 200) {
-		if (bn_parse_order(r.body, r.len, &x, why, sizeof(why)) < 0 ||
-		    !same_order(o, &x, why, sizeof(why))) {
+	if (r->outcome == BN_NOT_SENT) {
+		snprintf(why, sizeof(why), "binance_unreachable:%s", r->why);
+		return rejected(op, why, "REJECTED");
+	}
+	if (r->outcome == BN_UNKNOWN)
+		return settle(op, r->why);
+	if (r->status == 200) {
+		if (bn_parse_order(r->body, r->len, &op->o, why, sizeof(why)) < 0 ||
+		    !same_order(&op->j->o, &op->o, why, sizeof(why))) {
 			char cause[200];
 			snprintf(cause, sizeof(cause), "unexpected reply: %s", why);
-			return settle(b, o, sent_at, cause, res);
+			return settle(op, cause);
 		}
-		follow_up(b, o, &x);
-		from_order(b, o, &x, res, "placed");
-		return res->executed ? 0 : -1;
+		if (bn_status_final(op->o.status) || op->o.executed_qty > 0)
+			return found(op, "placed");
+		op->step = OR_FOLLOW;
+		return pause_then(op, 300);
 	}
-	if (r.status < 400) {
-		snprintf(why, sizeof(why), "unexpected HTTP %ld", r.status);
-		return settle(b, o, sent_at, why, res);
+	if (r->status < 400) {
+		snprintf(why, sizeof(why), "unexpected HTTP %ld", r->status);
+		return settle(op, why);
 	}
-	return on_failure(b, o, &r, sent_at, last_try, res);
+	on_failure(op, r);
 }
 
-int bn_place(void *st, const struct order *o, struct exec_res *res)
+static void send_order(struct bn_op *op)
 {
-	struct binance *b = st;
-	struct bn_order x;
-	char why[ERROR_MAX];
+	struct bn_query q;
+	if (op->clock_retry && op->b->time_why[0]) {
+		char err[ERROR_MAX];
+		exchange_error(&op->x.r, err, sizeof(err));
+		return rejected(op, err, "REJECTED");
+	}
+	op->clock_retry = 0;
+	if (!time_ready(op))
+		return;
+	build_order(&q, &op->j->o);
+	op->tries++;
+	op->sent_at = mono_ms();
+	bn_signed(op->b, &op->x, 1, "/fapi/v1/order", &q, op->j->deadline_ms,
+	    sent, op);
+}
 
-	const struct bn_book_entry *e = book_find(b, o->coid);
+/* ---- the steps */
+
+static void checked(struct bn_op *op, enum found k)
+{
+	char err[ERROR_MAX];
+	if (k == Q_FOUND)
+		return found(op, "already on the exchange, not sent again");
+	if (k == Q_FAILED) {
+		snprintf(err, sizeof(err), "%.200s (checking before sending; "
+		    "nothing sent)", op->last);
+		return rejected(op, err, "REJECTED");
+	}
+	op->step = OR_SEND;
+	send_order(op);
+}
+
+/* A MARKET order accepted but not yet filled: looked at again, briefly. */
+static void followed(struct bn_op *op, enum found k)
+{
+	if (k == Q_FOUND && ++op->follow < FOLLOW_UPS &&
+	    !bn_status_final(op->o.status) && op->o.executed_qty == 0)
+		return pause_then(op, 300);
+	found(op, "placed");
+}
+
+static void on_query(struct bn_op *op, enum found k)
+{
+	if (op->step == OR_CHECK)
+		checked(op, k);
+	else if (op->step == OR_FOLLOW)
+		followed(op, k);
+	else
+		settled(op, k);
+}
+
+static void start(struct bn_op *op)
+{
+	char why[ERROR_MAX];
+	struct exec_res *res = &op->j->res;
+	const struct bn_book_entry *e = book_find(op->b, op->j->o.coid);
 	if (e && bn_status_final(e->res.status)) {
 		uint32_t seq = res->seq;
 		*res = e->res;
 		res->seq = seq;
-		log_order("already placed, not sent again", o, res);
-		return res->executed ? 0 : -1;
+		log_order("already placed, not sent again", &op->j->o, res);
+		return bn_op_end(op);
 	}
-	if (bn_gate(b, 1, why, sizeof(why)) < 0)
-		return rejected(why, "REJECTED", o, res);
-	enum found k = query_order(b, o, &x, why, sizeof(why));
-	if (k == Q_FOUND) {
-		from_order(b, o, &x, res, "already on the exchange, not sent again");
-		return res->executed ? 0 : -1;
+	int64_t wait = bn_gate(op->b, 1, why, sizeof(why));
+	if (wait < 0)
+		return rejected(op, why, "REJECTED");
+	if (wait > 0)
+		return pause_then(op, wait);
+	op->step = OR_CHECK;
+	query(op);
+}
+
+static void step(void *arg)
+{
+	struct bn_op *op = arg;
+	switch (op->step) {
+	case OR_START:
+		return start(op);
+	case OR_CHECK:
+	case OR_FOLLOW:
+		return query(op);
+	case OR_SEND:
+		return send_order(op);
+	default:
+		return settle_step(op);
 	}
-	if (k == Q_FAILED) {
-		char err[ERROR_MAX];
-		snprintf(err, sizeof(err), "%.200s (checking before sending; "
-		    "nothing sent)", why);
-		return rejected(err, "REJECTED", o, res);
-	}
-	for (int i = 0; i < SEND_ATTEMPTS; i++) {
-		int rc = send_once(b, o, i == SEND_ATTEMPTS - 1, res);
-		if (rc <= 0)
-			return rc;
-	}
-	return -1;      /* not reached: the last try never asks for a resend */
+}
+
+void bn_place(void *st, struct job *j)
+{
+	bn_op_start(st, j, OR_START, step);
 }

@@ -50,46 +50,83 @@ int executor_check(const struct settings *s, const struct exec_req *q,
 	return 0;
 }
 
-void executor_handle(const struct settings *s, struct backend *b,
-    struct limits *l, enum lane lane, const struct exec_req *q,
-    struct exec_res *res)
+static void finish(struct job *j)
 {
-	memset(res, 0, sizeof(*res));
-	res->seq = q->seq;
-	snprintf(res->status, sizeof(res->status), "NOT_SENT");  /* refused here */
-	if (executor_check(s, q, res->error, sizeof(res->error)) < 0)
-		return;
-	client_order_id(q->plan_id, res->client_order_id);
+	j->res.seq = j->q.seq;
+	j->finished(j);
+}
 
-	const struct symbol_filter *f =
-	    b->filter(b->state, q->symbol, res->error, sizeof(res->error));
-	if (!f)
-		return;
+static void finish_later(void *arg)
+{
+	finish(arg);
+}
+
+/* A refusal of the executor's own: answered on the next turn, like any. */
+static void refuse(struct job *j)
+{
+	loop_at(&j->et, 0, finish_later, j);
+}
+
+static void placed(struct job *j)
+{
+	if (!j->res.executed && j->res.error[0] == '\0')
+		snprintf(j->res.error, sizeof(j->res.error), "order_failed:unknown");
+	finish(j);
+}
+
+/* The backend has the filter (and the mark price): size, limit, place. */
+static void prepared(struct job *j)
+{
+	const struct settings *s = j->env->s;
+	struct exec_res *res = &j->res;
+	if (res->error[0])
+		return finish(j);
 	struct sizing_in in = {
-		.qty = q->qty,
-		.safe_qty = q->safe_qty,
-		.reduce_only = q->reduce_only,
+		.qty = j->q.qty,
+		.safe_qty = j->q.safe_qty,
+		.reduce_only = j->q.reduce_only,
 		.allow_upsize = s->allow_upsize,
 		.min_notional = s->min_notional,
+		.mark_price = j->mark,
 	};
-	if ((!q->reduce_only || s->max_notional[lane] > 0 ||
-		s->hourly_notional[lane] > 0) &&
-	    b->mark_price(b->state, q->symbol, &in.mark_price) < 0)
-		in.mark_price = 0;
 	int64_t qty;
-	if (size_order(f, &in, &qty, res->error, sizeof(res->error)) < 0)
-		return;
-	if (limits_check(l, s, lane, q->reduce_only, qty, in.mark_price,
-		wall_ms(), res->error, sizeof(res->error)) < 0)
-		return;
-	struct order o = {
-		.symbol = q->symbol,
+	if (size_order(&j->f, &in, &qty, res->error, sizeof(res->error)) < 0 ||
+	    job_stale(j, wall_ms()) ||
+	    limits_check(j->env->l, s, j->lane, j->q.reduce_only, qty,
+		in.mark_price, wall_ms(), res->error, sizeof(res->error)) < 0)
+		return finish(j);
+	j->o = (struct order){
+		.symbol = j->q.symbol,
 		.coid = res->client_order_id,
-		.side = q->side,
-		.reduce_only = q->reduce_only,
+		.side = j->q.side,
+		.reduce_only = j->q.reduce_only,
 		.qty = qty,
 	};
 	res->qty = qty;
-	if (b->place(b->state, &o, res) < 0 && res->error[0] == '\0')
-		snprintf(res->error, sizeof(res->error), "order_failed:unknown");
+	j->done = placed;
+	j->env->b->place(j->env->b->state, j);
+}
+
+void executor_start(struct exec_env *env, enum lane lane, struct job *j,
+    void (*finished)(struct job *j))
+{
+	const struct settings *s = env->s;
+	struct exec_res *res = &j->res;
+	memset(res, 0, sizeof(*res));
+	res->seq = j->q.seq;
+	snprintf(res->status, sizeof(res->status), "NOT_SENT");  /* refused here */
+	j->env = env;
+	j->lane = lane;
+	j->finished = finished;
+	j->max_age_sec = s->max_plan_age_sec;
+	j->mark = 0;
+	j->bk = NULL;
+	if (executor_check(s, &j->q, res->error, sizeof(res->error)) < 0 ||
+	    job_stale(j, wall_ms()))
+		return refuse(j);
+	client_order_id(j->q.plan_id, res->client_order_id);
+	j->need_mark = !j->q.reduce_only || s->max_notional[lane] > 0 ||
+	    s->hourly_notional[lane] > 0;
+	j->done = prepared;
+	env->b->prepare(env->b->state, j);
 }

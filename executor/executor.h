@@ -1,6 +1,7 @@
 /*
  * executor.h - the executor's decision for one request: re-check it as if
- * the worker that sent it were hostile, size it, and place it.
+ * the worker that sent it were hostile, size it, and place it, in steps
+ * that each end in the event loop (the backend answers there).
  */
 #ifndef QIE_EXECUTOR_H
 #define QIE_EXECUTOR_H
@@ -10,16 +11,23 @@
 #include "lane_limits.h"
 #include "msg.h"
 
+/* What every request is checked, sized and placed with. */
+struct exec_env {
+	const struct settings *s;
+	struct backend *b;
+	struct limits *l;
+};
+
 /*
- * Fills res for q arriving on lane (known from the link, never from q).
- * Always produces a result: executed=1 with the fill, or executed=0 with
- * an error "word:detail" and status NOT_SENT when the executor refused it
- * itself (checks, sizing, limits), or the backend's status once the
- * backend tried to place it.
+ * Starts j (j->q filled, j->deadline_ms set) arriving on lane (known from
+ * the link, never from the request).  finished(j) is called once, from
+ * the event loop, with the result in j->res: executed=1 with the fill, or
+ * executed=0 with an error "word:detail" and status NOT_SENT when the
+ * executor refused it itself (checks, sizing, limits, deadline), or the
+ * backend's status once the backend tried to place it.
  */
-void executor_handle(const struct settings *s, struct backend *b,
-    struct limits *l, enum lane lane, const struct exec_req *q,
-    struct exec_res *res);
+void executor_start(struct exec_env *env, enum lane lane, struct job *j,
+    void (*finished)(struct job *j));
 
 /* The request checks alone (the same on every lane): 0, or -1 with a
  * result error in err. */

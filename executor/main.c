@@ -12,6 +12,12 @@
  * malformed frame closes that lane's link only; the supervisor then
  * restarts the worker.
  *
+ * One event loop (loop.h) serves the control socket, the signalfd, both
+ * links and the backend's connections: requests are held and started many
+ * at a time (requests.h, scheduler.h), each answered on its link when its
+ * backend is done, so the pings are answered at once whatever the exchange
+ * does.  SIGTERM ends the process once no request is in flight.
+ *
  * Start: credentials first (credentials.h), then settings, the backend its
  * descriptor names (backends.h; the binance backend asks the exchange for
  * its time and filters), then the sandbox the descriptor asks for
@@ -29,12 +35,14 @@
 #include <unistd.h>
 
 #include "backends.h"
+#include "clock.h"
 #include "config.h"
 #include "credentials.h"
 #include "executor.h"
 #include "fdpass.h"
-#include "idle.h"
 #include "log.h"
+#include "loop.h"
+#include "requests.h"
 #include "sigfd.h"
 #include "sandbox.h"
 
@@ -43,6 +51,7 @@
 struct link {
 	enum lane lane;
 	int fd;
+	unsigned gen;           /* bumped at every attach and close */
 	struct frame_in in;
 	struct frame_out out;
 };
@@ -50,9 +59,12 @@ struct link {
 struct exec_ctx {
 	struct settings s;
 	struct backend b;
+	struct exec_env env;
 	struct link links[LANE_COUNT];
 	struct limits limits;           /* each lane's rate and notional caps */
-	unsigned long long served[LANE_COUNT];
+	int state;                      /* last MSG_STATE: -1 none, 0, 1 */
+	int stopping;                   /* SIGTERM came */
+	struct loop_timer state_retry;
 };
 
 static struct exec_ctx X;
@@ -62,8 +74,37 @@ static void link_close(struct link *l, const char *why)
 	if (l->fd < 0)
 		return;
 	log_warn("lane %s: link closed: %s", lane_name(l->lane), why);
+	loop_unwatch(l->fd);
 	close(l->fd);
 	l->fd = -1;
+	requests_drop(l->lane, l->gen++);
+}
+
+static void on_link(void *arg, int fd, short revents);
+
+/* Watches the link for requests, and for room while replies wait. */
+static void link_watch(struct link *l)
+{
+	if (l->fd >= 0 && loop_watch(l->fd, (short)(POLLIN | (l->out.len ?
+	    POLLOUT : 0)), on_link, l) < 0)
+		fatalx("event loop: no room for a lane link");
+}
+
+/* A result for lane's link of generation gen (requests.h). */
+static void deliver(enum lane lane, unsigned gen, const struct exec_res *res)
+{
+	struct link *l = &X.links[lane];
+	struct mbuf m;
+	if (l->fd < 0 || l->gen != gen)
+		return;         /* its worker is gone: the next sends it again */
+	if (msg_encode_res(&m, res) < 0 || frame_out_push(&l->out, &m) < 0) {
+		link_close(l, "reply queue full: worker is not reading");
+		return;
+	}
+	if (frame_out_flush(l->fd, &l->out) < 0)
+		link_close(l, "write failed");
+	else
+		link_watch(l);
 }
 
 /* A request on a lane's link: ctx is that link, the lane is its own. */
@@ -71,17 +112,14 @@ static int on_exec_req(void *ctx, struct mreader *r)
 {
 	struct link *l = ctx;
 	struct exec_req q;
-	struct exec_res res;
-	struct mbuf m;
 
 	if (msg_decode_req(r, &q) < 0)
 		return -1;
-	executor_handle(&X.s, &X.b, &X.limits, l->lane, &q, &res);
-	X.served[l->lane]++;
-	if (msg_encode_res(&m, &res) < 0 || frame_out_push(&l->out, &m) < 0) {
-		r->err = "reply queue full: worker is not reading";
+	if (l->fd < 0) {
+		r->err = "link closed";         /* by a reply that did not fit */
 		return -1;
 	}
+	requests_add(l->lane, l->gen, &q);
 	return 0;
 }
 
@@ -103,13 +141,26 @@ static void link_read(struct link *l)
 			link_close(l, strerror(errno));
 		return;
 	}
-	if (frame_drain(&l->in, lane_dispatch, l, err, sizeof(err)) < 0) {
+	unsigned gen = l->gen;
+	if (frame_drain(&l->in, lane_dispatch, l, err, sizeof(err)) < 0 &&
+	    l->gen == gen) {
 		snprintf(msg, sizeof(msg), "malformed frame: %s", err);
 		link_close(l, msg);
+	}
+}
+
+static void on_link(void *arg, int fd, short revents)
+{
+	struct link *l = arg;
+	if (l->fd != fd)
+		return;
+	if (revents & POLLOUT && frame_out_flush(l->fd, &l->out) < 0) {
+		link_close(l, "write failed");
 		return;
 	}
-	if (frame_out_flush(l->fd, &l->out) < 0)
-		link_close(l, "write failed");
+	if (revents & (POLLIN | POLLHUP | POLLERR))
+		link_read(l);
+	link_watch(l);
 }
 
 /* One message to the supervisor (MSG_PONG, MSG_STATE); never blocks. */
@@ -140,8 +191,10 @@ static int on_attach(void *ctx, struct mreader *r)
 	memset(&l->in, 0, sizeof(l->in));
 	l->out.len = 0;
 	l->fd = c->fd;
+	l->gen++;
 	c->fd = -1;
 	fcntl(l->fd, F_SETFL, fcntl(l->fd, F_GETFL) | O_NONBLOCK);
+	link_watch(l);
 	log_info("lane %s: link attached", lane_name(l->lane));
 	return 0;
 }
@@ -216,20 +269,6 @@ static void ctl_read(void)
 		close(c.fd);
 }
 
-/*
- * While a backend waits (idle.h): answers a ping waiting on the control
- * socket, and leaves any other message (a lane's link) for the main loop.
- */
-static void answer_pings(void)
-{
-	uint8_t hdr[FRAME_HDR];
-	struct pollfd p = { .fd = CTL_FD, .events = POLLIN };
-	while (poll(&p, 1, 0) > 0 &&
-	    recv(CTL_FD, hdr, sizeof(hdr), MSG_PEEK | MSG_DONTWAIT) ==
-	    (ssize_t)sizeof(hdr) && (hdr[4] << 8 | hdr[5]) == MSG_PING)
-		ctl_read();
-}
-
 /* Tells the supervisor whether the backend can trade; 1 when it can. */
 static int report_state(int *last)
 {
@@ -256,46 +295,56 @@ static int setup_signals(void)
 	return sigfd_open(sigs);
 }
 
-#define STATE_RETRY_MS 5000
+#define STATE_RETRY_MS 1000
+
+/* Until the backend can trade: asks it again every STATE_RETRY_MS. */
+static void state_retry(void *arg)
+{
+	(void)arg;
+	if (!report_state(&X.state))
+		loop_at(&X.state_retry, mono_ms() + STATE_RETRY_MS, state_retry, NULL);
+}
+
+static void stop(void)
+{
+	char text[300];
+	log_info("stopping: served main=%llu manual=%llu",
+	    requests_served(LANE_MAIN), requests_served(LANE_MANUAL));
+	if (X.b.stats) {
+		X.b.stats(X.b.state, text, sizeof(text));
+		log_info("%s", text);
+	}
+	exit(0);
+}
+
+/* SIGTERM: at once, or once the orders in flight have their outcome. */
+static void on_signal(void *arg, int fd, short revents)
+{
+	(void)arg, (void)fd, (void)revents;
+	if (!X.stopping && requests_running() > 0)
+		log_info("stopping once %d request(s) in flight are answered",
+		    requests_running());
+	X.stopping = 1;
+	loop_unwatch(fd);
+}
+
+static void on_ctl(void *arg, int fd, short revents)
+{
+	(void)arg, (void)fd, (void)revents;
+	ctl_read();
+}
 
 static void serve(int sigfd)
 {
-	int state = -1;
-	int ready = report_state(&state);
+	X.state = -1;
+	if (loop_watch(CTL_FD, POLLIN, on_ctl, NULL) < 0 ||
+	    loop_watch(sigfd, POLLIN, on_signal, NULL) < 0)
+		fatalx("event loop: no room");
+	state_retry(NULL);
 	for (;;) {
-		struct pollfd p[2 + LANE_COUNT];
-		p[0] = (struct pollfd){ .fd = CTL_FD, .events = POLLIN };
-		p[1] = (struct pollfd){ .fd = sigfd, .events = POLLIN };
-		for (int i = 0; i < LANE_COUNT; i++) {
-			struct link *l = &X.links[i];
-			p[2 + i] = (struct pollfd){ .fd = l->fd, .events = POLLIN |
-				(l->out.len ? POLLOUT : 0) };
-		}
-		int k = poll(p, 2 + LANE_COUNT, ready ? -1 : STATE_RETRY_MS);
-		if (k < 0) {
-			if (errno == EINTR)
-				continue;
-			fatal("poll");
-		}
-		if (!ready)
-			ready = report_state(&state);
-		if (p[1].revents) {
-			log_info("stopping: served main=%llu manual=%llu",
-			    X.served[LANE_MAIN], X.served[LANE_MANUAL]);
-			exit(0);
-		}
-		if (p[0].revents)
-			ctl_read();
-		for (int i = 0; i < LANE_COUNT; i++) {
-			struct link *l = &X.links[i];
-			if (l->fd < 0 || p[2 + i].fd != l->fd)
-				continue;
-			if (p[2 + i].revents & POLLOUT &&
-			    frame_out_flush(l->fd, &l->out) < 0)
-				link_close(l, "write failed");
-			if (l->fd >= 0 && p[2 + i].revents & (POLLIN | POLLHUP | POLLERR))
-				link_read(l);
-		}
+		loop_turn(-1);
+		if (X.stopping && requests_running() == 0)
+			stop();
 	}
 }
 
@@ -317,7 +366,7 @@ static void parse_args(int argc, char **argv, struct sandbox_spec *sb)
 		    "quantum-intent-executor)");
 }
 
-/* The highest open descriptor: libcurl's kept connection stays open. */
+/* The highest open descriptor: libcurl's kept connections stay open. */
 static int max_open_fd(void)
 {
 	int max = 0;
@@ -371,7 +420,6 @@ int main(int argc, char **argv)
 
 	log_init("executor");
 	parse_args(argc, argv, &sb);
-	idle_set(answer_pings);
 	X.limits.on_spend = tell_spend;
 	int cred_ok = credentials_load(&cred, cred_err, sizeof(cred_err)) == 0;
 	if (fcntl(CTL_FD, F_GETFD) < 0)
@@ -385,6 +433,8 @@ int main(int argc, char **argv)
 	credentials_wipe(&cred);
 	for (int i = 0; i < LANE_COUNT; i++)
 		X.links[i] = (struct link){ .lane = (enum lane)i, .fd = -1 };
+	X.env = (struct exec_env){ .s = &X.s, .b = &X.b, .l = &X.limits };
+	requests_init(&X.env, deliver);
 	int sigfd = setup_signals();
 	lock_down(&sb, d);
 	log_info("ready: backend=%s", X.b.name);

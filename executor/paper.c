@@ -2,12 +2,17 @@
  * paper.c - the paper backend: simulated market fills at the table's mark
  * price, no network.  It keeps a book of the client order ids it filled,
  * so the same id placed twice returns the first fill instead of a second.
+ * It answers like the exchange backend does, through the event loop: each
+ * answer is a timer due at once (loop.h), never a call back from inside
+ * prepare or place.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "backend.h"
+#include "clock.h"
+#include "loop.h"
 
 #define BOOK_SIZE 4096
 
@@ -27,24 +32,40 @@ struct paper {
 
 static struct paper paper_state;
 
-static const struct symbol_filter *paper_filter(void *st, const char *symbol,
-    char *err, size_t errlen)
+static int paper_mark(const struct paper *p, const char *symbol,
+    int64_t *price)
 {
-	struct paper *p = st;
-	const struct symbol_filter *f = filters_find(&p->table, symbol);
-	if (!f)
-		snprintf(err, errlen, "filters_unavailable:%s", symbol);
-	return f;
-}
-
-static int paper_mark(void *st, const char *symbol, int64_t *price)
-{
-	struct paper *p = st;
 	const struct symbol_filter *f = filters_find(&p->table, symbol);
 	if (!f || f->mark_price <= 0)
 		return -1;
 	*price = f->mark_price;
 	return 0;
+}
+
+static void answer(void *arg)
+{
+	struct job *j = arg;
+	j->done(j);
+}
+
+/* The answer, on the loop's next turn. */
+static void answer_later(struct job *j)
+{
+	loop_at(&j->t, 0, answer, j);
+}
+
+static void paper_prepare(void *st, struct job *j)
+{
+	struct paper *p = st;
+	const struct symbol_filter *f = filters_find(&p->table, j->q.symbol);
+	if (!f)
+		snprintf(j->res.error, sizeof(j->res.error), "filters_unavailable:%s",
+		    j->q.symbol);
+	else
+		j->f = *f;
+	if (f && j->need_mark && paper_mark(p, j->q.symbol, &j->mark) < 0)
+		j->mark = 0;
+	answer_later(j);
 }
 
 static const struct paper_fill *book_find(const struct paper *p,
@@ -66,22 +87,25 @@ static void fill_res(const struct paper_fill *f, struct exec_res *res)
 	snprintf(res->status, sizeof(res->status), "FILLED");
 }
 
-static int paper_place(void *st, const struct order *o, struct exec_res *res)
+static void paper_place(void *st, struct job *j)
 {
 	struct paper *p = st;
+	const struct order *o = &j->o;
 	const struct paper_fill *old = book_find(p, o->coid);
 	if (old) {
-		fill_res(old, res);
-		return 0;
+		fill_res(old, &j->res);
+		return answer_later(j);
 	}
+	if (job_stale(j, wall_ms()))
+		return answer_later(j);
 	struct paper_fill *f = &p->book[p->next++ % BOOK_SIZE];
 	memset(f, 0, sizeof(*f));
 	snprintf(f->coid, sizeof(f->coid), "%s", o->coid);
 	snprintf(f->order_id, sizeof(f->order_id), "paper-%llu", ++p->orders);
 	f->qty = o->qty;
 	paper_mark(p, o->symbol, &f->price);
-	fill_res(f, res);
-	return 0;
+	fill_res(f, &j->res);
+	answer_later(j);
 }
 
 int paper_backend_init(struct backend *b, const char *filter_spec,
@@ -94,8 +118,7 @@ int paper_backend_init(struct backend *b, const char *filter_spec,
 	}
 	b->name = "paper";
 	b->state = &paper_state;
-	b->filter = paper_filter;
-	b->mark_price = paper_mark;
+	b->prepare = paper_prepare;
 	b->place = paper_place;
 	return 0;
 }

@@ -5,8 +5,7 @@
  * Once a second each running child gets a MSG_PING (u32 seq) on its
  * control channel: a worker on its control pipe, the executor on its
  * control socket.  It answers MSG_PONG with the same seq from its event
- * loop (the executor also while it waits for the exchange, executor/
- * idle.h).  A child whose ping has gone unanswered for HANG_MS is logged
+ * loop (the executor's never waits for the exchange: executor/loop.h).  A child whose ping has gone unanswered for HANG_MS is logged
  * "<role> (pid N) not answering for N s: killed", killed with SIGKILL and
  * then restarted like any dead child; the kill is counted in the status
  * file (hangs=) and, through the main worker, in the metrics hash.

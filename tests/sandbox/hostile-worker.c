@@ -19,6 +19,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "decimal.h"
 #include "fdpass.h"
 #include "msg.h"
@@ -76,7 +77,8 @@ static void send_req(enum lane lane, const char *sym, uint8_t side,
     const char *qty, int reduce_only)
 {
 	struct exec_req q = { .seq = ++seq, .side = side,
-		.reduce_only = (uint8_t)reduce_only };
+		.reduce_only = (uint8_t)reduce_only,
+		.deadline_ms = wall_ms() + 30000 };
 	struct mbuf m;
 	const char *why;
 	snprintf(q.plan_id, sizeof(q.plan_id), "hostile-%u", seq);
@@ -128,7 +130,8 @@ static void hostile_frames(void)
 	static const uint8_t oversized[] = { 0x7f, 0xff, 0xff, 0xff, 0, 1 };
 	static const uint8_t unknown[] = { 0, 0, 0, 0, 0x12, 0x34 };
 	static const uint8_t short_req[] = { 0, 0, 0, 2, 0, MSG_EXEC_REQ, 0, 1 };
-	struct exec_req q = { .seq = 99, .side = SIDE_BUY, .qty = 1 };
+	struct exec_req q = { .seq = 99, .side = SIDE_BUY, .qty = 1,
+		.deadline_ms = wall_ms() + 30000 };
 	struct mbuf m;
 
 	expect_closed("garbage closes the main link", garbage, sizeof(garbage));
@@ -141,6 +144,9 @@ static void hostile_frames(void)
 	m.data[m.len++] = 0;            /* one trailing byte */
 	m.data[3]++;
 	expect_closed("trailing byte closes the link", m.data, m.len);
+	q.deadline_ms = 0;
+	msg_encode_req(&m, &q);
+	expect_closed("a request without a deadline closes the link", m.data, m.len);
 	msg_encode_res(&m, &(struct exec_res){ .seq = 1 });
 	expect_closed("a reply-type frame from a worker closes the link", m.data, m.len);
 }

@@ -9,8 +9,10 @@
 
 #include "backend.h"
 #include "backends.h"
+#include "clock.h"
 #include "config.h"
 #include "executor.h"
+#include "loop.h"
 #include "msg.h"
 
 static struct settings S;
@@ -62,15 +64,41 @@ static struct exec_req req(const char *plan_id, const char *symbol,
 	q.side = side;
 	q.reduce_only = 0;
 	q.qty = qty;
+	q.deadline_ms = wall_ms() + 30000;
 	return q;
 }
 
 static struct limits L;
+static int finished_count;
 
+static void on_finished(struct job *j)
+{
+	(void)j;
+	finished_count++;
+}
+
+static int is_finished(void *arg)
+{
+	(void)arg;
+	return finished_count > 0;
+}
+
+/* One request through executor_start and the event loop. */
 static void handle(const struct exec_req *q, struct exec_res *res)
 {
-	memset(res, 0x5a, sizeof(*res));       /* must be wholly rewritten */
-	executor_handle(&S, &B, &L, LANE_MAIN, q, res);
+	static struct job j;
+	struct exec_env env = { .s = &S, .b = &B, .l = &L };
+	memset(&j, 0, sizeof(j));
+	j.q = *q;
+	j.deadline_ms = q->deadline_ms;
+	memset(&j.res, 0x5a, sizeof(j.res));   /* must be wholly rewritten */
+	finished_count = 0;
+	executor_start(&env, LANE_MAIN, &j, on_finished);
+	cr_assert_eq(finished_count, 0, "answered inline, not from the loop");
+	cr_assert_eq(loop_run_until(is_finished, NULL, 2000), 0, "no answer");
+	loop_turn(0);
+	cr_assert_eq(finished_count, 1, "answered more than once");
+	*res = j.res;
 	cr_assert_not_null(memchr(res->error, '\0', sizeof(res->error)));
 	cr_assert_not_null(memchr(res->status, '\0', sizeof(res->status)));
 	cr_assert_not_null(memchr(res->order_id, '\0', sizeof(res->order_id)));
@@ -271,6 +299,23 @@ Test(executor, check_accepts_a_good_request, .init = setup)
 	char err[ERROR_MAX] = "";
 	cr_assert_eq(executor_check(&S, &q, err, sizeof(err)), 0, "%s",
 	    err);
+}
+
+Test(executor, past_its_deadline_nothing_is_placed, .init = setup)
+{
+	struct exec_req q = req("p-stale", "ETHUSDT", SIDE_BUY, 1000000);
+	struct exec_res res;
+	q.deadline_ms = wall_ms() - 5000;
+	handle(&q, &res);
+	cr_assert_eq(res.executed, 0);
+	cr_assert_str_eq(res.status, "NOT_SENT");
+	cr_assert_str_eq(res.error, "plan_stale:age 35 s above 30 s");
+	cr_assert_str_eq(res.order_id, "");
+	/* the paper book holds no order for it: a fresh request fills anew */
+	q.deadline_ms = wall_ms() + 30000;
+	handle(&q, &res);
+	cr_assert_eq(res.executed, 1);
+	cr_assert_str_eq(res.order_id, "paper-1", "a stale request was placed");
 }
 
 /* executor/backends.c is in the order of common/config.c's names. */

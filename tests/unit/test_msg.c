@@ -21,6 +21,7 @@ static struct exec_req sample_req(void)
 	q.reduce_only = 1;
 	q.qty = 1000000;                /* 0.01 */
 	q.safe_qty = 500000;
+	q.deadline_ms = 1700000030000LL;
 	return q;
 }
 
@@ -62,6 +63,7 @@ static void assert_req_eq(const struct exec_req *a, const struct exec_req *b)
 	cr_assert_eq(a->reduce_only, b->reduce_only);
 	cr_assert_eq(a->qty, b->qty);
 	cr_assert_eq(a->safe_qty, b->safe_qty);
+	cr_assert_eq(a->deadline_ms, b->deadline_ms);
 }
 
 static void assert_res_eq(const struct exec_res *a, const struct exec_res *b)
@@ -280,9 +282,28 @@ static size_t raw_req(uint8_t *buf, size_t idlen, char fill)
 	m_add_u8(&m, 0);
 	m_add_i64(&m, 1);
 	m_add_i64(&m, 0);
+	m_add_i64(&m, 1700000030000LL);         /* deadline */
 	cr_assert_eq(m_close(&m), 0);
 	memcpy(buf, m.data + FRAME_HDR, m.len - FRAME_HDR);
 	return m.len - FRAME_HDR;
+}
+
+Test(msg, req_without_a_deadline_above_0_is_rejected)
+{
+	static const int64_t bad[] = { 0, -1, INT64_MIN };
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		struct exec_req q = sample_req(), back;
+		struct mbuf m;
+		struct mreader r;
+		size_t n;
+		q.deadline_ms = bad[i];
+		cr_assert_eq(msg_encode_req(&m, &q), 0);
+		const uint8_t *p = payload_of(&m, MSG_EXEC_REQ, &n);
+		m_reader(&r, p, n);
+		cr_assert_eq(msg_decode_req(&r, &back), -1, "deadline %lld accepted",
+		    (long long)bad[i]);
+		cr_assert_str_eq(r.err, "deadline not above 0");
+	}
 }
 
 Test(msg, req_over_long_plan_id_is_rejected)
