@@ -40,7 +40,7 @@
 #define BN_CONNECT_TIMEOUT_MS 2000
 #define BN_TIMEOUT_MS 5000
 #define BN_DNS_CACHE_S 10       /* a moved exchange address is followed soon */
-#define BN_WARM_CONNS 4         /* idle connections kept ready for orders */
+#define BN_WARM_CONNS 8         /* idle connections kept ready for orders */
 #define BN_MAX_CONNS 32         /* libcurl's connection cache */
 
 enum bn_outcome {

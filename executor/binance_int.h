@@ -72,6 +72,12 @@ struct binance {
 	int64_t throttle_until;         /* near a limit: mono ms */
 	struct bn_book_entry book[BN_BOOK_SIZE];
 	unsigned book_next;
+	/* mark prices (binance_prepare.c), each used for BN_MARK_MAX_AGE_MS */
+	struct bn_mark {
+		char symbol[SYMBOL_MAX + 1];
+		int64_t price;
+		int64_t at;             /* mono ms it was read */
+	} marks[LIST_MAX];
 };
 
 /* One request's work in the backend: its filters and price, its order. */

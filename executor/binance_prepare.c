@@ -2,7 +2,9 @@
  * binance_prepare.c - what a request needs before sizing (backend.h's
  * prepare): its symbol's filters (refreshed first when due, one
  * exchangeInfo for all who wait) and, when asked, its mark price
- * (GET /fapi/v1/premiumIndex), each step answered in the event loop.
+ * (GET /fapi/v1/premiumIndex; a price read less than BN_MARK_MAX_AGE_MS
+ * ago is used again, so orders in a row of one symbol cost no extra round
+ * trip), each step answered in the event loop.
  *
  * May: read filters, ask for a price.  May not: send an order.
  */
@@ -14,6 +16,26 @@
 #include "log.h"
 
 enum { PR_FILTERS = 0, PR_MARK };
+
+/*
+ * How long a mark price is used for the caps and the minimum notional:
+ * a second, in which a market moves little next to those caps' margins.
+ */
+#define BN_MARK_MAX_AGE_MS 1000
+
+/* The symbol's slot: its own, or a free (or the oldest) one. */
+static struct bn_mark *mark_slot(struct binance *b, const char *symbol)
+{
+	struct bn_mark *old = &b->marks[0];
+	for (int i = 0; i < LIST_MAX; i++) {
+		struct bn_mark *m = &b->marks[i];
+		if (strcmp(m->symbol, symbol) == 0)
+			return m;
+		if (m->at < old->at)
+			old = m;
+	}
+	return old;
+}
 
 static void step(void *arg);
 
@@ -31,8 +53,13 @@ static void mark_done(struct bn_xfer *x, void *arg)
 	bn_account(op->b, &x->r);
 	if (x->r.outcome == BN_REPLY && x->r.status == 200 &&
 	    bn_parse_premium_index(x->r.body, x->r.len, j->q.symbol, &j->mark, err,
-		sizeof(err)) == 0)
+		sizeof(err)) == 0) {
+		struct bn_mark *m = mark_slot(op->b, j->q.symbol);
+		snprintf(m->symbol, sizeof(m->symbol), "%s", j->q.symbol);
+		m->price = j->mark;
+		m->at = mono_ms();
 		return bn_op_end(op);
+	}
 	if (x->r.outcome != BN_REPLY || x->r.status != 200)
 		bn_describe(&x->r, err, sizeof(err));
 	log_warn("binance: mark price of %s unavailable: %s", j->q.symbol, err);
@@ -45,6 +72,12 @@ static void ask_mark(struct bn_op *op)
 	struct job *j = op->j;
 	struct bn_query q;
 	char err[200];
+	const struct bn_mark *m = mark_slot(op->b, j->q.symbol);
+	if (strcmp(m->symbol, j->q.symbol) == 0 && m->at &&
+	    mono_ms() - m->at < BN_MARK_MAX_AGE_MS) {
+		j->mark = m->price;
+		return bn_op_end(op);
+	}
 	/* not held back by the slow-down: an order after it is, with its error */
 	int64_t wait = bn_gate(op->b, 0, err, sizeof(err));
 	if (wait > 0)

@@ -125,6 +125,15 @@ crash() {
 	worker) kill_pid -9 "$WRK" ;;
 	supervisor) kill_tree "$DAEMON_PID"; DAEMON_PID= ;;
 	esac
+	# a killed worker's result script waits in the pause: Redis must have
+	# dropped its connection before the pause ends, or it would still run
+	if [ $PAUSED = 1 ] && [ "$1" != executor ]; then
+		local i
+		for i in $(seq 100); do
+			redis-cli CLIENT LIST | grep -q 'cmd=eval' || break
+			sleep 0.05
+		done
+	fi
 	if [ $PAUSED = 1 ]; then redis-cli CLIENT UNPAUSE >/dev/null; PAUSED=0; fi
 	kill_pid -CONT "$EXE" "$WRK" 2>/dev/null
 	case $1 in
