@@ -242,6 +242,19 @@ void bn_signed(struct binance *b, struct bn_xfer *x, int post,
 	explicit_bzero(q->s, sizeof(q->s));     /* held the signature */
 }
 
+/* Each allowed symbol without filters, named: absent or left out. */
+static void name_missing(const struct binance *b, const char *left_out)
+{
+	for (int i = 0; i < b->symbols.n; i++) {
+		const char *sym = b->symbols.item[i];
+		if (filters_find(&b->filters, sym))
+			continue;
+		log_warn("binance: allowed symbol %s: %s", sym, strstr(left_out, sym) ?
+		    "exchangeInfo lists it but not as usable (see left out)" :
+		    "exchangeInfo does not list it: not traded");
+	}
+}
+
 static void filters_done(struct bn_xfer *x, void *arg)
 {
 	struct binance *b = arg;
@@ -270,6 +283,7 @@ static void filters_done(struct bn_xfer *x, void *arg)
 		    err[0] ? err : "none");
 		log_info("binance: filters of %d of %d allowed symbols loaded%s%s", n,
 		    b->symbols.n, err[0] ? "; left out: " : "", err);
+		name_missing(b, err);
 	}
 	wait_run(&b->filters_w);
 }
@@ -289,8 +303,10 @@ int bn_filters(struct binance *b, void (*fn)(void *), void *arg)
 	}
 	if (fn && wait_add(&b->filters_w, fn, arg) < 0)
 		return 1;
-	if (!b->filters_x.busy)
+	if (!b->filters_x.busy) {
+		b->filters_x.timeout_ms = BN_INFO_TIMEOUT_MS;
 		bn_http_start(b->http, &b->filters_x, 0, "/fapi/v1/exchangeInfo", "",
 		    0, filters_done, b);
+	}
 	return 0;
 }

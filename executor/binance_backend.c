@@ -106,7 +106,7 @@ int binance_backend_init(struct backend *be, const struct settings *s,
 	loop_run_until(time_done, b, BN_TIMEOUT_MS + 1000);
 	if (b->synced_at) {
 		bn_filters(b, NULL, NULL);
-		loop_run_until(filters_done, b, BN_TIMEOUT_MS + 1000);
+		loop_run_until(filters_done, b, BN_INFO_TIMEOUT_MS + 1000);
 	}
 	return 0;
 }

@@ -24,7 +24,7 @@
 
 #define SETTLE_ABSENT_GRACE_MS 2000     /* after recvWindow: "not placed" */
 #define SETTLE_EXTRA_MS 10000           /* after recvWindow: give up */
-#define FOLLOW_UPS 3
+#define FOLLOW_MAX_MS 20000            /* a NEW order: followed this long */
 #define SEND_ATTEMPTS 3
 
 enum found { Q_FOUND = 1, Q_ABSENT = 0, Q_FAILED = -1 };
@@ -400,13 +400,29 @@ static void checked(struct bn_op *op, enum found k)
 	send_order(op);
 }
 
-/* A MARKET order accepted but not yet filled: looked at again, briefly. */
+/*
+ * A MARKET order accepted but not yet over (NEW, PARTIALLY_FILLED): looked
+ * at again, 300 ms to 1 s apart, until it is terminal.  It may still fill,
+ * so it is never reported as not executed: still open FOLLOW_MAX_MS after
+ * it was sent, or not found any more, it is UNKNOWN (check by hand).
+ */
 static void followed(struct bn_op *op, enum found k)
 {
-	if (k == Q_FOUND && ++op->follow < FOLLOW_UPS &&
-	    !bn_status_final(op->o.status) && op->o.executed_qty == 0)
-		return pause_then(op, 300);
-	found(op, "placed");
+	if (k == Q_FOUND && bn_status_final(op->o.status))
+		return found(op, "placed");
+	if (k == Q_FOUND)
+		snprintf(op->last, sizeof(op->last), "status %s, filled %lld units "
+		    "of 1e-8", op->o.status, (long long)op->o.executed_qty);
+	else if (k == Q_ABSENT)
+		snprintf(op->last, sizeof(op->last), "accepted, then not found");
+	int64_t wait = 300 + 100 * (int64_t)op->follow++;
+	if (wait > 1000)
+		wait = 1000;
+	if (mono_ms() + wait <= op->sent_at + FOLLOW_MAX_MS)
+		return pause_then(op, wait);
+	snprintf(op->cause, sizeof(op->cause), "accepted %s, not over after %ds",
+	    op->o.status, FOLLOW_MAX_MS / 1000);
+	settle_give_up(op);
 }
 
 static void on_query(struct bn_op *op, enum found k)
