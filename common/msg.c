@@ -93,6 +93,9 @@ int msg_encode_req(struct mbuf *m, const struct exec_req *q)
 	m_add_i64(m, q->qty);
 	m_add_i64(m, q->safe_qty);
 	m_add_i64(m, q->deadline_ms);
+	if (q->leverage < 1 || q->leverage > MSG_LEVERAGE_MAX)
+		return -1;
+	m_add_u8(m, q->leverage);
 	return m_close(m);
 }
 
@@ -107,10 +110,15 @@ int msg_decode_req(struct mreader *r, struct exec_req *q)
 	q->qty = m_get_i64(r);
 	q->safe_qty = m_get_i64(r);
 	q->deadline_ms = m_get_i64(r);
+	q->leverage = m_get_u8(r);
 	if (m_end(r) < 0)
 		return -1;
 	if (q->deadline_ms <= 0) {
 		r->err = "deadline not above 0";
+		return -1;
+	}
+	if (q->leverage < 1 || q->leverage > MSG_LEVERAGE_MAX) {
+		r->err = "leverage not in 1..125";
 		return -1;
 	}
 	return 0;

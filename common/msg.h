@@ -15,6 +15,7 @@
 #define SYMBOL_MAX 20
 #define CLIENT_ORDER_ID_MAX 36
 #define ERROR_MAX 256
+#define MSG_LEVERAGE_MAX 125    /* the exchange's highest leverage */
 
 enum lane { LANE_MAIN = 0, LANE_MANUAL = 1, LANE_COUNT = 2 };
 enum side { SIDE_BUY = 1, SIDE_SELL = 2 };
@@ -36,6 +37,7 @@ struct exec_req {
 	int64_t safe_qty;       /* from the permit; 0 = none */
 	int64_t deadline_ms;    /* unix ms: the plan's time plus the maximum
 				 * plan age; never sent after it; above 0 */
+	uint8_t leverage;       /* the plan's, 1..MSG_LEVERAGE_MAX */
 };
 
 struct exec_res {

@@ -24,7 +24,7 @@
 #include "filters.h"
 #include "msg.h"
 
-#define BN_LEVERAGE_MAX 125
+#define BN_LEVERAGE_MAX MSG_LEVERAGE_MAX
 /* every allowed symbol's BOTH, LONG and SHORT entries */
 #define BN_POSITIONS_MAX (3 * FILTERS_MAX)
 

@@ -15,7 +15,7 @@
 #include "msg.h"
 
 #define FIELD_MAX 256   /* longest value accepted in a known field */
-#define LEVERAGE_MAX 125        /* the exchange's highest leverage */
+#define LEVERAGE_MAX MSG_LEVERAGE_MAX
 
 struct plan {
 	struct bytes plan_id, source, symbol, side, type, qty, reduce_only,

@@ -65,6 +65,7 @@ static struct exec_req req(const char *plan_id, const char *symbol,
 	q.reduce_only = 0;
 	q.qty = qty;
 	q.deadline_ms = wall_ms() + 30000;
+	q.leverage = 1;
 	return q;
 }
 
@@ -291,6 +292,30 @@ Test(executor, upsize_setting_raises_to_the_minimum)
 	cr_assert_eq(res.executed, 1, "%s", res.error);
 	cr_assert_eq(res.qty, 700000, "0.007 ETH is the smallest reaching 20 USDT");
 	cr_assert_eq(res.filled_qty, 700000);
+}
+
+Test(executor, leverage_above_the_lanes_maximum_is_refused, .init = setup)
+{
+	struct exec_req q = req("p-lev", "ETHUSDT", SIDE_BUY, 1000000);
+	struct exec_res res;
+	char err[ERROR_MAX] = "";
+	q.leverage = 21;                /* main's maximum is 20 */
+	handle(&q, &res);
+	cr_assert_eq(res.executed, 0);
+	cr_assert_str_eq(res.error, "leverage_above_max:21");
+	cr_assert_str_eq(res.status, "NOT_SENT");
+	cr_assert_str_eq(res.order_id, "", "an order was placed");
+	cr_assert_eq(executor_check_leverage(&S, LANE_MANUAL, &(struct exec_req){
+	    .leverage = 6 }, err, sizeof(err)), -1);
+	cr_assert_str_eq(err, "leverage_above_max:6");
+	cr_assert_eq(executor_check_leverage(&S, LANE_MANUAL, &(struct exec_req){
+	    .leverage = 5 }, err, sizeof(err)), 0);
+	/* a reduce-only order never sets the leverage: not held up */
+	cr_assert_eq(executor_check_leverage(&S, LANE_MANUAL, &(struct exec_req){
+	    .leverage = 125, .reduce_only = 1 }, err, sizeof(err)), 0);
+	q.leverage = 20;
+	handle(&q, &res);
+	cr_assert_eq(res.executed, 1, "%s", res.error);
 }
 
 Test(executor, check_accepts_a_good_request, .init = setup)
