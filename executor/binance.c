@@ -73,7 +73,7 @@ void bn_op_end(struct bn_op *op)
 	loop_at(&op->t, 0, op_done, op);
 }
 
-static int wait_add(struct bn_waiters *w, void (*fn)(void *), void *arg)
+int bn_wait_add(struct bn_waiters *w, void (*fn)(void *), void *arg)
 {
 	if (w->n >= BN_WAITERS)
 		return -1;
@@ -82,7 +82,7 @@ static int wait_add(struct bn_waiters *w, void (*fn)(void *), void *arg)
 	return 0;
 }
 
-static void wait_run(struct bn_waiters *w)
+void bn_wait_run(struct bn_waiters *w)
 {
 	struct bn_waiters now = *w;
 	w->n = 0;
@@ -211,14 +211,14 @@ static void time_done(struct bn_xfer *x, void *arg)
 		b->time_why[0] = '\0';
 		log_info("binance: server time offset %lld ms", (long long)b->offset_ms);
 	}
-	wait_run(&b->time_w);
+	bn_wait_run(&b->time_w);
 }
 
 int bn_time(struct binance *b, int force, void (*fn)(void *), void *arg)
 {
 	if (!force && b->synced_at && mono_ms() - b->synced_at <= BN_TIME_TTL_MS)
 		return 1;
-	if (fn && wait_add(&b->time_w, fn, arg) < 0)
+	if (fn && bn_wait_add(&b->time_w, fn, arg) < 0)
 		return 1;       /* no room to wait: go on with the old offset */
 	if (!b->time_x.busy) {
 		b->time_tried_at = mono_ms();
@@ -285,7 +285,7 @@ static void filters_done(struct bn_xfer *x, void *arg)
 		    b->symbols.n, err[0] ? "; left out: " : "", err);
 		name_missing(b, err);
 	}
-	wait_run(&b->filters_w);
+	bn_wait_run(&b->filters_w);
 }
 
 int bn_filters(struct binance *b, void (*fn)(void *), void *arg)
@@ -301,7 +301,7 @@ int bn_filters(struct binance *b, void (*fn)(void *), void *arg)
 		    gate : "rate limited: asked later");
 		return 1;
 	}
-	if (fn && wait_add(&b->filters_w, fn, arg) < 0)
+	if (fn && bn_wait_add(&b->filters_w, fn, arg) < 0)
 		return 1;
 	if (!b->filters_x.busy) {
 		b->filters_x.timeout_ms = BN_INFO_TIMEOUT_MS;

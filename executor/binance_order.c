@@ -118,20 +118,6 @@ static void unknown(const struct order *o, const char *cause,
 	    o->coid, o->symbol, side_name(o->side), cause, last);
 }
 
-static void build_order(struct bn_query *q, const struct order *o)
-{
-	char qty[32];
-	dec_format(qty, sizeof(qty), o->qty);
-	bn_query_init(q);
-	bn_query_add(q, "symbol", o->symbol);
-	bn_query_add(q, "side", side_name(o->side));
-	bn_query_add(q, "type", "MARKET");
-	bn_query_add(q, "quantity", qty);
-	bn_query_add(q, "reduceOnly", o->reduce_only ? "true" : "false");
-	bn_query_add(q, "newClientOrderId", o->coid);
-	bn_query_add(q, "newOrderRespType", "RESULT");
-}
-
 
 static void step(void *arg);
 
@@ -155,6 +141,11 @@ static void rejected(struct bn_op *op, const char *error, const char *status)
 static void found(struct bn_op *op, const char *what)
 {
 	from_order(op->b, &op->j->o, &op->o, &op->j->res, what);
+	if (op->j->res.filled_qty > 0 && op->spec.side)
+		bn_positions_fill(op->b, op->j->o.symbol, op->spec.pos_side,
+		    op->spec.side, op->j->res.filled_qty);
+	else if (op->j->res.filled_qty > 0)     /* found, not sent by us now */
+		bn_positions(op->b, 1, NULL, NULL);
 	bn_op_end(op);
 }
 
@@ -294,6 +285,7 @@ static void settled(struct bn_op *op, enum found k)
 /* ---- sending */
 
 static void send_order(struct bn_op *op);
+static void present(struct bn_op *op);
 
 /* One reply to the order POST that is not a success: what to do. */
 static void on_failure(struct bn_op *op, const struct bn_reply *r)
@@ -318,6 +310,15 @@ static void on_failure(struct bn_op *op, const struct bn_reply *r)
 		if (r->status == 429 && strncmp(err, "binance_", 8) != 0)
 			snprintf(err, sizeof(err), "binance_rate_limited:HTTP 429");
 		return rejected(op, err, "REJECTED");
+	}
+	if (has && (code == -4061 || code == -1106) && !op->mode_retry &&
+	    !last_try) {
+		/* refused for the position mode, so not placed: the mode is read
+		 * again and the order rebuilt for it, once */
+		op->mode_retry = 1;
+		log_warn("binance: order %s: refused for the position mode (%ld): "
+		    "reading the mode again", op->j->o.coid, code);
+		return bn_presend(op, 1, present);
 	}
 	if (has && code == -1021 && !last_try) {
 		op->clock_retry = 1;            /* resend once the clock is synced */
@@ -377,7 +378,10 @@ static void send_order(struct bn_op *op)
 	op->clock_retry = 0;
 	if (!time_ready(op))
 		return;
-	build_order(&q, &op->j->o);
+	if (bn_order_query(&q, op->mode, op->j->o.symbol, op->j->o.coid,
+	    &op->spec) < 0)
+		return rejected(op, "request_rejected:order parameters do not fit "
+		    "the position mode", "NOT_SENT");
 	op->tries++;
 	op->sent_at = mono_ms();
 	bn_signed(op->b, &op->x, 1, "/fapi/v1/order", &q, op->j->deadline_ms,
@@ -397,6 +401,17 @@ static void checked(struct bn_op *op, enum found k)
 		return rejected(op, err, "REJECTED");
 	}
 	op->step = OR_SEND;
+	bn_presend(op, 0, present);
+}
+
+/* The account's part is done: send, or refuse with nothing sent. */
+static void present(struct bn_op *op)
+{
+	char err[ERROR_MAX];
+	if (op->j->res.error[0]) {
+		snprintf(err, sizeof(err), "%s", op->j->res.error);
+		return rejected(op, err, "NOT_SENT");
+	}
 	send_order(op);
 }
 
