@@ -1,7 +1,9 @@
 /*
  * binance_int.h - the binance backend's state, shared by binance.c (the
  * connection policy: time offset, rate limits, bans, filters),
- * binance_prepare.c (filters and mark prices for a request) and
+ * binance_prepare.c (filters and mark prices for a request),
+ * binance_positions.c (the account: position mode, positions, leverage),
+ * binance_presend.c (an order's account part before it is sent) and
  * binance_order.c (placing and settling orders).  Not for other files.
  *
  * Everything is asynchronous: a request's work is a small state machine

@@ -10,6 +10,11 @@
  * sending again; a definite rejection (-1021 clock, 429 rate limit) may be
  * resent, because nothing was placed.  An order past its plan's deadline
  * is not written (binance_http.h: refused at the moment it would go out).
+ * Between the look-up and the POST, binance_presend.c settles the
+ * account's part (position mode, the position a reduce acts on, the
+ * leverage); the parameters are bn_order_query's for that mode.  An order
+ * refused for its mode (-4061, -1106) was not placed: the mode is read
+ * again and the order rebuilt and sent once more.
  *
  * May: send POST and GET /fapi/v1/order.  May not: resend an order whose
  * outcome is unknown; report executed=1 without an exchange fill.
