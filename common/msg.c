@@ -19,7 +19,8 @@ const char *role_name(unsigned role)
 
 const char *side_name(uint8_t side)
 {
-	return side == SIDE_BUY ? "BUY" : side == SIDE_SELL ? "SELL" : "?";
+	return side == SIDE_BUY ? "BUY" : side == SIDE_SELL ? "SELL" :
+	    side == SIDE_CLOSE ? "CLOSE" : "?";
 }
 
 int msg_encode_u32(struct mbuf *m, uint16_t type, uint32_t v)

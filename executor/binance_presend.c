@@ -117,6 +117,7 @@ static void spec(struct bn_op *op)
 	struct bn_plan_order po = {
 		.symbol = j->o.symbol, .side = j->o.side,
 		.reduce_only = j->o.reduce_only, .qty = j->o.qty,
+		.close = j->o.side == SIDE_CLOSE,
 	};
 	op->mode = b->mode;
 	if (bn_order_spec(b->mode, &b->pos, &po, &op->spec, err,
@@ -127,6 +128,11 @@ static void spec(struct bn_op *op)
 		if (!bn_positions(b, 1, pre_step, op))
 			return;
 		return refuse(op, err);
+	}
+	if (po.close) {         /* the whole position, its closing side */
+		j->o.side = op->spec.side;
+		j->o.qty = op->spec.qty;
+		j->res.qty = op->spec.qty;
 	}
 	if (op->spec.cut) {
 		dec_format(q0, sizeof(q0), j->o.qty);

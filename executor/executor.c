@@ -35,11 +35,11 @@ int executor_check(const struct settings *s, const struct exec_req *q,
 		snprintf(err, errlen, "symbol_not_in_allowlist:%s", sym);
 		return -1;
 	}
-	if (q->side != SIDE_BUY && q->side != SIDE_SELL) {
+	if (q->side != SIDE_BUY && q->side != SIDE_SELL && q->side != SIDE_CLOSE) {
 		snprintf(err, errlen, "invalid_side:%u", q->side);
 		return -1;
 	}
-	if (q->reduce_only > 1) {
+	if (q->reduce_only > 1 || (q->side == SIDE_CLOSE && !q->reduce_only)) {
 		snprintf(err, errlen, "request_rejected:bad reduce_only flag");
 		return -1;
 	}

@@ -47,7 +47,9 @@ enum plan_verdict {
 
 /*
  * Runs, in order: duplicate fields, decision guard, field presence and
- * bounds, symbol allowlist, side, type, quantity, reduceOnly, leverage.  Fills ok on PLAN_OK;
+ * bounds, symbol allowlist, side (BUY, SELL, or CLOSE: the whole current
+ * position, always reduce-only), type, quantity, reduceOnly, leverage.
+ * Fills ok on PLAN_OK;
  * otherwise err holds the result error ("word:detail", printable ASCII).
  * ok->plan_id is set whenever the entry has one valid plan_id, whatever
  * the verdict (so a copy of a decided plan is recognized), else "".

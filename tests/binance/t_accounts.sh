@@ -4,7 +4,7 @@
 # lanes (open with a leverage change, open at the leverage already set,
 # open above the lane's leverage cap, partial close, a close larger than
 # the position cut to it, reduce-only when flat, the manual lane's
-# reduce-only rule, a short side), each checked against what the fake
+# reduce-only rule, a short side, side CLOSE), each checked against what the fake
 # received (its order log, its leverage calls, its positions); then a mode
 # change while running (one order refused for its mode, read again, sent
 # once more) and a NEW order followed until FILLED.
@@ -106,6 +106,24 @@ run_mode() {
 	manual ${p}sclose side BUY qty 0.05 reduceOnly true
 	check "$m close the short: BUY $S 0.02" is "$(of ${p}sclose side)/$(of ${p}sclose positionSide)/$(of ${p}sclose quantity)" "BUY/$S/0.02"
 	check "$m close the short: flat" is "$(pos $S)" 0
+
+	# side CLOSE: the whole current position, on either lane
+	main ${p}copen side BUY qty 0.03 reduceOnly false leverage 2
+	check "$m open for CLOSE: no leverage call (already 2x)" is "$(lev_calls)" 2
+	manual ${p}close side CLOSE qty 0.01
+	check "$m CLOSE: executed" is "$(res ${p}close executed)" true
+	check "$m CLOSE: SELL $L 0.03 (the whole position, not the plan's qty)" is "$(of ${p}close side)/$(of ${p}close positionSide)/$(of ${p}close quantity)" "SELL/$L/0.03"
+	check "$m CLOSE: flat" is "$(pos $L)" 0
+	main ${p}cflat side CLOSE qty 0.01
+	check "$m CLOSE when flat: close_no_position" is "$(res ${p}cflat error)" close_no_position
+	check "$m CLOSE when flat: nothing sent" sent_none ${p}cflat
+	if [ "$m" = hedge ]; then
+		main ${p}both1 side BUY qty 0.01 reduceOnly false leverage 2
+		main ${p}both2 side SELL qty 0.01 reduceOnly false leverage 2
+		main ${p}cboth side CLOSE qty 0.01
+		check "hedge CLOSE with LONG and SHORT open: close_both_sides_open" is "$(res ${p}cboth error)" close_both_sides_open:ETHUSDT
+		check "hedge CLOSE with both open: nothing sent" sent_none ${p}cboth
+	fi
 	check "$m: no order refused by the fake" is "$(fake_orders | jq '[.orders[] | select(.count == 0)] | length')" 0
 }
 

@@ -218,7 +218,7 @@ Test(executor, allowed_symbol_without_filters_is_rejected)
 
 Test(executor, bad_side_is_rejected, .init = setup)
 {
-	static const uint8_t sides[] = { 0, 3, 0x42, 0xff };
+	static const uint8_t sides[] = { 0, 4, 0x42, 0xff };
 	for (size_t i = 0; i < sizeof(sides) / sizeof(sides[0]); i++) {
 		struct exec_req q = req("p1", "ETHUSDT", sides[i], 1000000);
 		char want[32];
@@ -316,6 +316,20 @@ Test(executor, leverage_above_the_lanes_maximum_is_refused, .init = setup)
 	q.leverage = 20;
 	handle(&q, &res);
 	cr_assert_eq(res.executed, 1, "%s", res.error);
+}
+
+Test(executor, close_needs_reduce_only_and_paper_has_no_position, .init = setup)
+{
+	struct exec_req q = req("p-close", "ETHUSDT", SIDE_CLOSE, 1000000);
+	expect_rejected(&q, "request_rejected:bad reduce_only flag");
+	q.reduce_only = 1;
+	struct exec_res res;
+	handle(&q, &res);
+	cr_assert_eq(res.executed, 0);
+	cr_assert_str_eq(res.error, "close_no_position");
+	cr_assert_str_eq(res.order_id, "", "paper filled a close");
+	q.side = 4;
+	expect_rejected(&q, "invalid_side:4");
 }
 
 Test(executor, check_accepts_a_good_request, .init = setup)

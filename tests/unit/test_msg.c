@@ -396,7 +396,8 @@ Test(msg, names)
 	cr_assert_str_eq(side_name(SIDE_BUY), "BUY");
 	cr_assert_str_eq(side_name(SIDE_SELL), "SELL");
 	cr_assert_str_eq(side_name(0), "?");
-	cr_assert_str_eq(side_name(3), "?");
+	cr_assert_str_eq(side_name(SIDE_CLOSE), "CLOSE");
+	cr_assert_str_eq(side_name(4), "?");
 }
 
 /* The supervisor's messages (liveness.c, executor/main.c, workers/control.c). */
