@@ -45,6 +45,7 @@ static struct {
 	int hedge, reduce_check;
 	int start_hedge, start_reduce_check, started;
 	long start_long;        /* whole units of every symbol held at start */
+	int lev_4028;           /* leverage calls still answered -4028 */
 	struct fpos pos[FAKE_SYMS_MAX][PS_COUNT];
 	int lev[FAKE_SYMS_MAX];
 	long mode_posts, lev_calls;
@@ -110,6 +111,10 @@ int fake_account_set_mode(const char *name, int count, long arg)
 		A.start_long = count ? arg : 0;
 		if (A.started)
 			fake_account_reset();
+		return 0;
+	}
+	if (strcmp(name, "leverage_4028") == 0) {
+		A.lev_4028 = count;
 		return 0;
 	}
 	if (strcmp(name, "reduce_check") == 0) {
@@ -297,7 +302,7 @@ static void leverage(const char *s, const char *l, struct answer *an)
 	if (!f)
 		return fake_fail(an, 400, -1121, "Invalid symbol.");
 	int v = parse_leverage(l);
-	if (v < 0) {
+	if (v < 0 || (A.lev_4028 > 0 && A.lev_4028--)) {
 		snprintf(msg, sizeof(msg), "Leverage %.8s is not valid", l);
 		return fake_fail(an, 400, -4028, msg);
 	}
