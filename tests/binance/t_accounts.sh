@@ -7,8 +7,8 @@
 # reduce-only rule, a short side, side CLOSE), each checked against what the fake
 # received (its order log, its leverage calls, its positions); then a mode
 # change while running (one order refused for its mode, read again, sent
-# once more), -4028 (success only when positionRisk agrees) and a NEW order
-# followed until FILLED.
+# once more), -4028 (success only when positionRisk agrees), a NEW order
+# followed until FILLED, and the body limit after gzip decompression.
 . "$(dirname "$0")/../lib.sh"
 
 is() {
@@ -37,8 +37,9 @@ run_mode() {
 	FX_LONG=0
 	if [ "$m" = hedge ]; then start_fake --mode hedge; else start_fake; fi
 	fake_creds
-	start_daemon_binance
+	start_daemon_binance INTENT_EXECUTOR_ALLOWLIST=BTCUSDT,ETHUSDT,TRXUSDT,NOPEUSDT
 	redis-cli SETEX quantum:manual_lane:enabled 600 1 >/dev/null
+	check "$m: an allowed symbol exchangeInfo lacks is named" log_has "binance: allowed symbol NOPEUSDT: exchangeInfo does not list it: not traded"
 	check "$m: the mode is read at start" log_has "binance: the account is in $([ "$m" = hedge ] && echo "hedge (dual-side)" || echo one-way) mode"
 
 	# open BUY at 3x: the leverage is set first, then the order
@@ -168,5 +169,17 @@ redis-cli FLUSHALL >/dev/null
 run_mode hedge
 check "gzip: positionRisk came compressed" test "$(fake_account | jq -r .gzip_replies)" -ge 1
 check "no sandbox violation (hedge)" bash -c "! grep -q SIGSYS '$DLOG'"
+stop_daemon
+stop_fake
+redis-cli FLUSHALL >/dev/null
+
+# the body limit holds after decompression: an exchangeInfo of 40000 more
+# symbols is about 140 kB gzipped and 15 MB decompressed, above 8 MiB
+start_fake --mode info_symbols:1:40000
+start_daemon_binance
+check "gzip bomb: refused as too large once decompressed" wait_log "exchangeInfo: reply too large" 30
+check "gzip bomb: it came compressed" test "$(fake_account | jq -r .gzip_replies)" -ge 1
+main gz_plan side SELL qty 0.01 reduceOnly true
+check "gzip bomb: no filters, nothing sent" is "$(res gz_plan error)/$(fake_posts qie-gz_plan)" filters_unavailable:ETHUSDT/0
 stop_daemon
 
