@@ -36,6 +36,7 @@
 #define BN_OPS 32               /* requests in the backend at once */
 #define BN_WAITERS BN_OPS
 #define BN_POSITIONS_TTL_MS 60000       /* positionRisk read again after */
+#define BN_POSITIONS_GAP_MS 2000        /* reads after fills, at most one per */
 
 /* An order known to exist on the exchange, as last seen. */
 struct bn_book_entry {
@@ -85,6 +86,7 @@ struct binance {
 	struct bn_positions pos;        /* the allowed symbols' positions */
 	int64_t pos_at;                 /* mono ms of the last read; 0 never */
 	int pos_again;                  /* a fill while a read was under way */
+	int64_t pos_asked_at;           /* mono ms the last read left */
 	char pos_why[160];
 	struct bn_xfer pos_x;
 	struct bn_waiters pos_w;
@@ -157,9 +159,12 @@ int bn_mode(struct binance *b, int force, void (*fn)(void *), void *arg);
 /* The positions were read once (force=0): 1, else as bn_mode. */
 int bn_positions(struct binance *b, int force, void (*fn)(void *), void *arg);
 /* A fill of qty (1e-8) on symbol's side ps: the position moved; it is
- * read from the exchange again soon. */
+ * read from the exchange again soon (bn_positions_changed). */
 void bn_positions_fill(struct binance *b, const char *symbol,
     enum bn_pos_side ps, uint8_t side, int64_t qty);
+/* The positions changed: read again, at most once per BN_POSITIONS_GAP_MS
+ * (a read under way is followed by one more). */
+void bn_positions_changed(struct binance *b);
 /* symbol's leverage as last known (0: unknown); set it after a change. */
 int bn_leverage_get(const struct binance *b, const char *symbol);
 void bn_leverage_set(struct binance *b, const char *symbol, int leverage);

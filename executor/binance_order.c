@@ -150,7 +150,7 @@ static void found(struct bn_op *op, const char *what)
 		bn_positions_fill(op->b, op->j->o.symbol, op->spec.pos_side,
 		    op->spec.side, op->j->res.filled_qty);
 	else if (op->j->res.filled_qty > 0)     /* found, not sent by us now */
-		bn_positions(op->b, 1, NULL, NULL);
+		bn_positions_changed(op->b);
 	bn_op_end(op);
 }
 

@@ -6,7 +6,9 @@
  * answer (struct bn_waiters, like the time and the filters in binance.c).
  * The mode is read at start and again when older than the filters' 10
  * minutes (or at once after an order refused for its mode); the positions
- * at start, after each fill and every BN_POSITIONS_TTL_MS (one timer).
+ * at start, after fills (at most one read per BN_POSITIONS_GAP_MS for
+ * them: a read weighs 5, and a burst of fills is folded into one), when
+ * an order needs them, and every BN_POSITIONS_TTL_MS (one timer).
  * binance_presend.c uses them before an order; binance_account.c says what
  * the order sends.
  *
@@ -94,9 +96,35 @@ int bn_mode(struct binance *b, int force, void (*fn)(void *), void *arg)
 
 /* ---- the positions */
 
+static void pos_done(struct bn_xfer *x, void *arg);
+
+static void pos_start(struct binance *b)
+{
+	struct bn_query q;
+	loop_cancel(&b->pos_t);
+	b->pos_asked_at = mono_ms();
+	bn_position_risk_query(&q, NULL);
+	ask(b, &b->pos_x, "/fapi/v2/positionRisk", &q, pos_done);
+}
+
 static void pos_timer(void *arg)
 {
-	bn_positions(arg, 1, NULL, NULL);
+	struct binance *b = arg;
+	if (b->pos_x.busy)
+		b->pos_again = 1;
+	else
+		pos_start(b);
+}
+
+void bn_positions_changed(struct binance *b)
+{
+	int64_t at = b->pos_asked_at + BN_POSITIONS_GAP_MS;
+	if (b->pos_x.busy)
+		b->pos_again = 1;
+	else if (at <= mono_ms())
+		pos_start(b);
+	else
+		loop_at(&b->pos_t, at, pos_timer, b);
 }
 
 static void pos_keep(struct binance *b, const struct bn_positions *t)
@@ -129,7 +157,7 @@ static void pos_done(struct bn_xfer *x, void *arg)
 	}
 	if (b->pos_again) {
 		b->pos_again = 0;
-		bn_positions(b, 1, NULL, NULL);
+		bn_positions_changed(b);
 	} else {
 		loop_at(&b->pos_t, mono_ms() + BN_POSITIONS_TTL_MS, pos_timer, b);
 	}
@@ -138,18 +166,12 @@ static void pos_done(struct bn_xfer *x, void *arg)
 
 int bn_positions(struct binance *b, int force, void (*fn)(void *), void *arg)
 {
-	struct bn_query q;
 	if (!force && b->pos_at)
 		return 1;
 	if (fn && bn_wait_add(&b->pos_w, fn, arg) < 0)
 		return 1;
-	if (b->pos_x.busy) {
-		b->pos_again |= force && !fn;   /* a fill: read after this one */
-		return 0;
-	}
-	loop_cancel(&b->pos_t);
-	bn_position_risk_query(&q, NULL);
-	ask(b, &b->pos_x, "/fapi/v2/positionRisk", &q, pos_done);
+	if (!b->pos_x.busy)
+		pos_start(b);
 	return 0;
 }
 
@@ -168,5 +190,5 @@ void bn_positions_fill(struct binance *b, const char *symbol,
 	}
 	if (p)
 		p->amount += side == SIDE_BUY ? qty : -qty;
-	bn_positions(b, 1, NULL, NULL);
+	bn_positions_changed(b);
 }

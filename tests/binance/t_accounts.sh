@@ -132,19 +132,6 @@ run_mode() {
 start_redis
 
 run_mode oneway
-# -4028 counts only when positionRisk shows the plan's leverage: set to 5
-# behind the daemon's back, a 5x plan answered -4028 goes (the account is
-# at 5x); a 6x plan answered -4028 is refused, nothing placed
-fx_signed POST /fapi/v1/leverage "symbol=ETHUSDT&leverage=5" >/dev/null
-fake_mode leverage_4028 1
-main l28_ok side BUY qty 0.01 reduceOnly false leverage 5
-check "-4028, the account at 5x: executed" is "$(res l28_ok executed)" true
-check "-4028, the account at 5x: answered -4028" is "$(fake_account | jq -r '.leverage_calls[-1] | .leverage + ":" + (.code|tostring)')" 5:-4028
-fake_mode leverage_4028 1
-main l28_no side BUY qty 0.01 reduceOnly false leverage 6
-check "-4028, the account not at 6x: leverage_not_set:6" is "$(res l28_no error)" leverage_not_set:6
-check "-4028, the account not at 6x: nothing sent" sent_none l28_no
-check "-4028: the account still at 5x" is "$(lev_of ETHUSDT)" 5
 # the account switches to hedge mode while the daemon runs: the next
 # opening order goes out one-way, is refused (-1106 for its reduceOnly, or -4061), the mode is read
 # again and the order is sent once more, with positionSide
@@ -169,6 +156,26 @@ redis-cli FLUSHALL >/dev/null
 run_mode hedge
 check "gzip: positionRisk came compressed" test "$(fake_account | jq -r .gzip_replies)" -ge 1
 check "no sandbox violation (hedge)" bash -c "! grep -q SIGSYS '$DLOG'"
+stop_daemon
+stop_fake
+redis-cli FLUSHALL >/dev/null
+
+# -4028 counts only when positionRisk shows the plan's leverage: set to 5
+# behind the daemon's back (a fresh daemon, no fill yet: its positions are
+# those read at start, 20x), a 5x plan answered -4028 goes (the account is
+# at 5x); a 6x plan answered -4028 is refused, nothing placed
+start_fake
+start_daemon_binance
+fx_signed POST /fapi/v1/leverage "symbol=ETHUSDT&leverage=5" >/dev/null
+fake_mode leverage_4028 1
+main l28_ok side BUY qty 0.01 reduceOnly false leverage 5
+check "-4028, the account at 5x: executed" is "$(res l28_ok executed)" true
+check "-4028, the account at 5x: answered -4028" is "$(fake_account | jq -r '.leverage_calls[-1] | .leverage + ":" + (.code|tostring)')" 5:-4028
+fake_mode leverage_4028 1
+main l28_no side BUY qty 0.01 reduceOnly false leverage 6
+check "-4028, the account not at 6x: leverage_not_set:6" is "$(res l28_no error)" leverage_not_set:6
+check "-4028, the account not at 6x: nothing sent" sent_none l28_no
+check "-4028: the account still at 5x" is "$(lev_of ETHUSDT)" 5
 stop_daemon
 stop_fake
 redis-cli FLUSHALL >/dev/null
