@@ -117,7 +117,7 @@ static void spec(struct bn_op *op)
 	struct bn_plan_order po = {
 		.symbol = j->o.symbol, .side = j->o.side,
 		.reduce_only = j->o.reduce_only, .qty = j->o.qty,
-		.close = j->o.side == SIDE_CLOSE,
+		.close = j->q.side == SIDE_CLOSE,      /* o.side: once its side */
 	};
 	op->mode = b->mode;
 	if (bn_order_spec(b->mode, &b->pos, &po, &op->spec, err,
