@@ -421,14 +421,15 @@ static void present(struct bn_op *op)
 }
 
 /*
- * A MARKET order accepted but not yet over (NEW, PARTIALLY_FILLED): looked
- * at again, 300 ms to 1 s apart, until it is terminal.  It may still fill,
+ * A MARKET order accepted with nothing filled yet (NEW): looked at again,
+ * 300 ms to 1 s apart, until it is terminal or has a fill.  It may still fill,
  * so it is never reported as not executed: still open FOLLOW_MAX_MS after
  * it was sent, or not found any more, it is UNKNOWN (check by hand).
  */
 static void followed(struct bn_op *op, enum found k)
 {
-	if (k == Q_FOUND && bn_status_final(op->o.status))
+	if (k == Q_FOUND && (bn_status_final(op->o.status) ||
+	    op->o.executed_qty > 0))
 		return found(op, "placed");
 	if (k == Q_FOUND)
 		snprintf(op->last, sizeof(op->last), "status %s, filled %lld units "

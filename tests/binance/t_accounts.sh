@@ -148,6 +148,13 @@ main nw_open side BUY qty 0.01 reduceOnly false leverage 2
 check "NEW then FILLED: executed" is "$(res nw_open executed)" true
 check "NEW then FILLED: status FILLED" is "$(res nw_open order_status)" FILLED
 check "NEW then FILLED: followed with look-ups" test "$(fake_orders | jq -r .order_queries)" -ge 2
+# still NEW 20 s after sending (it fills after 60 s): UNKNOWN, never "not
+# executed" while it may still fill
+fake_mode new 1 60000
+main nw_stuck side BUY qty 0.01 reduceOnly false leverage 2
+check "NEW for good: UNKNOWN" is "$(res nw_stuck order_status)/$(res nw_stuck executed)" UNKNOWN/false
+check "NEW for good: order_unknown, says why" bash -c '[[ "$1" == "order_unknown:accepted NEW, not over after 20s;"* ]]' _ "$(res nw_stuck error)"
+check "NEW for good: one order on the exchange" is "$(fake_count qie-nw_stuck)" 1
 check "no sandbox violation (one-way)" bash -c "! grep -q SIGSYS '$DLOG'"
 stop_daemon
 stop_fake
