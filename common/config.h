@@ -60,6 +60,7 @@ struct settings {
 	int64_t max_notional[2];        /* per order, per lane; 1e-8 USDT */
 	int manual_allow_open;          /* manual lane may open positions */
 	int max_orders_per_min[2];      /* per lane */
+	int max_leverage[2];            /* per lane: a plan above is refused */
 	int max_plan_age_sec;           /* older plans are not executed */
 	int breaker_failures;           /* consecutive failed orders to halt */
 	int64_t hourly_notional[2];     /* rolling budget per lane; 0 = none */

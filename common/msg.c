@@ -19,7 +19,8 @@ const char *role_name(unsigned role)
 
 const char *side_name(uint8_t side)
 {
-	return side == SIDE_BUY ? "BUY" : side == SIDE_SELL ? "SELL" : "?";
+	return side == SIDE_BUY ? "BUY" : side == SIDE_SELL ? "SELL" :
+	    side == SIDE_CLOSE ? "CLOSE" : "?";
 }
 
 int msg_encode_u32(struct mbuf *m, uint16_t type, uint32_t v)
@@ -93,6 +94,9 @@ int msg_encode_req(struct mbuf *m, const struct exec_req *q)
 	m_add_i64(m, q->qty);
 	m_add_i64(m, q->safe_qty);
 	m_add_i64(m, q->deadline_ms);
+	if (q->leverage < 1 || q->leverage > MSG_LEVERAGE_MAX)
+		return -1;
+	m_add_u8(m, q->leverage);
 	return m_close(m);
 }
 
@@ -107,10 +111,15 @@ int msg_decode_req(struct mreader *r, struct exec_req *q)
 	q->qty = m_get_i64(r);
 	q->safe_qty = m_get_i64(r);
 	q->deadline_ms = m_get_i64(r);
+	q->leverage = m_get_u8(r);
 	if (m_end(r) < 0)
 		return -1;
 	if (q->deadline_ms <= 0) {
 		r->err = "deadline not above 0";
+		return -1;
+	}
+	if (q->leverage < 1 || q->leverage > MSG_LEVERAGE_MAX) {
+		r->err = "leverage not in 1..125";
 		return -1;
 	}
 	return 0;

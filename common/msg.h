@@ -15,9 +15,12 @@
 #define SYMBOL_MAX 20
 #define CLIENT_ORDER_ID_MAX 36
 #define ERROR_MAX 256
+#define MSG_LEVERAGE_MAX 125    /* the exchange's highest leverage */
 
 enum lane { LANE_MAIN = 0, LANE_MANUAL = 1, LANE_COUNT = 2 };
-enum side { SIDE_BUY = 1, SIDE_SELL = 2 };
+/* SIDE_CLOSE: the whole current position, whichever side closes it (always
+ * reduce-only; the executor's backend finds the side and quantity). */
+enum side { SIDE_BUY = 1, SIDE_SELL = 2, SIDE_CLOSE = 3 };
 /* The supervisor's children; a worker's role is its lane's. */
 enum role { ROLE_EXECUTOR = 0, ROLE_MAIN = 1, ROLE_MANUAL = 2, ROLE_COUNT = 3 };
 
@@ -36,6 +39,7 @@ struct exec_req {
 	int64_t safe_qty;       /* from the permit; 0 = none */
 	int64_t deadline_ms;    /* unix ms: the plan's time plus the maximum
 				 * plan age; never sent after it; above 0 */
+	uint8_t leverage;       /* the plan's, 1..MSG_LEVERAGE_MAX */
 };
 
 struct exec_res {

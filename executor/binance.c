@@ -73,7 +73,7 @@ void bn_op_end(struct bn_op *op)
 	loop_at(&op->t, 0, op_done, op);
 }
 
-static int wait_add(struct bn_waiters *w, void (*fn)(void *), void *arg)
+int bn_wait_add(struct bn_waiters *w, void (*fn)(void *), void *arg)
 {
 	if (w->n >= BN_WAITERS)
 		return -1;
@@ -82,7 +82,7 @@ static int wait_add(struct bn_waiters *w, void (*fn)(void *), void *arg)
 	return 0;
 }
 
-static void wait_run(struct bn_waiters *w)
+void bn_wait_run(struct bn_waiters *w)
 {
 	struct bn_waiters now = *w;
 	w->n = 0;
@@ -211,14 +211,14 @@ static void time_done(struct bn_xfer *x, void *arg)
 		b->time_why[0] = '\0';
 		log_info("binance: server time offset %lld ms", (long long)b->offset_ms);
 	}
-	wait_run(&b->time_w);
+	bn_wait_run(&b->time_w);
 }
 
 int bn_time(struct binance *b, int force, void (*fn)(void *), void *arg)
 {
 	if (!force && b->synced_at && mono_ms() - b->synced_at <= BN_TIME_TTL_MS)
 		return 1;
-	if (fn && wait_add(&b->time_w, fn, arg) < 0)
+	if (fn && bn_wait_add(&b->time_w, fn, arg) < 0)
 		return 1;       /* no room to wait: go on with the old offset */
 	if (!b->time_x.busy) {
 		b->time_tried_at = mono_ms();
@@ -240,6 +240,19 @@ void bn_signed(struct binance *b, struct bn_xfer *x, int post,
 	else
 		bn_http_start(b->http, x, post, path, q->s, deadline_ms, done, arg);
 	explicit_bzero(q->s, sizeof(q->s));     /* held the signature */
+}
+
+/* Each allowed symbol without filters, named: absent or left out. */
+static void name_missing(const struct binance *b, const char *left_out)
+{
+	for (int i = 0; i < b->symbols.n; i++) {
+		const char *sym = b->symbols.item[i];
+		if (filters_find(&b->filters, sym))
+			continue;
+		log_warn("binance: allowed symbol %s: %s", sym, strstr(left_out, sym) ?
+		    "exchangeInfo lists it but not as usable (see left out)" :
+		    "exchangeInfo does not list it: not traded");
+	}
 }
 
 static void filters_done(struct bn_xfer *x, void *arg)
@@ -270,8 +283,9 @@ static void filters_done(struct bn_xfer *x, void *arg)
 		    err[0] ? err : "none");
 		log_info("binance: filters of %d of %d allowed symbols loaded%s%s", n,
 		    b->symbols.n, err[0] ? "; left out: " : "", err);
+		name_missing(b, err);
 	}
-	wait_run(&b->filters_w);
+	bn_wait_run(&b->filters_w);
 }
 
 int bn_filters(struct binance *b, void (*fn)(void *), void *arg)
@@ -287,10 +301,12 @@ int bn_filters(struct binance *b, void (*fn)(void *), void *arg)
 		    gate : "rate limited: asked later");
 		return 1;
 	}
-	if (fn && wait_add(&b->filters_w, fn, arg) < 0)
+	if (fn && bn_wait_add(&b->filters_w, fn, arg) < 0)
 		return 1;
-	if (!b->filters_x.busy)
+	if (!b->filters_x.busy) {
+		b->filters_x.timeout_ms = BN_INFO_TIMEOUT_MS;
 		bn_http_start(b->http, &b->filters_x, 0, "/fapi/v1/exchangeInfo", "",
 		    0, filters_done, b);
+	}
 	return 0;
 }

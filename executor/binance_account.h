@@ -4,8 +4,8 @@
  * fixed point, and what an order sends in each position mode (its
  * parameters, and for a reduce-only or closing plan its side and quantity
  * from the position).  No I/O, no state, no clock: the binance backend
- * asks the exchange and keeps what these return.  Not yet wired into the
- * backend (binance_order.c still builds its one-way parameters itself).
+ * asks the exchange and keeps what these return (binance_positions.c,
+ * binance_presend.c); binance_order.c sends what bn_order_query builds.
  *
  * binance_account_parse.c: the parsers (like binance_parse.h's: raw body of
  * len bytes, -1 and a short printable reason in err for anything not
@@ -24,7 +24,7 @@
 #include "filters.h"
 #include "msg.h"
 
-#define BN_LEVERAGE_MAX 125
+#define BN_LEVERAGE_MAX MSG_LEVERAGE_MAX
 /* every allowed symbol's BOTH, LONG and SHORT entries */
 #define BN_POSITIONS_MAX (3 * FILTERS_MAX)
 

@@ -1,7 +1,8 @@
 /*
  * binance_backend.c - the binance backend assembled (backend.h): its state,
  * its entry points (filters and mark prices in binance_prepare.c, orders
- * in binance_order.c, both on binance.c) and whether it can trade yet.
+ * in binance_order.c, both on binance.c; the account, read at start, in
+ * binance_positions.c) and whether it can trade yet.
  * The top of the binance files: it calls them, none calls it.
  *
  * May: hold the one struct binance of the process.  May not: log the
@@ -23,6 +24,8 @@ static void reached(void *arg)
 		return;
 	log_info("binance: exchange %s reached", b->base_url);
 	bn_filters(b, NULL, NULL);
+	bn_mode(b, 1, NULL, NULL);
+	bn_positions(b, 1, NULL, NULL);
 }
 
 /*
@@ -79,6 +82,12 @@ static int filters_done(void *arg)
 	return !b->filters_x.busy;
 }
 
+static int account_done(void *arg)
+{
+	const struct binance *b = arg;
+	return !b->mode_x.busy && !b->pos_x.busy;
+}
+
 int binance_backend_init(struct backend *be, const struct settings *s,
     const struct credentials *c, char *err, size_t errlen)
 {
@@ -106,7 +115,10 @@ int binance_backend_init(struct backend *be, const struct settings *s,
 	loop_run_until(time_done, b, BN_TIMEOUT_MS + 1000);
 	if (b->synced_at) {
 		bn_filters(b, NULL, NULL);
-		loop_run_until(filters_done, b, BN_TIMEOUT_MS + 1000);
+		loop_run_until(filters_done, b, BN_INFO_TIMEOUT_MS + 1000);
+		bn_mode(b, 1, NULL, NULL);
+		bn_positions(b, 1, NULL, NULL);
+		loop_run_until(account_done, b, BN_TIMEOUT_MS + 1000);
 	}
 	return 0;
 }

@@ -109,7 +109,9 @@ static int set_options(struct bn_http *c, struct bn_xfer *x, CURL *h)
 	bad |= curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 2L) != CURLE_OK;
 	bad |= curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS,
 	    (long)BN_CONNECT_TIMEOUT_MS) != CURLE_OK;
-	bad |= curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, (long)BN_TIMEOUT_MS) != CURLE_OK;
+	/* gzip or deflate when the server offers it; on_data sees the
+	 * decompressed body, so BN_BODY_MAX bounds what is decompressed */
+	bad |= curl_easy_setopt(h, CURLOPT_ACCEPT_ENCODING, "") != CURLE_OK;
 	bad |= curl_easy_setopt(h, CURLOPT_TCP_KEEPALIVE, 1L) != CURLE_OK;
 	bad |= curl_easy_setopt(h, CURLOPT_DNS_CACHE_TIMEOUT,
 	    (long)BN_DNS_CACHE_S) != CURLE_OK;
@@ -350,6 +352,8 @@ void bn_http_start(struct bn_http *c, struct bn_xfer *x, int post,
 	CURL *h = x->h;
 	curl_easy_setopt(h, CURLOPT_URL, url);
 	OPENSSL_cleanse(url, sizeof(url));
+	curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, x->timeout_ms > 0 ?
+	    (long)x->timeout_ms : (long)BN_TIMEOUT_MS);
 	curl_easy_setopt(h, CURLOPT_FORBID_REUSE, x->order ? 1L : 0L);
 	curl_easy_setopt(h, CURLOPT_FRESH_CONNECT, x->warmup ? 1L : 0L);
 	if (post) {

@@ -5,7 +5,10 @@
  * is a method, a path and an already built (and, if needed, signed)
  * parameter string; its transfer says what is known of the outcome: a
  * reply, surely not sent, or unknown (the request may have reached the
- * exchange).
+ * exchange).  Replies may come gzip-compressed (Accept-Encoding: every
+ * encoding libcurl decodes); the body limit (BN_BODY_MAX) applies to the
+ * decompressed body.  A request takes at most BN_TIMEOUT_MS, or the
+ * transfer's own timeout_ms (exchangeInfo: BN_INFO_TIMEOUT_MS).
  *
  * Connections.  Requests share libcurl's connection cache, so a look-up,
  * a price or the time reuse a kept-alive connection.  An order is written
@@ -39,6 +42,7 @@
 
 #define BN_CONNECT_TIMEOUT_MS 2000
 #define BN_TIMEOUT_MS 5000
+#define BN_INFO_TIMEOUT_MS 20000 /* exchangeInfo: about 2 MB, 200 kB gzipped */
 #define BN_DNS_CACHE_S 10       /* a moved exchange address is followed soon */
 #define BN_WARM_CONNS 8         /* idle connections kept ready for orders */
 #define BN_MAX_CONNS 32         /* libcurl's connection cache */
@@ -80,6 +84,7 @@ struct bn_xfer {
 	int refused;            /* attempts the pre-request callback stopped */
 	int64_t deadline_ms;    /* an order: wall ms, never written after */
 	int warmup;             /* a GET that opens a spare connection */
+	int64_t timeout_ms;     /* the caller's: 0 = BN_TIMEOUT_MS */
 	int busy;
 	bn_done_fn done;
 	void *arg;

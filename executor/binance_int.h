@@ -1,7 +1,9 @@
 /*
  * binance_int.h - the binance backend's state, shared by binance.c (the
  * connection policy: time offset, rate limits, bans, filters),
- * binance_prepare.c (filters and mark prices for a request) and
+ * binance_prepare.c (filters and mark prices for a request),
+ * binance_positions.c (the account: position mode, positions, leverage),
+ * binance_presend.c (an order's account part before it is sent) and
  * binance_order.c (placing and settling orders).  Not for other files.
  *
  * Everything is asynchronous: a request's work is a small state machine
@@ -15,6 +17,7 @@
 #include <stdint.h>
 
 #include "backend.h"
+#include "binance_account.h"
 #include "binance_http.h"
 #include "binance_parse.h"
 #include "binance_sign.h"
@@ -32,6 +35,8 @@
 #define BN_BOOK_SIZE 1024
 #define BN_OPS 32               /* requests in the backend at once */
 #define BN_WAITERS BN_OPS
+#define BN_POSITIONS_TTL_MS 60000       /* positionRisk read again after */
+#define BN_POSITIONS_GAP_MS 2000        /* reads after fills, at most one per */
 
 /* An order known to exist on the exchange, as last seen. */
 struct bn_book_entry {
@@ -78,6 +83,21 @@ struct binance {
 		int64_t price;
 		int64_t at;             /* mono ms it was read */
 	} marks[LIST_MAX];
+	/* the account (binance_positions.c) */
+	enum bn_pos_mode mode;
+	int64_t mode_at;                /* mono ms of the last read; 0 never */
+	char mode_why[160];             /* why the last read failed */
+	struct bn_xfer mode_x;
+	struct bn_waiters mode_w;
+	struct bn_positions pos;        /* the allowed symbols' positions */
+	int64_t pos_at;                 /* mono ms of the last read; 0 never */
+	int pos_again;                  /* a fill while a read was under way */
+	int64_t pos_asked_at;           /* mono ms the last read left */
+	char pos_why[160];
+	struct bn_xfer pos_x;
+	struct bn_waiters pos_w;
+	struct loop_timer pos_t;        /* the next read */
+	int leverage[LIST_MAX];         /* per allowed symbol; 0 unknown */
 };
 
 /* One request's work in the backend: its filters and price, its order. */
@@ -96,9 +116,19 @@ struct bn_op {
 	char cause[200];                /* why its outcome is unknown */
 	char last[160];                 /* the last look-up's answer */
 	struct bn_order o;
+	/* before sending (binance_presend.c) */
+	int pre;                        /* its own steps */
+	int pos_reread;                 /* flat: positions asked again once */
+	int mode_retry;                 /* -4061/-1106: mode read again once */
+	enum bn_pos_mode mode;          /* the mode spec is for */
+	struct bn_order_spec spec;      /* what is sent, in mode */
+	void (*go)(struct bn_op *op);   /* the order's next step */
 };
 
 /* binance.c */
+/* fn(arg) waits in w (-1: no room); bn_wait_run calls and empties them. */
+int bn_wait_add(struct bn_waiters *w, void (*fn)(void *), void *arg);
+void bn_wait_run(struct bn_waiters *w);
 /*
  * May a request go now?  0 to go, a pause in ms (at most BN_MAX_WAIT_MS)
  * to wait first, or -1 with a result error (binance_banned:...,
@@ -126,6 +156,32 @@ int bn_reply_error(const struct bn_reply *r, long *code, char *msg,
     size_t msgsz);
 /* "HTTP 503" or "timeout ..." or the exchange's error, for a log line. */
 void bn_describe(const struct bn_reply *r, char *out, size_t sz);
+
+/* binance_positions.c: the account, each read shared by who waits */
+/* The position mode was read within BN_FILTERS_TTL_MS (force=0): 1, else
+ * it is asked (again) and 0; fn(arg) once answered (b->mode_why on
+ * failure, the old mode kept). */
+int bn_mode(struct binance *b, int force, void (*fn)(void *), void *arg);
+/* The positions were read once (force=0): 1, else as bn_mode. */
+int bn_positions(struct binance *b, int force, void (*fn)(void *), void *arg);
+/* A fill of qty (1e-8) on symbol's side ps: the position moved; it is
+ * read from the exchange again soon (bn_positions_changed). */
+void bn_positions_fill(struct binance *b, const char *symbol,
+    enum bn_pos_side ps, uint8_t side, int64_t qty);
+/* The positions changed: read again, at most once per BN_POSITIONS_GAP_MS
+ * (a read under way is followed by one more). */
+void bn_positions_changed(struct binance *b);
+/* symbol's leverage as last known (0: unknown); set it after a change. */
+int bn_leverage_get(const struct binance *b, const char *symbol);
+void bn_leverage_set(struct binance *b, const char *symbol, int leverage);
+
+/* binance_presend.c: the account's part of an order, before it is sent:
+ * the mode (read again first with reread_mode), the position a reduce
+ * acts on (op->spec, op->mode), the leverage an opening needs.  Then
+ * op->go(op), with a result error in op->j->res.error when the order must
+ * not be sent. */
+void bn_presend(struct bn_op *op, int reread_mode,
+    void (*go)(struct bn_op *op));
 
 /* binance_prepare.c, binance_order.c: backend.h's prepare and place */
 void bn_prepare(void *st, struct job *j);

@@ -10,6 +10,11 @@
  * sending again; a definite rejection (-1021 clock, 429 rate limit) may be
  * resent, because nothing was placed.  An order past its plan's deadline
  * is not written (binance_http.h: refused at the moment it would go out).
+ * Between the look-up and the POST, binance_presend.c settles the
+ * account's part (position mode, the position a reduce acts on, the
+ * leverage); the parameters are bn_order_query's for that mode.  An order
+ * refused for its mode (-4061, -1106) was not placed: the mode is read
+ * again and the order rebuilt and sent once more.
  *
  * May: send POST and GET /fapi/v1/order.  May not: resend an order whose
  * outcome is unknown; report executed=1 without an exchange fill.
@@ -24,7 +29,7 @@
 
 #define SETTLE_ABSENT_GRACE_MS 2000     /* after recvWindow: "not placed" */
 #define SETTLE_EXTRA_MS 10000           /* after recvWindow: give up */
-#define FOLLOW_UPS 3
+#define FOLLOW_MAX_MS 20000            /* a NEW order: followed this long */
 #define SEND_ATTEMPTS 3
 
 enum found { Q_FOUND = 1, Q_ABSENT = 0, Q_FAILED = -1 };
@@ -118,20 +123,6 @@ static void unknown(const struct order *o, const char *cause,
 	    o->coid, o->symbol, side_name(o->side), cause, last);
 }
 
-static void build_order(struct bn_query *q, const struct order *o)
-{
-	char qty[32];
-	dec_format(qty, sizeof(qty), o->qty);
-	bn_query_init(q);
-	bn_query_add(q, "symbol", o->symbol);
-	bn_query_add(q, "side", side_name(o->side));
-	bn_query_add(q, "type", "MARKET");
-	bn_query_add(q, "quantity", qty);
-	bn_query_add(q, "reduceOnly", o->reduce_only ? "true" : "false");
-	bn_query_add(q, "newClientOrderId", o->coid);
-	bn_query_add(q, "newOrderRespType", "RESULT");
-}
-
 
 static void step(void *arg);
 
@@ -155,6 +146,11 @@ static void rejected(struct bn_op *op, const char *error, const char *status)
 static void found(struct bn_op *op, const char *what)
 {
 	from_order(op->b, &op->j->o, &op->o, &op->j->res, what);
+	if (op->j->res.filled_qty > 0 && op->spec.side)
+		bn_positions_fill(op->b, op->j->o.symbol, op->spec.pos_side,
+		    op->spec.side, op->j->res.filled_qty);
+	else if (op->j->res.filled_qty > 0)     /* found, not sent by us now */
+		bn_positions_changed(op->b);
 	bn_op_end(op);
 }
 
@@ -294,6 +290,7 @@ static void settled(struct bn_op *op, enum found k)
 /* ---- sending */
 
 static void send_order(struct bn_op *op);
+static void present(struct bn_op *op);
 
 /* One reply to the order POST that is not a success: what to do. */
 static void on_failure(struct bn_op *op, const struct bn_reply *r)
@@ -318,6 +315,15 @@ static void on_failure(struct bn_op *op, const struct bn_reply *r)
 		if (r->status == 429 && strncmp(err, "binance_", 8) != 0)
 			snprintf(err, sizeof(err), "binance_rate_limited:HTTP 429");
 		return rejected(op, err, "REJECTED");
+	}
+	if (has && (code == -4061 || code == -1106) && !op->mode_retry &&
+	    !last_try) {
+		/* refused for the position mode, so not placed: the mode is read
+		 * again and the order rebuilt for it, once */
+		op->mode_retry = 1;
+		log_warn("binance: order %s: refused for the position mode (%ld): "
+		    "reading the mode again", op->j->o.coid, code);
+		return bn_presend(op, 1, present);
 	}
 	if (has && code == -1021 && !last_try) {
 		op->clock_retry = 1;            /* resend once the clock is synced */
@@ -377,7 +383,10 @@ static void send_order(struct bn_op *op)
 	op->clock_retry = 0;
 	if (!time_ready(op))
 		return;
-	build_order(&q, &op->j->o);
+	if (bn_order_query(&q, op->mode, op->j->o.symbol, op->j->o.coid,
+	    &op->spec) < 0)
+		return rejected(op, "request_rejected:order parameters do not fit "
+		    "the position mode", "NOT_SENT");
 	op->tries++;
 	op->sent_at = mono_ms();
 	bn_signed(op->b, &op->x, 1, "/fapi/v1/order", &q, op->j->deadline_ms,
@@ -397,16 +406,44 @@ static void checked(struct bn_op *op, enum found k)
 		return rejected(op, err, "REJECTED");
 	}
 	op->step = OR_SEND;
+	bn_presend(op, 0, present);
+}
+
+/* The account's part is done: send, or refuse with nothing sent. */
+static void present(struct bn_op *op)
+{
+	char err[ERROR_MAX];
+	if (op->j->res.error[0]) {
+		snprintf(err, sizeof(err), "%s", op->j->res.error);
+		return rejected(op, err, "NOT_SENT");
+	}
 	send_order(op);
 }
 
-/* A MARKET order accepted but not yet filled: looked at again, briefly. */
+/*
+ * A MARKET order accepted with nothing filled yet (NEW): looked at again,
+ * 300 ms to 1 s apart, until it is terminal or has a fill.  It may still fill,
+ * so it is never reported as not executed: still open FOLLOW_MAX_MS after
+ * it was sent, or not found any more, it is UNKNOWN (check by hand).
+ */
 static void followed(struct bn_op *op, enum found k)
 {
-	if (k == Q_FOUND && ++op->follow < FOLLOW_UPS &&
-	    !bn_status_final(op->o.status) && op->o.executed_qty == 0)
-		return pause_then(op, 300);
-	found(op, "placed");
+	if (k == Q_FOUND && (bn_status_final(op->o.status) ||
+	    op->o.executed_qty > 0))
+		return found(op, "placed");
+	if (k == Q_FOUND)
+		snprintf(op->last, sizeof(op->last), "status %s, filled %lld units "
+		    "of 1e-8", op->o.status, (long long)op->o.executed_qty);
+	else if (k == Q_ABSENT)
+		snprintf(op->last, sizeof(op->last), "accepted, then not found");
+	int64_t wait = 300 + 100 * (int64_t)op->follow++;
+	if (wait > 1000)
+		wait = 1000;
+	if (mono_ms() + wait <= op->sent_at + FOLLOW_MAX_MS)
+		return pause_then(op, wait);
+	snprintf(op->cause, sizeof(op->cause), "accepted %s, not over after %ds",
+	    op->o.status, FOLLOW_MAX_MS / 1000);
+	settle_give_up(op);
 }
 
 static void on_query(struct bn_op *op, enum found k)

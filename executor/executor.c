@@ -35,16 +35,27 @@ int executor_check(const struct settings *s, const struct exec_req *q,
 		snprintf(err, errlen, "symbol_not_in_allowlist:%s", sym);
 		return -1;
 	}
-	if (q->side != SIDE_BUY && q->side != SIDE_SELL) {
+	if (q->side != SIDE_BUY && q->side != SIDE_SELL && q->side != SIDE_CLOSE) {
 		snprintf(err, errlen, "invalid_side:%u", q->side);
 		return -1;
 	}
-	if (q->reduce_only > 1) {
+	if (q->reduce_only > 1 || (q->side == SIDE_CLOSE && !q->reduce_only)) {
 		snprintf(err, errlen, "request_rejected:bad reduce_only flag");
 		return -1;
 	}
 	if (q->qty <= 0 || q->safe_qty < 0) {
 		snprintf(err, errlen, "invalid_qty:not above 0");
+		return -1;
+	}
+	return 0;
+}
+
+int executor_check_leverage(const struct settings *s, enum lane lane,
+    const struct exec_req *q, char *err, size_t errlen)
+{
+	/* a reduce-only order never sets the leverage: exits are not held up */
+	if (!q->reduce_only && q->leverage > s->max_leverage[lane]) {
+		snprintf(err, errlen, "leverage_above_max:%u", q->leverage);
 		return -1;
 	}
 	return 0;
@@ -122,7 +133,8 @@ void executor_start(struct exec_env *env, enum lane lane, struct job *j,
 	j->mark = 0;
 	j->bk = NULL;
 	if (executor_check(s, &j->q, res->error, sizeof(res->error)) < 0 ||
-	    job_stale(j, wall_ms()))
+	    executor_check_leverage(s, lane, &j->q, res->error,
+		sizeof(res->error)) < 0 || job_stale(j, wall_ms()))
 		return refuse(j);
 	client_order_id(j->q.plan_id, res->client_order_id);
 	j->need_mark = !j->q.reduce_only || s->max_notional[lane] > 0 ||

@@ -33,5 +33,10 @@ void executor_start(struct exec_env *env, enum lane lane, struct job *j,
  * result error in err. */
 int executor_check(const struct settings *s, const struct exec_req *q,
     char *err, size_t errlen);
+/* An opening request's leverage within the lane's maximum
+ * (INTENT_EXECUTOR_MAX_LEVERAGE_*): 0, or -1 with leverage_above_max:<n>.
+ * A reduce-only request is not checked: it never sets the leverage. */
+int executor_check_leverage(const struct settings *s, enum lane lane,
+    const struct exec_req *q, char *err, size_t errlen);
 
 #endif

@@ -98,6 +98,10 @@ static void paper_place(void *st, struct job *j)
 	}
 	if (job_stale(j, wall_ms()))
 		return answer_later(j);
+	if (o->side == SIDE_CLOSE) {    /* paper keeps no positions */
+		snprintf(j->res.error, sizeof(j->res.error), "close_no_position");
+		return answer_later(j);
+	}
 	struct paper_fill *f = &p->book[p->next++ % BOOK_SIZE];
 	memset(f, 0, sizeof(*f));
 	snprintf(f->coid, sizeof(f->coid), "%s", o->coid);

@@ -277,6 +277,10 @@ start_redis_again() {
 # start_fake [fake-exchange args]: the fake Binance exchange on a free
 # loopback port ($FX_PORT), checking signatures with $FX_KEY/$FX_SECRET,
 # which fake_creds writes into $CRED_DIR (mode 0600) for the daemon.
+# The account holds a long of FX_LONG (default 100000) whole units of
+# every symbol (the fake's mode long), so that the reduce-only plans of
+# the tests reduce a real position (the executor refuses a reduce-only
+# plan against a flat one: no_position_to_reduce); FX_LONG=0: flat.
 FX_PID=
 FX_PORT=
 FX_KEY=qie-test-key-5d7c0a7e2b9f4e1d
@@ -294,7 +298,8 @@ stop_fake() {
 
 start_fake() {
 	: >"$T/fake.out"
-	"$BUILD/fake-exchange" --key "$FX_KEY" --secret "$FX_SECRET" "$@" \
+	"$BUILD/fake-exchange" --key "$FX_KEY" --secret "$FX_SECRET" \
+		--mode "long:$([ "${FX_LONG:-100000}" = 0 ] && echo 0 || echo 1):${FX_LONG:-100000}" "$@" \
 		>"$T/fake.out" 2>>"$T/fake.log" &
 	FX_PID=$!
 	trap 'stop_fake; cleanup' EXIT

@@ -281,6 +281,7 @@ static int send_request(struct worker *w, struct job *j, int own,
 	q.safe_qty = j->permit.safe_qty;
 	/* the executor sends nothing after the plan's deadline */
 	q.deadline_ms = j->ok.plan_ms + (int64_t)w->s.max_plan_age_sec * 1000;
+	q.leverage = (uint8_t)j->ok.leverage;
 	if (msg_encode_req(&m, &q) < 0 || frame_out_push(&w->out, &m) < 0)
 		return fail(w, j, "executor", "executor_unavailable",
 		    "request queue full");

@@ -159,6 +159,8 @@ enum plan_verdict plan_check(const struct settings *s, const struct plan *p,
 		ok->side = SIDE_BUY;
 	else if (equals_ci(p->side, "SELL"))
 		ok->side = SIDE_SELL;
+	else if (equals_ci(p->side, "CLOSE"))
+		ok->side = SIDE_CLOSE;
 	else
 		return reject(err, errlen, "invalid_side", p->side);
 	if (present(p->type) && !equals_ci(p->type, "MARKET"))
@@ -173,6 +175,8 @@ enum plan_verdict plan_check(const struct settings *s, const struct plan *p,
 	/* any other spelling could open a position: refused, nothing sent */
 	if ((ok->reduce_only = plan_reduce_only(p)) < 0)
 		return reject(err, errlen, "invalid_reduce_only", p->reduce_only);
+	if (ok->side == SIDE_CLOSE)
+		ok->reduce_only = 1;    /* a close only ever reduces */
 	if ((ok->leverage = plan_leverage(p)) < 0)
 		return reject(err, errlen, "invalid_leverage", p->leverage);
 	return PLAN_OK;

@@ -15,7 +15,7 @@
 #include "msg.h"
 
 #define FIELD_MAX 256   /* longest value accepted in a known field */
-#define LEVERAGE_MAX 125        /* the exchange's highest leverage */
+#define LEVERAGE_MAX MSG_LEVERAGE_MAX
 
 struct plan {
 	struct bytes plan_id, source, symbol, side, type, qty, reduce_only,
@@ -47,7 +47,9 @@ enum plan_verdict {
 
 /*
  * Runs, in order: duplicate fields, decision guard, field presence and
- * bounds, symbol allowlist, side, type, quantity, reduceOnly, leverage.  Fills ok on PLAN_OK;
+ * bounds, symbol allowlist, side (BUY, SELL, or CLOSE: the whole current
+ * position, always reduce-only), type, quantity, reduceOnly, leverage.
+ * Fills ok on PLAN_OK;
  * otherwise err holds the result error ("word:detail", printable ASCII).
  * ok->plan_id is set whenever the entry has one valid plan_id, whatever
  * the verdict (so a copy of a decided plan is recognized), else "".

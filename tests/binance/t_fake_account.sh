@@ -6,6 +6,7 @@
 # its call log, a client order id unique among open orders only, a NEW
 # order that fills later, and gzip.  No daemon: requests go straight to it.
 . "$(dirname "$0")/../lib.sh"
+FX_LONG=0       # the fake's own rules, from a flat account
 
 start_fake
 # order SIDE QTY [more parameters]: a MARKET ETHUSDT order, its client

@@ -15,7 +15,11 @@
  * info_symbols (exchangeInfo lists ARG filler symbols more), hedge (COUNT
  * 1: hedge mode, 0: one-way; at start it is the mode a reset returns to;
  * later it forces the switch, carrying positions over), reduce_check
- * (COUNT 1: one-way reduceOnly orders are checked against the position).
+ * (COUNT 1: one-way reduceOnly orders are checked against the position),
+ * long (COUNT 1: every symbol is held long, ARG whole units at its mark
+ * price, at start and after each reset; COUNT 0: flat; set later, it
+ * resets the account), leverage_4028 (the next COUNT leverage calls are
+ * answered -4028 "Leverage N is not valid", nothing changed).
  */
 #ifndef QIE_FAKE_H
 #define QIE_FAKE_H

@@ -44,6 +44,8 @@ const char *const fake_ps_names[PS_COUNT] = { "BOTH", "LONG", "SHORT" };
 static struct {
 	int hedge, reduce_check;
 	int start_hedge, start_reduce_check, started;
+	long start_long;        /* whole units of every symbol held at start */
+	int lev_4028;           /* leverage calls still answered -4028 */
 	struct fpos pos[FAKE_SYMS_MAX][PS_COUNT];
 	int lev[FAKE_SYMS_MAX];
 	long mode_posts, lev_calls;
@@ -103,6 +105,18 @@ int fake_account_set_mode(const char *name, int count, long arg)
 			A.start_hedge = A.hedge;
 		return 0;
 	}
+	if (strcmp(name, "long") == 0) {
+		if (arg < 0 || arg > 1000000000L)
+			return -1;
+		A.start_long = count ? arg : 0;
+		if (A.started)
+			fake_account_reset();
+		return 0;
+	}
+	if (strcmp(name, "leverage_4028") == 0) {
+		A.lev_4028 = count;
+		return 0;
+	}
 	if (strcmp(name, "reduce_check") == 0) {
 		A.reduce_check = count != 0;
 		if (!A.started)
@@ -120,6 +134,12 @@ void fake_account_reset(void)
 	A.hedge = A.start_hedge;
 	A.reduce_check = A.start_reduce_check;
 	A.mode_posts = A.lev_calls = 0;
+	for (size_t i = 0; A.start_long && i < fake_nsyms; i++) {
+		struct fpos *p = &A.pos[i][A.hedge ? PS_LONG : PS_BOTH];
+		p->amt = (int64_t)A.start_long * 100000000;
+		p->entry = fake_dec(fake_syms[i].mark);
+		p->time = fake_now_ms();
+	}
 }
 
 void fake_account_started(void)
@@ -282,7 +302,7 @@ static void leverage(const char *s, const char *l, struct answer *an)
 	if (!f)
 		return fake_fail(an, 400, -1121, "Invalid symbol.");
 	int v = parse_leverage(l);
-	if (v < 0) {
+	if (v < 0 || (A.lev_4028 > 0 && A.lev_4028--)) {
 		snprintf(msg, sizeof(msg), "Leverage %.8s is not valid", l);
 		return fake_fail(an, 400, -4028, msg);
 	}

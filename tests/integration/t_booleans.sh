@@ -7,7 +7,8 @@
 # invalid_reduce_only:<value> (sanitized) and no order.  The permit's
 # allow in a hash, and as a JSON string: the good spellings of true grant,
 # anything else denies.  A boolean setting spelled otherwise (on) is a
-# startup error naming the variable.
+# startup error naming the variable.  The plans SELL: the account holds a
+# long (tests/lib.sh), which a reduce-only SELL reduces.
 . "$(dirname "$0")/../lib.sh"
 trap eo_cleanup EXIT
 
@@ -29,27 +30,27 @@ for lane in main manual; do
 	src=intent_bridge; [ $lane = manual ] && src=manual_operator
 	for v in "${GOOD_TRUE[@]}"; do
 		n=$((n + 1)); id=ro-$lane-t$n
-		grant "$id"; add_plan "$S" "$id" source $src side BUY reduceOnly "$v"; WANT[$id]=true
+		grant "$id"; add_plan "$S" "$id" source $src side SELL reduceOnly "$v"; WANT[$id]=true
 	done
 	for v in "${GOOD_FALSE[@]}"; do
 		n=$((n + 1)); id=ro-$lane-f$n
-		grant "$id"; add_plan "$S" "$id" source $src side BUY reduceOnly "$v"; WANT[$id]=false
+		grant "$id"; add_plan "$S" "$id" source $src side SELL reduceOnly "$v"; WANT[$id]=false
 	done
 	n=$((n + 1)); id=ro-$lane-absent$n
-	grant "$id"; xadd_plan "$S" "$id" source $src side BUY -reduceOnly >/dev/null; WANT[$id]=true
+	grant "$id"; xadd_plan "$S" "$id" source $src side SELL -reduceOnly >/dev/null; WANT[$id]=true
 	for v in "${BAD[@]}"; do
 		n=$((n + 1)); id=ro-$lane-b$n
-		grant "$id"; add_plan "$S" "$id" source $src side BUY reduceOnly "$v"; WANT[$id]="bad:$v"
+		grant "$id"; add_plan "$S" "$id" source $src side SELL reduceOnly "$v"; WANT[$id]="bad:$v"
 	done
 	# a NUL and a newline: sanitized in the error
 	n=$((n + 1)); id=ro-$lane-nul$n
 	grant "$id"
-	xadd_lua "$S" "'plan_id', '$id', 'decision', 'EXECUTE', 'symbol', 'ETHUSDT', 'side', 'BUY',
+	xadd_lua "$S" "'plan_id', '$id', 'decision', 'EXECUTE', 'symbol', 'ETHUSDT', 'side', 'SELL',
 		'type', 'MARKET', 'qty', '0.01', 'source', '$src', 'timestamp', '$(date +%s)',
 		'reduceOnly', 'true' .. string.char(0)" >/dev/null
 	WANT[$id]="bad:true?"
 	n=$((n + 1)); id=ro-$lane-nl$n
-	grant "$id"; add_plan "$S" "$id" source $src side BUY reduceOnly $'no\n'; WANT[$id]="bad:no?"
+	grant "$id"; add_plan "$S" "$id" source $src side SELL reduceOnly $'no\n'; WANT[$id]="bad:no?"
 done
 printf '%s\n' "${!WANT[@]}" >"$T/ro.ids"
 check "every plan decided" wait_decided "$T/ro.ids" 60

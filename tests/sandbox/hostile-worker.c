@@ -78,7 +78,7 @@ static void send_req(enum lane lane, const char *sym, uint8_t side,
 {
 	struct exec_req q = { .seq = ++seq, .side = side,
 		.reduce_only = (uint8_t)reduce_only,
-		.deadline_ms = wall_ms() + 30000 };
+		.deadline_ms = wall_ms() + 30000, .leverage = 1 };
 	struct mbuf m;
 	const char *why;
 	snprintf(q.plan_id, sizeof(q.plan_id), "hostile-%u", seq);
@@ -131,7 +131,7 @@ static void hostile_frames(void)
 	static const uint8_t unknown[] = { 0, 0, 0, 0, 0x12, 0x34 };
 	static const uint8_t short_req[] = { 0, 0, 0, 2, 0, MSG_EXEC_REQ, 0, 1 };
 	struct exec_req q = { .seq = 99, .side = SIDE_BUY, .qty = 1,
-		.deadline_ms = wall_ms() + 30000 };
+		.deadline_ms = wall_ms() + 30000, .leverage = 1 };
 	struct mbuf m;
 
 	expect_closed("garbage closes the main link", garbage, sizeof(garbage));
@@ -147,6 +147,10 @@ static void hostile_frames(void)
 	q.deadline_ms = 0;
 	msg_encode_req(&m, &q);
 	expect_closed("a request without a deadline closes the link", m.data, m.len);
+	q.deadline_ms = wall_ms() + 30000;
+	msg_encode_req(&m, &q);
+	m.data[m.len - 1] = 0;          /* the leverage byte */
+	expect_closed("a request with leverage 0 closes the link", m.data, m.len);
 	msg_encode_res(&m, &(struct exec_res){ .seq = 1 });
 	expect_closed("a reply-type frame from a worker closes the link", m.data, m.len);
 }

@@ -59,6 +59,7 @@ static const char *const covered[] = {
 	"INTENT_EXECUTOR_USER_EXECUTOR", "INTENT_EXECUTOR_MAX_NOTIONAL_USDT_MAIN",
 	"INTENT_EXECUTOR_MAX_NOTIONAL_USDT_MANUAL",
 	"INTENT_EXECUTOR_MANUAL_ALLOW_OPEN",
+	"INTENT_EXECUTOR_MAX_LEVERAGE_MAIN", "INTENT_EXECUTOR_MAX_LEVERAGE_MANUAL",
 	"INTENT_EXECUTOR_MAX_ORDERS_PER_MIN_MAIN",
 	"INTENT_EXECUTOR_MAX_ORDERS_PER_MIN_MANUAL",
 	"INTENT_EXECUTOR_MAX_PLAN_AGE_SEC",
@@ -130,6 +131,8 @@ Test(config, defaults)
 	cr_assert_eq(s.manual_allow_open, 0);
 	cr_assert_eq(s.max_orders_per_min[0], 600);
 	cr_assert_eq(s.max_orders_per_min[1], 30);
+	cr_assert_eq(s.max_leverage[0], 20);
+	cr_assert_eq(s.max_leverage[1], 5);
 	cr_assert_eq(s.max_plan_age_sec, 30);
 	cr_assert_eq(s.breaker_failures, 5);
 	cr_assert_eq(s.hourly_notional[0], 10000000000000LL);
@@ -218,6 +221,8 @@ Test(config, valid_values_are_taken)
 	setenv("INTENT_EXECUTOR_MANUAL_ALLOW_OPEN", "yes", 1);
 	setenv("INTENT_EXECUTOR_MAX_ORDERS_PER_MIN_MAIN", "1", 1);
 	setenv("INTENT_EXECUTOR_MAX_ORDERS_PER_MIN_MANUAL", "1000000", 1);
+	setenv("INTENT_EXECUTOR_MAX_LEVERAGE_MAIN", "125", 1);
+	setenv("INTENT_EXECUTOR_MAX_LEVERAGE_MANUAL", "1", 1);
 	setenv("INTENT_EXECUTOR_MAX_PLAN_AGE_SEC", "86400", 1);
 	setenv("INTENT_EXECUTOR_BREAKER_FAILURES", "1", 1);
 	setenv("INTENT_EXECUTOR_HOURLY_NOTIONAL_USDT_MAIN", "0", 1);
@@ -261,6 +266,8 @@ Test(config, valid_values_are_taken)
 	cr_assert_eq(s.manual_allow_open, 1);
 	cr_assert_eq(s.max_orders_per_min[0], 1);
 	cr_assert_eq(s.max_orders_per_min[1], 1000000);
+	cr_assert_eq(s.max_leverage[0], 125);
+	cr_assert_eq(s.max_leverage[1], 1);
 }
 
 Test(config, backend_paper_given_explicitly)
@@ -409,6 +416,9 @@ Test(config, every_invalid_value_is_an_error_naming_the_variable)
 		{ "INTENT_EXECUTOR_MAX_ORDERS_PER_MIN_MAIN", "0" },
 		{ "INTENT_EXECUTOR_MAX_ORDERS_PER_MIN_MAIN", "1000001" },
 		{ "INTENT_EXECUTOR_MAX_ORDERS_PER_MIN_MANUAL", "-3" },
+		{ "INTENT_EXECUTOR_MAX_LEVERAGE_MAIN", "0" },
+		{ "INTENT_EXECUTOR_MAX_LEVERAGE_MAIN", "126" },
+		{ "INTENT_EXECUTOR_MAX_LEVERAGE_MANUAL", "5x" },
 		{ "INTENT_EXECUTOR_MAX_PLAN_AGE_SEC", "0" },
 		{ "INTENT_EXECUTOR_MAX_PLAN_AGE_SEC", "30s" },
 		{ "INTENT_EXECUTOR_BREAKER_FAILURES", "0" },

@@ -65,6 +65,7 @@ static struct exec_req req(const char *plan_id, const char *symbol,
 	q.reduce_only = 0;
 	q.qty = qty;
 	q.deadline_ms = wall_ms() + 30000;
+	q.leverage = 1;
 	return q;
 }
 
@@ -217,7 +218,7 @@ Test(executor, allowed_symbol_without_filters_is_rejected)
 
 Test(executor, bad_side_is_rejected, .init = setup)
 {
-	static const uint8_t sides[] = { 0, 3, 0x42, 0xff };
+	static const uint8_t sides[] = { 0, 4, 0x42, 0xff };
 	for (size_t i = 0; i < sizeof(sides) / sizeof(sides[0]); i++) {
 		struct exec_req q = req("p1", "ETHUSDT", sides[i], 1000000);
 		char want[32];
@@ -291,6 +292,44 @@ Test(executor, upsize_setting_raises_to_the_minimum)
 	cr_assert_eq(res.executed, 1, "%s", res.error);
 	cr_assert_eq(res.qty, 700000, "0.007 ETH is the smallest reaching 20 USDT");
 	cr_assert_eq(res.filled_qty, 700000);
+}
+
+Test(executor, leverage_above_the_lanes_maximum_is_refused, .init = setup)
+{
+	struct exec_req q = req("p-lev", "ETHUSDT", SIDE_BUY, 1000000);
+	struct exec_res res;
+	char err[ERROR_MAX] = "";
+	q.leverage = 21;                /* main's maximum is 20 */
+	handle(&q, &res);
+	cr_assert_eq(res.executed, 0);
+	cr_assert_str_eq(res.error, "leverage_above_max:21");
+	cr_assert_str_eq(res.status, "NOT_SENT");
+	cr_assert_str_eq(res.order_id, "", "an order was placed");
+	cr_assert_eq(executor_check_leverage(&S, LANE_MANUAL, &(struct exec_req){
+	    .leverage = 6 }, err, sizeof(err)), -1);
+	cr_assert_str_eq(err, "leverage_above_max:6");
+	cr_assert_eq(executor_check_leverage(&S, LANE_MANUAL, &(struct exec_req){
+	    .leverage = 5 }, err, sizeof(err)), 0);
+	/* a reduce-only order never sets the leverage: not held up */
+	cr_assert_eq(executor_check_leverage(&S, LANE_MANUAL, &(struct exec_req){
+	    .leverage = 125, .reduce_only = 1 }, err, sizeof(err)), 0);
+	q.leverage = 20;
+	handle(&q, &res);
+	cr_assert_eq(res.executed, 1, "%s", res.error);
+}
+
+Test(executor, close_needs_reduce_only_and_paper_has_no_position, .init = setup)
+{
+	struct exec_req q = req("p-close", "ETHUSDT", SIDE_CLOSE, 1000000);
+	expect_rejected(&q, "request_rejected:bad reduce_only flag");
+	q.reduce_only = 1;
+	struct exec_res res;
+	handle(&q, &res);
+	cr_assert_eq(res.executed, 0);
+	cr_assert_str_eq(res.error, "close_no_position");
+	cr_assert_str_eq(res.order_id, "", "paper filled a close");
+	q.side = 4;
+	expect_rejected(&q, "invalid_side:4");
 }
 
 Test(executor, check_accepts_a_good_request, .init = setup)

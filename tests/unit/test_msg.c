@@ -22,6 +22,7 @@ static struct exec_req sample_req(void)
 	q.qty = 1000000;                /* 0.01 */
 	q.safe_qty = 500000;
 	q.deadline_ms = 1700000030000LL;
+	q.leverage = 7;
 	return q;
 }
 
@@ -64,6 +65,7 @@ static void assert_req_eq(const struct exec_req *a, const struct exec_req *b)
 	cr_assert_eq(a->qty, b->qty);
 	cr_assert_eq(a->safe_qty, b->safe_qty);
 	cr_assert_eq(a->deadline_ms, b->deadline_ms);
+	cr_assert_eq(a->leverage, b->leverage);
 }
 
 static void assert_res_eq(const struct exec_res *a, const struct exec_res *b)
@@ -283,6 +285,7 @@ static size_t raw_req(uint8_t *buf, size_t idlen, char fill)
 	m_add_i64(&m, 1);
 	m_add_i64(&m, 0);
 	m_add_i64(&m, 1700000030000LL);         /* deadline */
+	m_add_u8(&m, 1);                        /* leverage */
 	cr_assert_eq(m_close(&m), 0);
 	memcpy(buf, m.data + FRAME_HDR, m.len - FRAME_HDR);
 	return m.len - FRAME_HDR;
@@ -303,6 +306,55 @@ Test(msg, req_without_a_deadline_above_0_is_rejected)
 		cr_assert_eq(msg_decode_req(&r, &back), -1, "deadline %lld accepted",
 		    (long long)bad[i]);
 		cr_assert_str_eq(r.err, "deadline not above 0");
+	}
+}
+
+/* A frame with the leverage byte v, as a worker would not encode it. */
+static void req_with_leverage(struct mbuf *m, uint8_t v)
+{
+	struct exec_req q = sample_req();
+	m_init(m, MSG_EXEC_REQ);
+	m_add_u32(m, q.seq);
+	m_add_str(m, q.plan_id);
+	m_add_str(m, q.symbol);
+	m_add_u8(m, q.side);
+	m_add_u8(m, q.reduce_only);
+	m_add_i64(m, q.qty);
+	m_add_i64(m, q.safe_qty);
+	m_add_i64(m, q.deadline_ms);
+	m_add_u8(m, v);
+	cr_assert_eq(m_close(m), 0);
+}
+
+Test(msg, req_leverage_outside_1_to_125_is_rejected)
+{
+	static const uint8_t bad[] = { 0, 126, 255 };
+	for (size_t i = 0; i < sizeof(bad); i++) {
+		struct exec_req q = sample_req(), back;
+		struct mbuf m;
+		struct mreader r;
+		size_t n;
+		q.leverage = bad[i];
+		cr_assert_eq(msg_encode_req(&m, &q), -1, "encoded leverage %u", bad[i]);
+		req_with_leverage(&m, bad[i]);
+		const uint8_t *p = payload_of(&m, MSG_EXEC_REQ, &n);
+		m_reader(&r, p, n);
+		cr_assert_eq(msg_decode_req(&r, &back), -1, "leverage %u accepted",
+		    bad[i]);
+		cr_assert_str_eq(r.err, "leverage not in 1..125");
+	}
+	static const uint8_t good[] = { 1, 20, 125 };
+	for (size_t i = 0; i < sizeof(good); i++) {
+		struct exec_req back;
+		struct mbuf m;
+		struct mreader r;
+		size_t n;
+		req_with_leverage(&m, good[i]);
+		const uint8_t *p = payload_of(&m, MSG_EXEC_REQ, &n);
+		m_reader(&r, p, n);
+		cr_assert_eq(msg_decode_req(&r, &back), 0, "leverage %u refused",
+		    good[i]);
+		cr_assert_eq(back.leverage, good[i]);
 	}
 }
 
@@ -344,7 +396,8 @@ Test(msg, names)
 	cr_assert_str_eq(side_name(SIDE_BUY), "BUY");
 	cr_assert_str_eq(side_name(SIDE_SELL), "SELL");
 	cr_assert_str_eq(side_name(0), "?");
-	cr_assert_str_eq(side_name(3), "?");
+	cr_assert_str_eq(side_name(SIDE_CLOSE), "CLOSE");
+	cr_assert_str_eq(side_name(4), "?");
 }
 
 /* The supervisor's messages (liveness.c, executor/main.c, workers/control.c). */

@@ -343,6 +343,27 @@ Test(plan, side_is_compared_upper_cased)
 	cr_assert_eq(ok.side, SIDE_SELL);
 }
 
+Test(plan, side_close_is_always_reduce_only)
+{
+	struct fb b = good();
+	struct plan_ok ok;
+	char err[ERROR_MAX];
+	static const char *const flags[] = { "true", "false", "0" };
+	for (size_t i = 0; i < sizeof(flags) / sizeof(flags[0]); i++) {
+		fb_set(&b, "side", i ? "close" : "CLOSE");
+		fb_set(&b, "reduceOnly", flags[i]);
+		cr_assert_eq(run(&b, &ok, err, sizeof(err)), PLAN_OK, "%s", err);
+		cr_assert_eq(ok.side, SIDE_CLOSE);
+		cr_assert_eq(ok.reduce_only, 1, "CLOSE with reduceOnly %s opens",
+		    flags[i]);
+	}
+	cr_assert_str_eq(side_name(SIDE_CLOSE), "CLOSE");
+	fb_set(&b, "side", "CLOSE ");
+	expect_word(&b, PLAN_REJECT, "invalid_side");
+	fb_set(&b, "side", "CLOSEALL");
+	expect_word(&b, PLAN_REJECT, "invalid_side");
+}
+
 Test(plan, only_market_type_runs)
 {
 	struct fb b = good();
