@@ -58,6 +58,8 @@ check "ledger under ACL: the close's result" wait_result acl_close 5
 check "... flat, by qie-manual" test "$(redis-cli HGET quantum:position:ledger:ETHUSDT ledger_side)" = FLAT
 check "... the position key deleted" test "$(redis-cli EXISTS quantum:position:ETHUSDT)" = 0
 check "... one trade.closed entry" test "$(redis-cli XLEN quantum:stream:trade.closed)" = 1
+check "the settle script loaded under ACL (results as EVALSHA)" \
+	test "$(grep -c 'settle script loaded: results are sent as EVALSHA' "$DLOG")" -ge 2
 check "no permission error in the log" bash -c "! grep -qi 'NOPERM\|no permissions' '$DLOG'"
 check "nothing pending" test "$(pending_count $MAIN intent_executor)" = 0
 

@@ -9,6 +9,7 @@
  */
 #include <criterion/criterion.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "decimal.h"
@@ -364,4 +365,34 @@ Test(position, args_and_reply)
 	x.elements = 1;
 	cr_expect_eq(position_reply(&x, &o, &why), 0, "counted before");
 	cr_expect_eq(position_reply(NULL, &o, &why), -1);
+}
+
+/* How often Redis ran cmd (INFO commandstats), 0 when never. */
+static long long calls(struct conn *k, const char *cmd)
+{
+	char want[64];
+	redisReply *r = say(k, WORDS("INFO", "commandstats"));
+	snprintf(want, sizeof(want), "cmdstat_%s:calls=", cmd);
+	const char *at = r->str ? strstr(r->str, want) : NULL;
+	long long n = at ? atoll(at + strlen(want)) : 0;
+	freeReplyObject(r);
+	return n;
+}
+
+Test(position, a_loaded_script_goes_as_evalsha_and_noscript_back_to_eval)
+{
+	struct conn *k = test_redis_conn();
+
+	cr_assert_eq(result_load(k), 0);
+	counted(k, &(struct fill){ "s1", "1", "10", SIDE_BUY, 0 }, "1", "LONG",
+	    "10");
+	cr_expect_eq(calls(k, "evalsha"), 1, "sent as EVALSHA");
+	RUN(k, "SCRIPT", "FLUSH");
+	refused(k, &(struct fill){ "s2", "1", "10", SIDE_BUY, 0 }, "NOSCRIPT",
+	    "1");
+	long long evals = calls(k, "eval");
+	counted(k, &(struct fill){ "s2", "1", "10", SIDE_BUY, 0 }, "2", "LONG",
+	    "10");
+	cr_expect_eq(calls(k, "eval"), evals + 1, "then as EVAL");
+	conn_free(k);
 }
