@@ -25,6 +25,7 @@
 
 static struct settings S;
 static int plans;
+static char last_id[48];        /* the entry of the last plan committed */
 
 static void setup(void)
 {
@@ -84,6 +85,7 @@ struct fill {
 	const char *order_id, *qty, *price;
 	uint8_t side;
 	int reduce_only;
+	const char *stream_id;          /* the entry again (a replay), or NULL */
 };
 
 /*
@@ -100,8 +102,14 @@ static int commit_fill(struct conn *k, const struct fill *f, char *why,
 	struct exec_res x = { .executed = 1 };
 	struct result r;
 
-	snprintf(plan_id, sizeof(plan_id), "lg%d", ++plans);
-	test_redis_pending(k, LANE, GROUP, plan_id, id, sizeof(id));
+	if (f->stream_id) {             /* the same plan's entry again */
+		snprintf(plan_id, sizeof(plan_id), "lg%d", plans);
+		snprintf(id, sizeof(id), "%s", f->stream_id);
+	} else {
+		snprintf(plan_id, sizeof(plan_id), "lg%d", ++plans);
+		test_redis_pending(k, LANE, GROUP, plan_id, id, sizeof(id));
+	}
+	snprintf(last_id, sizeof(last_id), "%s", id);
 	snprintf(ok.symbol, sizeof(ok.symbol), SYM);
 	snprintf(x.order_id, sizeof(x.order_id), "%s", f->order_id);
 	snprintf(x.status, sizeof(x.status), "FILLED");
@@ -213,6 +221,13 @@ Test(position, an_order_id_is_counted_once)
 	struct fill f = { "same", "0.5", "100", SIDE_SELL, 0 };
 
 	counted(k, &f, "-0.5", "SHORT", "100");
+	/* the same plan read again (its lane decided it): only acknowledged */
+	struct fill again = f;
+	again.stream_id = last_id;
+	cr_assert_eq(commit_fill(k, &again, why, sizeof(why), NULL),
+	    SETTLE_DECIDED, "%s", why);
+	cr_expect_str_eq(field(k, "ledger_amt"), "-0.5", "not moved again");
+	cr_expect_eq(NUM(k, "XLEN", "t:results"), 1, "no second result");
 	/* another plan's result with the same order id (a replay) */
 	cr_assert_eq(commit_fill(k, &f, why, sizeof(why), NULL), SETTLE_WRITTEN,
 	    "%s", why);
