@@ -27,6 +27,7 @@
 # resend); on the binance backend the same steps are asserted to leave one
 # order on the exchange, as the executor looks the client order id up first.
 . "$(dirname "$0")/../lib.sh"
+. "$(dirname "$0")/../crash.sh"
 trap eo_cleanup EXIT
 
 STEPS=(before_claim after_claim after_send after_answer before_ack)

@@ -12,6 +12,7 @@
 # step where an order may exist; the ledger ends equal to the fills and to
 # the exchange's position, each order counted once.
 . "$(dirname "$0")/../lib.sh"
+. "$(dirname "$0")/../crash.sh"
 trap eo_cleanup EXIT
 
 LK=quantum:position:ledger:
