@@ -34,6 +34,19 @@
 /* + symbol: when an order of the symbol last executed (unix ms) */
 #define KEY_COOLDOWN "quantum:cooldown:last_exec_ts:"
 
+/* the position ledger (CONTRACT.md, "Position ledger"; workers/position.c),
+ * written with a fill's result by the settle script: */
+/* + symbol: the hash of the symbol's position (ledger_amt, entry_price...) */
+#define KEY_LEDGER "quantum:position:ledger:"
+/* the set of the order ids the ledger has counted (each once) */
+#define KEY_SEEN_ORDERS "quantum:ledger:seen_orders"
+/* + symbol: other services' position keys, deleted when it goes flat */
+#define KEY_STATE_POSITIONS "quantum:state:positions:"
+#define KEY_POSITION_SNAPSHOT "quantum:position:snapshot:"
+#define KEY_POSITION "quantum:position:"
+/* a closed position's entry (XADD MAXLEN ~ 1000), when it goes flat */
+#define KEY_TRADE_CLOSED "quantum:stream:trade.closed"
+
 /* a lane's stream name + this: its dead-letter stream */
 #define KEY_DEAD_SUFFIX ".dead"
 

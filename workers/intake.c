@@ -340,6 +340,7 @@ static int queue(struct worker *w, const char *id, const struct plan *p,
 	j->ok = *ok;
 	plan_field(j->source, sizeof(j->source), p->source);
 	plan_field(j->decision, sizeof(j->decision), p->decision);
+	plan_tags(p, &j->tags);
 	j->consumed_manual = consumed;
 	j->sym = symbol_index(&w->s, ok->symbol);
 	plan_id8(pid, ok->plan_id);

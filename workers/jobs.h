@@ -30,6 +30,7 @@ struct job {
 	struct plan_ok ok;
 	char source[68];
 	char decision[20];
+	struct trade_tags tags; /* for trade.closed (position.h) */
 	int consumed_manual;
 	int sym;                /* index into the symbol allowlist */
 	int64_t wait_start, next_poll;

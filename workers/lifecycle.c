@@ -95,6 +95,8 @@ static void result_of(struct worker *w, const struct job *j, struct result *r)
 	snprintf(r->error, sizeof(r->error), "%s", j->error);
 	r->guard = j->guard;
 	r->res = j->res.seq == j->seq && j->seq ? &j->res : NULL;
+	r->plan = &j->ok;       /* a fill moves the position ledger */
+	r->tags = &j->tags;
 	r->permit = j->permit_read ? &j->permit : NULL;
 	result_count(r, j->executed ? C_EXECUTED_TRUE : C_EXECUTED_FALSE);
 	/* an order the backend tried to place: counted with its outcome */

@@ -24,7 +24,8 @@ static const struct known known[] = {
 	K(reduce_only, "reduceOnly"), K(decision, "decision"),
 	K(error, "error"), K(reason, "reason"), K(reason_codes, "reason_codes"),
 	K(payload, "payload"), K(timestamp, "timestamp"), K(action, "action"),
-	K(leverage, "leverage"),
+	K(leverage, "leverage"), K(confidence, "confidence"),
+	K(model_id, "model_id"), K(r_net, "R_net"),
 };
 
 void plan_from_fields(struct plan *p, const struct bytes *fields, size_t nf)
@@ -48,6 +49,14 @@ void plan_from_fields(struct plan *p, const struct bytes *fields, size_t nf)
 void plan_field(char *dst, size_t sz, struct bytes b)
 {
 	log_sanitize(dst, sz, b.p ? b.p : "", b.p ? b.n : 0);
+}
+
+void plan_tags(const struct plan *p, struct trade_tags *t)
+{
+	plan_field(t->confidence, sizeof(t->confidence), p->confidence);
+	plan_field(t->model_id, sizeof(t->model_id), p->model_id);
+	plan_field(t->r_net, sizeof(t->r_net), p->r_net);
+	plan_field(t->reason, sizeof(t->reason), p->reason);
 }
 
 void plan_id8(char out[9], const char *plan_id)

@@ -20,7 +20,7 @@
 struct plan {
 	struct bytes plan_id, source, symbol, side, type, qty, reduce_only,
 	    decision, error, reason, reason_codes, payload, timestamp, action,
-	    leverage;
+	    leverage, confidence, model_id, r_net;
 	const char *dup;        /* name of a known field given twice */
 };
 
@@ -68,6 +68,19 @@ int plan_reduce_only(const struct plan *p);
  * written; anything else -1 (plan_check: invalid_leverage:<value>).
  */
 int plan_leverage(const struct plan *p);
+
+/*
+ * What a plan says about its trade, carried into the trade.closed entry
+ * when its fill makes the position flat (workers/position.c): the plan's
+ * confidence, model_id, R_net and reason, sanitized ("" when absent).
+ */
+struct trade_tags {
+	char confidence[32];
+	char model_id[68];
+	char r_net[32];
+	char reason[128];
+};
+void plan_tags(const struct plan *p, struct trade_tags *t);
 
 /* Sanitized copy of a field for logs and results ("" when absent). */
 void plan_field(char *dst, size_t sz, struct bytes b);

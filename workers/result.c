@@ -19,6 +19,7 @@
 #include "decimal.h"
 #include "keys.h"
 #include "log.h"
+#include "position.h"
 
 void result_count(struct result *r, enum counter c)
 {
@@ -110,11 +111,13 @@ char *result_details(const struct result *r, long long ts)
  * in ARGV[3]: R the result stream; P the done and claim keys (the plan has
  * an id and was not refused at its lane guard: it takes its plan_id); A
  * the audit stream; X the cooldown and inflight keys; Z the lane's
- * breaker key (reset); D the dead-letter stream.  ARGV[1] group, ARGV[2]
+ * breaker key (reset); D the dead-letter stream; L the position ledger's
+ * keys (a fill: position.h).  ARGV[1] group, ARGV[2]
  * entry id, ARGV[4] claim state, ARGV[5] order id, ARGV[6] now (ms),
  * ARGV[7] the lane, then four lists (a count, then its items): counters
  * (name, by ...), result fields (field, value ...), the audit entry
- * (field, value ...), the dead-letter copy (field, value ...).  Flags W:
+ * (field, value ...), the dead-letter copy (field, value ...), and with L
+ * the ledger's list (position.h).  Flags W:
  * only when the claim has no decided_<lane> (this lane decided the plan
  * already, by this consumer or another: the entry is only acknowledged,
  * 'decided'); C: set the claim's state and order id.  With P the claim
@@ -122,15 +125,18 @@ char *result_details(const struct result *r, long long ts)
  * done key: it says which lane decided).
  *
  * First what could fail later is checked (key types, counters that are
- * not integers), then the writes run in order: result, copy, done key,
- * claim, audit entry, counters, cooldown, inflight, breaker.  When the
+ * not integers, the ledger's hash, set and stream), then the writes run in
+ * order: result, copy, done key, claim, audit entry, counters, cooldown,
+ * inflight, breaker, the ledger (seen set, hash, and when the position
+ * went flat the position keys and trade.closed).  When the
  * first write fails, nothing was written: its error is the reply, with the
  * command in brackets.  Once one write has succeeded Redis lets the script
  * write on (an OOM stops only a script's first write), so a later failure
  * can only be a right missing (ACL): the script goes on, skips the XACK
  * and returns 'partial' with the errors.  The XACK comes last, only when
- * every write before it succeeded.  Reply: {'ok', result id}, {'partial',
- * result id, error ...}, {'decided'}, or an error.
+ * every write before it succeeded.  Reply: {'ok', result id, ledger},
+ * {'partial', result id, ledger, error ...}, {'decided'}, or an error;
+ * ledger is what the position ledger did (position.h).
  */
 static const char settle_script[] =
     "local group, id, flags, lane = ARGV[1], ARGV[2], ARGV[3], ARGV[7] "
@@ -146,7 +152,9 @@ static const char settle_script[] =
     "if has('X') then cool = key() infl = key() end "
     "if has('Z') then reset = key() end "
     "if has('D') then dead = key() end "
+    POS_LUA_KEYS
     "local counts, fields, note, copy = list(), list(), list(), list() "
+    POS_LUA_LIST
     "local function bad(e, c, k) return redis.error_reply(e .. ' [' .. c .. ' ' .. k .. ']') end "
     "local decided = 'decided_' .. lane "
     "if claim then local d = redis.pcall('HGET', claim, decided) "
@@ -164,6 +172,7 @@ static const char settle_script[] =
     "for i = 1, #names do if v[i] and not string.match(v[i], '^%-?%d+$') then "
     "return bad('ERR hash value is not an integer: ' .. names[i], 'HINCRBY', KEYS[2]) "
     "end end end "
+    POS_LUA_CHECK
     "local cmds = {} "
     "local function add(...) cmds[#cmds + 1] = {...} end "
     "if res then add('XADD', res, '*', unpack(fields)) end "
@@ -177,8 +186,9 @@ static const char settle_script[] =
     "for i = 1, #counts, 2 do add('HINCRBY', KEYS[2], counts[i], counts[i + 1]) end "
     "if cool then add('SET', cool, ARGV[6], 'EX', '3600') add('DEL', infl) end "
     "if reset then add('SET', reset, '0') end "
+    POS_LUA_WRITES
     "add('XACK', KEYS[1], group, id) "
-    "local out = {'ok', ''} "
+    "local out = {'ok', '', lgo} "
     "for i, c in ipairs(cmds) do "
     "if i == #cmds and out[1] ~= 'ok' then break end "
     "local r = redis.pcall(unpack(c)) "
@@ -187,6 +197,46 @@ static const char settle_script[] =
     "out[1] = 'partial' out[#out + 1] = r.err .. ' [' .. c[1] .. ' ' .. c[2] .. ']' "
     "elseif i == 1 and res then out[2] = r end end "
     "return out";
+
+/*
+ * The script as loaded (SCRIPT LOAD) on one connection: its results are
+ * sent as EVALSHA there, so that Redis neither receives nor hashes the
+ * script's text for every plan; elsewhere, and inside a caller's MULTI
+ * (where a NOSCRIPT would not stop the transaction's other commands), as
+ * EVAL.  A NOSCRIPT reply (SCRIPT FLUSH) goes back to EVAL.
+ */
+static struct {
+	const struct conn *on;
+	char sha[48];
+} loaded;
+
+int result_load(struct conn *k)
+{
+	const char *argv[] = { "SCRIPT", "LOAD", settle_script };
+	redisReply *x = conn_cmd_argv(k, 3, argv, NULL);
+	int ok = x && x->type == REDIS_REPLY_STRING && x->len == 40;
+
+	loaded.on = ok ? k : NULL;
+	if (ok) {
+		snprintf(loaded.sha, sizeof(loaded.sha), "%s", x->str);
+		log_info("settle script loaded: results are sent as EVALSHA %.12s",
+		    loaded.sha);
+	} else {
+		log_warn("⚠️  SCRIPT LOAD of the settle script failed (%s): results "
+		    "are sent as EVAL, with the script's text",
+		    x && x->type == REDIS_REPLY_ERROR ? x->str : conn_why(k));
+	}
+	if (x)
+		freeReplyObject(x);
+	return ok ? 0 : -1;
+}
+
+/* After a NOSCRIPT reply, the script is sent as EVAL again. */
+static void forget_if_noscript(const redisReply *x)
+{
+	if (x && x->type == REDIS_REPLY_ERROR && strncmp(x->str, "NOSCRIPT", 8) == 0)
+		loaded.on = NULL;
+}
 
 /* The script's arguments, built up (the values point into the caller's
  * strings and the buffers here). */
@@ -240,6 +290,43 @@ static void why_of(struct conn *k, const redisReply *x, char *why,
 		snprintf(why, whylen, "unexpected reply (type %d)", x->type);
 }
 
+/* r's fill for the position ledger: 1 (f set), or 0 when it has none. */
+static int fill_of(const struct result *r, struct position_fill *f)
+{
+	const struct exec_res *x = r ? r->res : NULL;
+
+	if (!x || !r->plan || !r->executed || !x->executed ||
+	    x->filled_qty <= 0 || !x->order_id[0])
+		return 0;
+	*f = (struct position_fill){ .symbol = r->plan->symbol,
+		.order_id = x->order_id, .side = r->plan->side,
+		.reduce_only = r->plan->reduce_only,
+		.leverage = r->plan->leverage, .filled_qty = x->filled_qty,
+		.price = x->avg_price, .tags = r->tags };
+	return 1;
+}
+
+/* What the script's reply x says the position ledger did, logged. */
+static void ledger_log(const redisReply *x, const struct result *r)
+{
+	struct position_fill f;
+	struct position_out o;
+	const char *why = "no ledger element";
+
+	if (!fill_of(r, &f))
+		return;
+	int k = x->elements >= 3 ? position_reply(x->element[2], &o, &why) : -1;
+	if (k == 1)
+		position_log(&f, &o);
+	else if (k == 0)
+		log_info("🔁 [lane=%s] order %s of plan %.8s was counted in the "
+		    "position ledger before: not again", lane_name(r->lane),
+		    f.order_id, r->plan_id);
+	else
+		log_error("[lane=%s] plan %.8s: the settle script's ledger reply "
+		    "has %s", lane_name(r->lane), r->plan_id, why);
+}
+
 int result_reply(struct conn *k, const redisReply *x, const struct result *r,
     char *why, size_t whylen)
 {
@@ -257,6 +344,7 @@ int result_reply(struct conn *k, const redisReply *x, const struct result *r,
 		if (strcmp(what, "ok") == 0) {
 			log_info("📝 Result written: plan=%.8s executed=%s", r->plan_id,
 			    r->executed ? "True" : "False");
+			ledger_log(x, r);
 			return SETTLE_WRITTEN;
 		}
 		if (strcmp(what, "partial") == 0) {
@@ -264,7 +352,7 @@ int result_reply(struct conn *k, const redisReply *x, const struct result *r,
 			 * again as a copy of a decided plan */
 			log_info("📝 Result written: plan=%.8s executed=%s", r->plan_id,
 			    r->executed ? "True" : "False");
-			for (size_t i = 2; i < x->elements; i++)
+			for (size_t i = 3; i < x->elements; i++)
 				log_error("[lane=%s] result of plan %.8s written, but Redis "
 				    "refused %s: entry %s not acknowledged",
 				    lane_name(r->lane), r->plan_id,
@@ -274,6 +362,7 @@ int result_reply(struct conn *k, const redisReply *x, const struct result *r,
 		}
 	}
 	why_of(k, x, why, whylen);
+	forget_if_noscript(x);
 	if (conn_failover_error(x))
 		conn_set_lost(k, why);  /* the master moved: reconnect */
 	return SETTLE_FAILED;
@@ -296,8 +385,13 @@ static void append_settle(struct conn *k, const struct settings *s,
 	long long ts = wall_ms() / 1000;
 	const char *tsbuf = num(&a, ts);
 
-	str(&a, "EVAL");
-	str(&a, settle_script);
+	if (!dead && loaded.on == k) {
+		str(&a, "EVALSHA");
+		str(&a, loaded.sha);
+	} else {
+		str(&a, "EVAL");
+		str(&a, settle_script);
+	}
 	str(&a, "0");                           /* numkeys, set below */
 	keys_at = (size_t)a.n;
 	str(&a, stream);
@@ -336,6 +430,15 @@ static void append_settle(struct conn *k, const struct settings *s,
 	if (dead) {
 		flags[fl++] = 'D';
 		str(&a, dead->key);
+	}
+	struct position_fill pf;
+	struct position_args pa;
+	int lg = fill_of(r, &pf);
+	if (lg) {
+		flags[fl++] = 'L';
+		position_args(&pa, &pf, wall_ms());
+		for (int i = 0; i < POS_KEYS; i++)
+			str(&a, pa.keys[i]);
 	}
 	flags[fl] = '\0';
 	nkeys = (size_t)a.n - keys_at;
@@ -380,8 +483,9 @@ static void append_settle(struct conn *k, const struct settings *s,
 	}
 	/* the copy's own strings go straight into the command */
 	size_t ncopy = dead ? dead->n : 0;
-	const char **v = calloc((size_t)a.n + ncopy + 1, sizeof(*v));
-	size_t *len = calloc((size_t)a.n + ncopy + 1, sizeof(*len));
+	size_t nall = (size_t)a.n + ncopy + 1 + (lg ? 1 + POS_ARGS : 0);
+	const char **v = calloc(nall, sizeof(*v));
+	size_t *len = calloc(nall, sizeof(*len));
 	if (!v || !len)
 		fatalx("out of memory");
 	memcpy(v, a.v, (size_t)a.n * sizeof(*v));
@@ -393,6 +497,15 @@ static void append_settle(struct conn *k, const struct settings *s,
 	for (size_t i = 0; i < ncopy; i++, n++) {
 		v[n] = dead->argv[i];
 		len[n] = dead->len[i];
+	}
+	if (lg) {               /* the ledger's list, last */
+		v[n] = num(&a, POS_ARGS);
+		len[n] = strlen(v[n]);
+		n++;
+		for (int i = 0; i < POS_ARGS; i++, n++) {
+			v[n] = pa.argv[i];
+			len[n] = strlen(v[n]);
+		}
 	}
 	conn_append_argv(k, (int)n, v, len);
 	free(v);
@@ -434,6 +547,7 @@ int result_ack(struct conn *k, const char *stream, const char *group,
 	why[0] = '\0';
 	if (!ok) {
 		why_of(k, x, why, whylen);
+		forget_if_noscript(x);
 		if (conn_failover_error(x))
 			conn_set_lost(k, why);
 	}

@@ -16,6 +16,7 @@
 #include "counters.h"
 #include "msg.h"
 #include "permit.h"
+#include "plan.h"
 
 struct result {
 	enum lane lane;
@@ -43,6 +44,11 @@ struct result {
 	const char *guard;              /* the step that decided: lane, decision,
 					   checks, safety, permit, executor,
 					   exchange */
+	const struct plan_ok *plan;     /* the plan sent, if any: with a fill
+					   (res executed, filled, an order
+					   id) the position ledger moves in
+					   the same script (position.h) */
+	const struct trade_tags *tags;  /* its trade.closed fields, or NULL */
 };
 
 /* Counts c once more in r's transaction. */
@@ -73,7 +79,10 @@ enum settle { SETTLE_FAILED = -1, SETTLE_WRITTEN = 0, SETTLE_DECIDED = 1 };
  * claimed plan that its lane decided already (another consumer of the
  * lane, or this one before a reply was lost) gets no second result:
  * SETTLE_DECIDED, its entry only acknowledged.  The check and the writes
- * are one script: nothing can decide the plan in between.
+ * are one script: nothing can decide the plan in between.  With a fill
+ * (r->plan set, r->res executed with a filled quantity and an order id),
+ * the same script counts the fill in the position ledger once per order
+ * id (position.h), and the worker logs LEDGER_COMMIT when it did.
  */
 int result_commit(struct conn *k, const struct settings *s,
     const char *stream, const char *group, const struct result *r,
@@ -107,6 +116,15 @@ void result_append(struct conn *k, const struct settings *s,
     const struct dead_copy *dead);
 int result_reply(struct conn *k, const redisReply *x, const struct result *r,
     char *why, size_t whylen);
+
+/*
+ * Loads the settle script into Redis on k (after every connect): k's
+ * results are then sent as EVALSHA (the script's text once, not with
+ * every plan); when Redis refuses (an ACL without SCRIPT LOAD) they are
+ * sent as EVAL, and so after a NOSCRIPT reply (the script was flushed:
+ * that result is retried).  0, or -1 (logged).
+ */
+int result_load(struct conn *k);
 
 /* The details JSON alone (for tests); caller frees. */
 char *result_details(const struct result *r, long long ts);

@@ -1,7 +1,7 @@
 /*
- * fuzz_plan.c - a stream entry's fields through plan_from_fields() and
- * plan_check() with the default settings (config_load() on an environment
- * without INTENT_EXECUTOR_* variables).
+ * fuzz_plan.c - a stream entry's fields through plan_from_fields(),
+ * plan_check() and plan_tags(), with the default settings (config_load()
+ * on an environment without INTENT_EXECUTOR_* variables).
  *
  * Input: the fields, alternately name and value, separated by '\n'
  * (a trailing '\n' is dropped).  Each field is its own allocation.
@@ -78,6 +78,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	FUZZ_CHECK(fuzz_printable(field, sizeof(field)));
 	plan_field(small, sizeof(small), p.payload);
 	FUZZ_CHECK(fuzz_printable(small, sizeof(small)));
+	struct trade_tags tags;
+	plan_tags(&p, &tags);
+	FUZZ_CHECK(fuzz_printable(tags.confidence, sizeof(tags.confidence)) &&
+	    fuzz_printable(tags.model_id, sizeof(tags.model_id)) &&
+	    fuzz_printable(tags.r_net, sizeof(tags.r_net)) &&
+	    fuzz_printable(tags.reason, sizeof(tags.reason)));
 	int ro = plan_reduce_only(&p);
 	FUZZ_CHECK(ro == 0 || ro == 1 || ro == -1);
 	if (ro < 0 && v == PLAN_REJECT && strncmp(err, "invalid_reduce_only", 19) == 0)

@@ -47,6 +47,19 @@ check "trading state readable under ACL" wait_result acl_halt 5
 check "... and honoured" test "$(result_field acl_halt error)" = trading_halted
 redis-cli DEL quantum:intent_executor:trading_state >/dev/null
 check "metrics written under ACL" test "$(metric executed_true)" = 2
+# the position ledger under ACL: an open on the main lane, the close on the
+# manual lane (its position keys deleted, trade.closed published)
+redis-cli SET quantum:position:ETHUSDT x >/dev/null
+grant acl_open; add_plan "$MAIN" acl_open side BUY reduceOnly false qty 0.02
+check "ledger under ACL: the open's result" wait_result acl_open 5
+check "... the ledger moved by qie-main" test "$(redis-cli HGET quantum:position:ledger:ETHUSDT ledger_amt)" = 0.02
+grant acl_close; add_plan "$MANUAL" acl_close source manual_test qty 0.02
+check "ledger under ACL: the close's result" wait_result acl_close 5
+check "... flat, by qie-manual" test "$(redis-cli HGET quantum:position:ledger:ETHUSDT ledger_side)" = FLAT
+check "... the position key deleted" test "$(redis-cli EXISTS quantum:position:ETHUSDT)" = 0
+check "... one trade.closed entry" test "$(redis-cli XLEN quantum:stream:trade.closed)" = 1
+check "the settle script loaded under ACL (results as EVALSHA)" \
+	test "$(grep -c 'settle script loaded: results are sent as EVALSHA' "$DLOG")" -ge 2
 check "no permission error in the log" bash -c "! grep -qi 'NOPERM\|no permissions' '$DLOG'"
 check "nothing pending" test "$(pending_count $MAIN intent_executor)" = 0
 

@@ -73,6 +73,21 @@ for role in "qie-main $MAIN intent_executor" "qie-manual $MANUAL intent_executor
 		quantum:intent_executor:done:p1 quantum:intent_executor:claim:p1 quantum:stream:intent_executor.audit \
 		quantum:cooldown:last_exec_ts:ETHUSDT quantum:inflight:ETHUSDT \
 		quantum:intent_executor:breaker:consecutive_failures:main $s.dead
+	check "$u: EVAL over the settle script's keys with the position ledger's (ledger hash, seen orders, the three position keys, trade.closed)" \
+		dry $u EVAL "return 1" 16 $s quantum:metrics:intent_executor quantum:stream:apply.result \
+		quantum:intent_executor:done:p1 quantum:intent_executor:claim:p1 quantum:stream:intent_executor.audit \
+		quantum:cooldown:last_exec_ts:ETHUSDT quantum:inflight:ETHUSDT \
+		quantum:intent_executor:breaker:consecutive_failures:main $s.dead \
+		quantum:position:ledger:ETHUSDT quantum:ledger:seen_orders quantum:state:positions:ETHUSDT \
+		quantum:position:snapshot:ETHUSDT quantum:position:ETHUSDT quantum:stream:trade.closed
+	check "$u: SCRIPT LOAD, and EVALSHA over the settle script's keys" bash -c 'd() { [ "$(redis-cli -p '"$RPORT"' ACL DRYRUN "$@")" = OK ]; }
+		d '$u' SCRIPT LOAD "return 1" && d '$u' EVALSHA 0123456789012345678901234567890123456789 3 '$s' quantum:position:ledger:ETHUSDT quantum:stream:trade.closed'
+	check "$u: no SCRIPT FLUSH" nodry $u SCRIPT FLUSH
+	check "$u: the ledger's commands (HMGET, HSET, SISMEMBER, SADD, DEL of the position keys, TYPE, XADD trade.closed)" bash -c 'for c in "HMGET quantum:position:ledger:ETHUSDT ledger_amt entry_price" "HSET quantum:position:ledger:ETHUSDT ledger_amt 1" "SISMEMBER quantum:ledger:seen_orders 1" "SADD quantum:ledger:seen_orders 1" "DEL quantum:state:positions:ETHUSDT quantum:position:snapshot:ETHUSDT quantum:position:ETHUSDT" "TYPE quantum:stream:trade.closed" "XADD quantum:stream:trade.closed MAXLEN ~ 1000 * event_type trade.closed"; do
+		[ "$(redis-cli -p '"$RPORT"' ACL DRYRUN '$u' $c)" = OK ] || exit 1; done'
+	check "$u: no DEL of the ledger hash or the seen orders" bash -c 'for c in "DEL quantum:position:ledger:ETHUSDT" "DEL quantum:ledger:seen_orders" "SREM quantum:ledger:seen_orders 1"; do
+		[ "$(redis-cli -p '"$RPORT"' ACL DRYRUN '$u' $c 2>&1)" = OK ] && exit 1; done; exit 0'
+	check "$u: no reading of trade.closed" nodry $u XRANGE quantum:stream:trade.closed - +
 	check "$u: TYPE of $s.dead (checked before the move writes)" dry $u TYPE $s.dead
 	check "$u: TYPE of the audit stream (checked before a conflict's result)" dry $u TYPE quantum:stream:intent_executor.audit
 	check "$u: the sent script's keys (claim, stream, inflight)" dry $u EVAL "return 1" 3 \

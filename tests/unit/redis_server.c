@@ -112,6 +112,21 @@ struct conn *test_redis_conn(void)
 	return k;
 }
 
+void test_redis_pending(struct conn *k, const char *stream, const char *group,
+    const char *plan_id, char *id, size_t idsz)
+{
+	redisReply *r = conn_cmd(k, "XADD %s * plan_id %s", stream, plan_id);
+	cr_assert(r && r->type == REDIS_REPLY_STRING);
+	snprintf(id, idsz, "%s", r->str);
+	freeReplyObject(r);
+	r = conn_cmd(k, "XGROUP CREATE %s %s 0", stream, group);
+	freeReplyObject(r);             /* BUSYGROUP after the first */
+	r = conn_cmd(k, "XREADGROUP GROUP %s c COUNT 100 STREAMS %s >", group,
+	    stream);
+	cr_assert(r && r->type == REDIS_REPLY_ARRAY);
+	freeReplyObject(r);
+}
+
 long long test_redis_client_id(struct conn *k)
 {
 	redisReply *r = conn_cmd(k, "CLIENT ID");

@@ -26,6 +26,10 @@ void test_redis_stop(void);
 void test_redis_kill(void);
 /* A connection to TR through the connection layer (asserts it opened). */
 struct conn *test_redis_conn(void);
+/* An entry (plan_id) added to stream and read by consumer c of group
+ * (created at 0 when missing): pending; its id in id. */
+void test_redis_pending(struct conn *k, const char *stream, const char *group,
+    const char *plan_id, char *id, size_t idsz);
 /* CLIENT ID of k's connection. */
 long long test_redis_client_id(struct conn *k);
 /* In a child process, after delay_ms: CLIENT KILL ID id from a second

@@ -181,19 +181,8 @@ static struct settings S;
 #define GROUP "g"
 
 /* An entry in LANE read by consumer c (pending), its id in id. */
-static void pending_entry(struct conn *k, const char *plan_id, char *id,
-    size_t idsz)
-{
-	redisReply *r = conn_cmd(k, "XADD " LANE " * plan_id %s", plan_id);
-	cr_assert(r && r->type == REDIS_REPLY_STRING);
-	snprintf(id, idsz, "%s", r->str);
-	freeReplyObject(r);
-	r = conn_cmd(k, "XGROUP CREATE " LANE " " GROUP " 0");
-	freeReplyObject(r);             /* BUSYGROUP after the first */
-	r = conn_cmd(k, "XREADGROUP GROUP " GROUP " c COUNT 100 STREAMS " LANE " >");
-	cr_assert(r && r->type == REDIS_REPLY_ARRAY);
-	freeReplyObject(r);
-}
+#define pending_entry(k, plan_id, id, idsz) \
+	test_redis_pending(k, LANE, GROUP, plan_id, id, idsz)
 
 /* An integer reply, or a string one read as a number. */
 static long long integer(struct conn *k, const char *line)
