@@ -2,6 +2,9 @@
  * paper.c - the paper backend: simulated market fills at the table's mark
  * price, no network.  It keeps a book of the client order ids it filled,
  * so the same id placed twice returns the first fill instead of a second.
+ * Its order ids are paper-<n>, n counting up from the start's wall clock
+ * in microseconds, so an executor started again never reuses one (the
+ * position ledger counts a fill once per order id).
  * It answers like the exchange backend does, through the event loop: each
  * answer is a timer due at once (loop.h), never a call back from inside
  * prepare or place.
@@ -122,6 +125,7 @@ int paper_backend_init(struct backend *b, const char *filter_spec,
 	}
 	b->name = "paper";
 	b->state = &paper_state;
+	paper_state.orders = (unsigned long long)wall_ms() * 1000;
 	b->prepare = paper_prepare;
 	b->place = paper_place;
 	return 0;

@@ -63,7 +63,8 @@ void position_args(struct position_args *a, const struct position_fill *f,
 	}
 	iso_utc(a->iso, sizeof(a->iso), now_ms);
 	a->argv[POS_ARG_ORDER_ID] = f->order_id;
-	a->argv[POS_ARG_SIDE] = f->side == SIDE_BUY ? "BUY" : "SELL";
+	a->argv[POS_ARG_SIDE] = f->side == SIDE_BUY ? "BUY" :
+	    f->side == SIDE_CLOSE ? "CLOSE" : "SELL";
 	a->argv[POS_ARG_QTY] = a->num[0];
 	a->argv[POS_ARG_PRICE] = a->num[1];
 	a->argv[POS_ARG_REDUCE_ONLY] = f->reduce_only ? "1" : "0";

@@ -11,7 +11,8 @@
  * The script's ledger keys (flag L; after the others): the ledger hash,
  * the seen set, KEY_STATE_POSITIONS, KEY_POSITION_SNAPSHOT and
  * KEY_POSITION of the symbol, KEY_TRADE_CLOSED.  Its ledger list (the last
- * list of ARGV), POS_ARG_* below: the order id, BUY or SELL, the filled
+ * list of ARGV), POS_ARG_* below: the order id, BUY, SELL or CLOSE (a
+ * fill toward zero, always reduce-only), the filled
  * quantity, the fill's price, reduce-only (1 or 0), the plan's leverage,
  * now (unix seconds), now (ISO 8601 UTC), the amount after the fill as
  * the exchange says and its entry price ("" when not known: the amount is
@@ -64,7 +65,7 @@ enum {
 struct position_fill {
 	const char *symbol;             /* upper case */
 	const char *order_id;
-	uint8_t side;                   /* SIDE_BUY or SIDE_SELL */
+	uint8_t side;                   /* SIDE_BUY, SIDE_SELL or SIDE_CLOSE */
 	int reduce_only;
 	int leverage;
 	int64_t filled_qty;             /* > 0, 1e-8 units */
@@ -148,7 +149,7 @@ void position_log(const struct position_fill *f, const struct position_out *o);
 	"if type(seen) == 'table' and seen.err then return bad(seen.err, 'SADD', lk[2]) end " \
 	"if seen == 1 then lgo = {'seen'} else "                             \
 	"local q, p = dec(la[3]), dec(la[4]) "                               \
-	"local new = old + (la[2] == 'BUY' and q or -q) "                    \
+	"local new = old + ((la[2] == 'BUY' or (la[2] == 'CLOSE' and old < 0)) and q or -q) " \
 	"if la[5] == '1' and ((old >= 0 and new < 0) or (old <= 0 and new > 0)) then new = 0 end " \
 	"if la[9] ~= '' then new = dec(la[9]) end "                          \
 	"if not new or math.abs(new) >= MAX then "                           \

@@ -354,7 +354,8 @@ Test(executor, past_its_deadline_nothing_is_placed, .init = setup)
 	q.deadline_ms = wall_ms() + 30000;
 	handle(&q, &res);
 	cr_assert_eq(res.executed, 1);
-	cr_assert_str_eq(res.order_id, "paper-1", "a stale request was placed");
+	cr_assert(strncmp(res.order_id, "paper-", 6) == 0 && res.order_id[6],
+	    "a stale request was placed: %s", res.order_id);
 }
 
 /* executor/backends.c is in the order of common/config.c's names. */

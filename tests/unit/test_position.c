@@ -214,6 +214,24 @@ Test(position, opens_grows_reduces_flips_and_goes_flat)
 	conn_free(k);
 }
 
+Test(position, a_close_fill_goes_toward_zero_from_either_side)
+{
+	struct conn *k = test_redis_conn();
+
+	counted(k, &(struct fill){ "c1", "0.04", "3000", SIDE_SELL, 0 }, "-0.04",
+	    "SHORT", "3000");
+	counted(k, &(struct fill){ "c2", "0.01", "2900", SIDE_CLOSE, 1 }, "-0.03",
+	    "SHORT", "3000");
+	counted(k, &(struct fill){ "c3", "0.03", "2900", SIDE_CLOSE, 1 }, "0",
+	    "FLAT", "0");
+	counted(k, &(struct fill){ "c4", "0.02", "3000", SIDE_BUY, 0 }, "0.02",
+	    "LONG", "3000");
+	counted(k, &(struct fill){ "c5", "0.02", "3100", SIDE_CLOSE, 1 }, "0",
+	    "FLAT", "0");
+	cr_assert_eq(NUM(k, "XLEN", KEY_TRADE_CLOSED), 2, "two positions closed");
+	conn_free(k);
+}
+
 Test(position, an_order_id_is_counted_once)
 {
 	struct conn *k = test_redis_conn();
