@@ -68,7 +68,7 @@ closed_is() {
 	done
 }
 start_redis
-start_fake_eo
+FX_LONG=0 start_fake_eo            # flat: the ledger starts where the account does
 fake_creds
 up
 
