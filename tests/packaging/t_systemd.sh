@@ -377,10 +377,13 @@ fake_orders() { ctnet curl -fsS -m 3 "$1/_fake/orders"; }
 fake_count() {
 	fake_orders "$1" | jq -r --arg c "$2" '[.orders[] | select(.clientOrderId == $c) | .count] | add // 0'
 }
-# start_fake NAME ADDR PORT: the fake exchange as a transient unit
+# start_fake NAME ADDR PORT: the fake exchange as a transient unit; its
+# account holds a long of every symbol, so the reduce-only SELL plans here
+# reduce a real position (a flat one refuses them: no_position_to_reduce)
 start_fake() {
 	ct systemd-run --quiet --unit="$1" /usr/local/bin/fake-exchange \
-		--key "$FX_KEY" --secret "$FX_SECRET" --bind "$2" --port "$3"
+		--key "$FX_KEY" --secret "$FX_SECRET" --bind "$2" --port "$3" \
+		--mode long:1:100000
 	for _ in $(seq 40); do
 		ctnet curl -fsS -m 2 -o /dev/null "http://$2:$3/fapi/v1/time" 2>/dev/null && return 0
 		sleep 0.25
