@@ -53,6 +53,7 @@ void plan_field(char *dst, size_t sz, struct bytes b)
 
 void plan_tags(const struct plan *p, struct trade_tags *t)
 {
+	memset(t, 0, sizeof(*t));
 	plan_field(t->confidence, sizeof(t->confidence), p->confidence);
 	plan_field(t->model_id, sizeof(t->model_id), p->model_id);
 	plan_field(t->r_net, sizeof(t->r_net), p->r_net);
@@ -184,8 +185,10 @@ enum plan_verdict plan_check(const struct settings *s, const struct plan *p,
 	/* any other spelling could open a position: refused, nothing sent */
 	if ((ok->reduce_only = plan_reduce_only(p)) < 0)
 		return reject(err, errlen, "invalid_reduce_only", p->reduce_only);
-	if (ok->side == SIDE_CLOSE)
+	if (ok->side == SIDE_CLOSE) {
 		ok->reduce_only = 1;    /* a close only ever reduces */
+		ok->close_fraction = CLOSE_WHOLE;       /* all of it */
+	}
 	if ((ok->leverage = plan_leverage(p)) < 0)
 		return reject(err, errlen, "invalid_leverage", p->leverage);
 	return PLAN_OK;

@@ -80,7 +80,7 @@ check "status: exit 0" q_rc 0 status
 check "  shows the processes" grep -qE "^executor +$(status_get executor pid) +qie-executor" <<<"$Q_OUT"
 check "  shows both lanes" bash -c 'grep -q "^main .*quantum:stream:apply.plan " <<<"$1" && grep -q "^manual .*quantum:stream:apply.plan.manual" <<<"$1"' _ "$Q_OUT"
 check "  manual lane OFF" grep -q "manual lane: OFF" <<<"$Q_OUT"
-check "  the daemon's state (systemd's STATUS=)" grep -qx "state: ready: main and manual lanes consuming, executor up (backend paper)" <<<"$Q_OUT"
+check "  the daemon's state (systemd's STATUS=)" grep -qx "state: ready: main, manual and harvest lanes consuming, executor up (backend paper)" <<<"$Q_OUT"
 check "status --json: exit 0" q_rc 0 status --json
 check "  running, four processes" json_ok '.daemon.running and (.processes | length) == 4'
 check "  uids are the role users'" json_ok "(.processes[] | select(.role == \"executor\") | .uid) == $(id -u qie-executor) and
