@@ -9,41 +9,24 @@
 #include <ctype.h>
 #include <stdio.h>
 #include <string.h>
-#include <strings.h>
 
 #include "decimal.h"
 #include "log.h"
 
-struct known {
-	const char *name;
-	size_t off;
-};
-
 #define K(f, name) { name, offsetof(struct harvest, f) }
-static const struct known known[] = {
+static const struct field_name known[] = {
 	K(symbol, "symbol"), K(action, "action"), K(percentage, "percentage"),
 	K(reason, "reason"), K(r_net, "R_net"), K(pnl_usd, "pnl_usd"),
 	K(entry_price, "entry_price"), K(exit_price, "exit_price"),
 };
-#define NKNOWN (sizeof(known) / sizeof(known[0]))
 
 void harvest_from_fields(struct harvest *h, const struct bytes *fields,
     size_t nf)
 {
-	memset(h, 0, sizeof(*h));
-	for (size_t i = 0; i + 1 < nf; i += 2) {
-		for (size_t k = 0; k < NKNOWN; k++) {
-			if (fields[i].n != strlen(known[k].name) ||
-			    memcmp(fields[i].p, known[k].name, fields[i].n) != 0)
-				continue;
-			struct bytes *b = (struct bytes *)((char *)h + known[k].off);
-			if (b->p && !h->dup)
-				h->dup = known[k].name;
-			*b = fields[i + 1];
-			if (!b->p)
-				b->p = "";
-		}
-	}
+	const char *dup;
+	fields_collect(h, sizeof(*h), known, sizeof(known) / sizeof(known[0]),
+	    fields, nf, &dup);
+	h->dup = dup;
 }
 
 int harvest_plan_id(const char *id, char out[PLAN_ID_MAX + 1])
@@ -71,11 +54,6 @@ static int present(struct bytes b)
 	return b.p && b.n > 0;
 }
 
-static int equals_ci(struct bytes b, const char *s)
-{
-	return b.p && b.n == strlen(s) && strncasecmp(b.p, s, b.n) == 0;
-}
-
 static enum plan_verdict reject(char *err, size_t errlen, const char *word,
     const char *detail, struct bytes raw)
 {
@@ -87,19 +65,6 @@ static enum plan_verdict reject(char *err, size_t errlen, const char *word,
 	snprintf(err, errlen, "%s%s%s", word, detail ? ":" : "",
 	    detail ? detail : "");
 	return PLAN_REJECT;
-}
-
-static int upper_symbol(struct bytes b, char *out)
-{
-	if (b.n > SYMBOL_MAX)
-		return 0;
-	for (size_t i = 0; i < b.n; i++) {
-		if (!isalnum((unsigned char)b.p[i]))
-			return 0;
-		out[i] = (char)toupper((unsigned char)b.p[i]);
-	}
-	out[b.n] = '\0';
-	return 1;
 }
 
 /* percentage: absent 1, else a plain decimal in (0, 1]: 0 or -1. */
@@ -157,12 +122,12 @@ enum plan_verdict harvest_check(const struct settings *s,
 		return reject(err, errlen, "duplicate_field", h->dup, none);
 	if (!present(h->symbol) || !present(h->action))
 		return reject(err, errlen, "missing_required_fields", NULL, none);
-	if (!upper_symbol(h->symbol, ok->symbol) ||
+	if (!plan_symbol(h->symbol, ok->symbol) ||
 	    !strlist_has(&s->symbols, ok->symbol, strlen(ok->symbol)))
 		return reject(err, errlen, "symbol_not_in_allowlist", NULL,
 		    h->symbol);
-	if (!equals_ci(h->action, "CLOSE") &&
-	    !equals_ci(h->action, "PARTIAL_CLOSE"))
+	if (!bytes_eq_ci(h->action, "CLOSE") &&
+	    !bytes_eq_ci(h->action, "PARTIAL_CLOSE"))
 		return reject(err, errlen, "invalid_action", NULL, h->action);
 	if (fraction_of(h->percentage, &ok->close_fraction) < 0)
 		return reject(err, errlen, "invalid_percentage", NULL,

@@ -27,6 +27,24 @@ struct plan {
 /* Collects the known fields of an entry: nf (field, value) pairs. */
 void plan_from_fields(struct plan *p, const struct bytes *fields, size_t nf);
 
+/*
+ * The same for any struct of struct bytes (plan.c, harvest.c): each
+ * known name's value at its offset in obj (zeroed first; an empty value
+ * is "", an absent one NULL), and *dup the first name given twice.
+ */
+struct field_name {
+	const char *name;
+	size_t off;             /* of its struct bytes in obj */
+};
+void fields_collect(void *obj, size_t objsz, const struct field_name *k,
+    size_t nk, const struct bytes *fields, size_t nf, const char **dup);
+
+/* A symbol of 1..SYMBOL_MAX letters and digits, upper-cased into out
+ * (SYMBOL_MAX + 1 bytes): 1, else 0. */
+int plan_symbol(struct bytes b, char *out);
+/* b equals s, any case. */
+int bytes_eq_ci(struct bytes b, const char *s);
+
 /* A plan that passed every check below, in the executor's terms. */
 struct plan_ok {
 	char plan_id[PLAN_ID_MAX + 1];

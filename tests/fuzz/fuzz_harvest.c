@@ -21,17 +21,9 @@ static struct settings settings;
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
-	static char *empty_env[] = { NULL };
-	extern char **environ;
-	char err[256];
-
 	(void)argc;
 	(void)argv;
-	environ = empty_env;            /* the defaults, whatever the shell has */
-	if (config_load(&settings, err, sizeof(err)) < 0) {
-		fprintf(stderr, "config_load: %s\n", err);
-		abort();
-	}
+	fuzz_default_settings(&settings);
 	return 0;
 }
 

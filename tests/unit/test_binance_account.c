@@ -261,6 +261,21 @@ static void setup_positions(void)
 	put(&hedge, "BTCUSDT", BN_PS_SHORT, "0");
 }
 
+/* The parameters sent for o in mode; "" when refused (err says why). */
+static const char *query_of(enum bn_pos_mode mode,
+    const struct bn_plan_order *o)
+{
+	static struct bn_query q;
+	struct bn_order_spec s;
+	err[0] = '\0';
+	if (bn_order_spec(mode, mode == BN_HEDGE ? &hedge : &one_way, o, &s, err,
+	    sizeof(err)) < 0)
+		return "";
+	cr_assert(!o->close || s.reduces, "a close always reduces");
+	cr_assert_eq(bn_order_query(&q, mode, o->symbol, "qie-p1", &s), 0);
+	return q.s;
+}
+
 /*
  * The parameters sent for a plan: the symbol, "BUY"/"SELL"/"CLOSE", "open"
  * or "reduce", the quantity; "" when refused (with the error in err).
@@ -268,19 +283,12 @@ static void setup_positions(void)
 static const char *params(enum bn_pos_mode mode, const char *sym,
     const char *side, const char *kind, const char *qty)
 {
-	static struct bn_query q;
 	struct bn_plan_order o = { .symbol = sym,
 		.side = strcmp(side, "BUY") == 0 ? SIDE_BUY : SIDE_SELL,
 		.close = strcmp(side, "CLOSE") == 0,
 		.reduce_only = strcmp(kind, "reduce") == 0,
 		.qty = D(qty) };
-	struct bn_order_spec s;
-	err[0] = '\0';
-	if (bn_order_spec(mode, mode == BN_HEDGE ? &hedge : &one_way, &o, &s, err,
-	    sizeof(err)) < 0)
-		return "";
-	cr_assert_eq(bn_order_query(&q, mode, sym, "qie-p1", &s), 0);
-	return q.s;
+	return query_of(mode, &o);
 }
 
 #define ONE_WAY(sym, side, qty, ro) "symbol=" sym "&side=" side \
@@ -435,17 +443,9 @@ Test(order_query, account_requests)
 static const char *part(enum bn_pos_mode mode, const char *sym,
     const char *fraction, const char *step, const char *min)
 {
-	static struct bn_query q;
 	struct bn_plan_order o = { .symbol = sym, .close = 1, .reduce_only = 1,
 		.fraction = D(fraction), .step = D(step), .min_qty = D(min) };
-	struct bn_order_spec s;
-	err[0] = '\0';
-	if (bn_order_spec(mode, mode == BN_HEDGE ? &hedge : &one_way, &o, &s, err,
-	    sizeof(err)) < 0)
-		return "";
-	cr_assert_eq(s.reduces, 1);
-	cr_assert_eq(bn_order_query(&q, mode, sym, "qie-p1", &s), 0);
-	return q.s;
+	return query_of(mode, &o);
 }
 
 Test(order_spec, partial_close, .init = setup_positions)

@@ -138,23 +138,8 @@ Test(msg, req_with_the_longest_fields_round_trips)
 	assert_req_eq(&back, &q);
 }
 
-/* A request whose side and close fraction are as given, encoded raw. */
-static void req_with_close(struct mbuf *m, uint8_t side, int64_t fraction)
-{
-	struct exec_req q = sample_req();
-	m_init(m, MSG_EXEC_REQ);
-	m_add_u32(m, q.seq);
-	m_add_str(m, q.plan_id);
-	m_add_str(m, q.symbol);
-	m_add_u8(m, side);
-	m_add_u8(m, q.reduce_only);
-	m_add_i64(m, q.qty);
-	m_add_i64(m, q.safe_qty);
-	m_add_i64(m, q.deadline_ms);
-	m_add_u8(m, q.leverage);
-	m_add_i64(m, fraction);
-	cr_assert_eq(m_close(m), 0);
-}
+static void req_raw(struct mbuf *m, uint8_t side, uint8_t leverage,
+    int64_t fraction);
 
 Test(msg, req_close_fraction_only_on_a_close_and_in_1_to_1e8)
 {
@@ -180,7 +165,7 @@ Test(msg, req_close_fraction_only_on_a_close_and_in_1_to_1e8)
 		cr_assert_eq(msg_encode_req(&m, &q), cases[i].ok ? 0 : -1,
 		    "encode side %u fraction %lld", q.side,
 		    (long long)q.close_fraction);
-		req_with_close(&m, cases[i].side, cases[i].fraction);
+		req_raw(&m, cases[i].side, q.leverage, cases[i].fraction);
 		const uint8_t *p = payload_of(&m, MSG_EXEC_REQ, &n);
 		m_reader(&r, p, n);
 		cr_assert_eq(msg_decode_req(&r, &back), cases[i].ok ? 0 : -1,
@@ -408,21 +393,29 @@ Test(msg, req_without_a_deadline_above_0_is_rejected)
 }
 
 /* A frame with the leverage byte v, as a worker would not encode it. */
-static void req_with_leverage(struct mbuf *m, uint8_t v)
+/* A request, encoded raw: the sample's fields with this side, leverage
+ * and close fraction, whatever the encoder would refuse. */
+static void req_raw(struct mbuf *m, uint8_t side, uint8_t leverage,
+    int64_t fraction)
 {
 	struct exec_req q = sample_req();
 	m_init(m, MSG_EXEC_REQ);
 	m_add_u32(m, q.seq);
 	m_add_str(m, q.plan_id);
 	m_add_str(m, q.symbol);
-	m_add_u8(m, q.side);
+	m_add_u8(m, side);
 	m_add_u8(m, q.reduce_only);
 	m_add_i64(m, q.qty);
 	m_add_i64(m, q.safe_qty);
 	m_add_i64(m, q.deadline_ms);
-	m_add_u8(m, v);
-	m_add_i64(m, q.close_fraction);
+	m_add_u8(m, leverage);
+	m_add_i64(m, fraction);
 	cr_assert_eq(m_close(m), 0);
+}
+
+static void req_with_leverage(struct mbuf *m, uint8_t v)
+{
+	req_raw(m, sample_req().side, v, 0);
 }
 
 Test(msg, req_leverage_outside_1_to_125_is_rejected)
