@@ -1,6 +1,7 @@
 /*
  * lifecycle.c - a queued plan's life, at the head of its symbol's queue:
- * the permit wait (polled for every waiting plan in one round trip), the
+ * the permit wait (polled for every waiting plan in one round trip; a lane
+ * without permits, the harvest lane, polls only the claims and the state), the
  * gate again just before it leaves, the claim's step to "sent" (owner.c;
  * every plan whose permit passed in one round trip), the request to the
  * executor, the executor's answer, the one result (every answer read
