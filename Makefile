@@ -205,7 +205,7 @@ FUZZ_CFLAGS  := -g -O1 $(FUZZ_SAN) -fsanitize=fuzzer-no-link
 # the parsers of outside input and what they call, compiled again with
 # clang and coverage; an archive, so a target links only what it uses
 FUZZ_LIB_SRC := common/boolean.c common/config.c common/decimal.c common/filters.c \
-	common/frame.c common/log.c common/msg.c workers/plan.c workers/permit.c \
+	common/frame.c common/log.c common/msg.c workers/plan.c workers/harvest.c workers/permit.c \
 	workers/position.c common/spend.c sandbox/policy.c supervisor/ledger.c \
 	executor/binance_parse.c executor/binance_account_parse.c
 FUZZ_LIB_OBJ := $(patsubst %.c,$(FUZZ_DIR)/obj/%.o,$(FUZZ_LIB_SRC))

@@ -14,6 +14,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "msg.h"                /* LANE_COUNT, ROLE_COUNT */
+
 #define LIST_MAX 32
 #define LIST_ITEM_MAX 64
 
@@ -34,11 +36,14 @@ struct settings {
 	int redis_port;
 	int redis_db;
 	char redis_username[64];        /* ACL user; "" = the default user */
-	char redis_user_lane[2][64];    /* per lane, over redis_username */
+	char redis_user_lane[LANE_COUNT][64];   /* per lane, over redis_username */
 	char main_stream[128];
 	char main_group[128];
 	char manual_stream[128];
 	char manual_group[128];
+	char harvest_stream[128];
+	char harvest_group[128];
+	int harvest_enabled;            /* its worker is started */
 	char result_stream[128];
 	struct strlist sources;         /* main-lane source allowlist */
 	struct strlist symbols;         /* symbol allowlist, upper case */
@@ -55,15 +60,16 @@ struct settings {
 	char ledger_file[256];          /* what the lanes spent (ledger.h) */
 	int manual_max_ttl_sec;         /* longest manual-lane TTL allowed */
 	char credentials_dir[256];      /* binance-api-key/-secret; "" = unset */
-	char user[3][64];               /* role users, by role (msg.h):
-					   executor, main, manual */
-	int64_t max_notional[2];        /* per order, per lane; 1e-8 USDT */
+	char user[ROLE_COUNT][64];      /* role users, by role (msg.h):
+					   executor, main, manual, harvest */
+	int64_t max_notional[LANE_COUNT];       /* per order, per lane; 1e-8 USDT */
 	int manual_allow_open;          /* manual lane may open positions */
-	int max_orders_per_min[2];      /* per lane */
-	int max_leverage[2];            /* per lane: a plan above is refused */
+	int max_orders_per_min[LANE_COUNT];     /* per lane */
+	int max_leverage[LANE_COUNT];   /* per lane: a plan above is refused
+					   (harvest: none, it never opens) */
 	int max_plan_age_sec;           /* older plans are not executed */
 	int breaker_failures;           /* consecutive failed orders to halt */
-	int64_t hourly_notional[2];     /* rolling budget per lane; 0 = none */
+	int64_t hourly_notional[LANE_COUNT];    /* rolling budget per lane; 0 = none */
 	int max_deliveries;             /* past this, an entry is dead-lettered */
 	struct strlist sentinels;       /* "host:port" items; n == 0: no Sentinel */
 	char redis_master_name[128];    /* the master's name at the sentinels */

@@ -9,7 +9,7 @@
 
 /*
  * X(enum name, hash field, help, per role): a per-role counter is also
- * counted as <field>_executor, _main, _manual.  The contract's fields come
+ * counted as <field>_executor, _main, _manual, _harvest.  The contract's fields come
  * first, in its order (qiectl metrics always shows them).
  */
 #define COUNTERS(X)                                                          \
@@ -46,7 +46,12 @@
 	    "Orders the executor tried to place on the exchange.", 0)         \
 	X(C_ORDERS_FAILED, "orders_failed",                                   \
 	    "Orders tried on the exchange that did not execute: refused, "     \
-	    "failed, or of unknown outcome.", 0)
+	    "failed, or of unknown outcome.", 0)                                \
+	X(C_HARVEST_EXECUTED, "harvest_executed",                             \
+	    "Harvest-lane entries whose close executed.", 0)                  \
+	X(C_HARVEST_FAILED, "harvest_failed",                                 \
+	    "Harvest-lane entries decided without a close, except those "     \
+	    "skipped because the position was flat.", 0)
 
 #define COUNTER_ENUM(e, name, help, per_role) e,
 enum counter { COUNTERS(COUNTER_ENUM) C_COUNT };
@@ -57,7 +62,7 @@ enum counter { COUNTERS(COUNTER_ENUM) C_COUNT };
 struct counter_info {
 	const char *name;       /* the hash field */
 	const char *help;       /* one sentence, for qiectl and Prometheus */
-	int per_role;           /* also counted as <name>_executor/_main/_manual */
+	int per_role;           /* also counted as <name>_<role> (role_name()) */
 };
 
 /* The entry of c; NULL out of range. */

@@ -1,7 +1,7 @@
 /*
  * keys.h - the Redis key names the daemon and qiectl share, each spelt
  * here once.  A name ending in ':' is a prefix: the plan_id, the symbol
- * or the lane's name (lane_name(): main, manual) follows.  The plan streams and the result stream are settings
+ * or the lane's name (lane_name(): main, manual, harvest) follows.  The plan streams and the result stream are settings
  * (common/config.c); a lane's dead-letter stream is its stream's name
  * followed by KEY_DEAD_SUFFIX.
  *

@@ -5,15 +5,37 @@
 
 #include <string.h>
 
+static const struct lane_info lanes[LANE_COUNT] = {
+	[LANE_MAIN] = { "main", "", ROLE_MAIN, LANE_F_PERMIT, "manual" },
+	[LANE_MANUAL] = { "manual", "-manual", ROLE_MANUAL, LANE_F_PERMIT,
+		"main" },
+	/* autonomous exits: the exit manager decided them, no permit; they
+	 * only ever close */
+	[LANE_HARVEST] = { "harvest", "-harvest", ROLE_HARVEST,
+		LANE_F_ONLY_REDUCES, "main|manual" },
+};
+
+const struct lane_info *lane_info(enum lane l)
+{
+	return (unsigned)l < LANE_COUNT ? &lanes[l] : NULL;
+}
+
+int lane_has(enum lane l, unsigned f)
+{
+	const struct lane_info *i = lane_info(l);
+	return i && (i->flags & f) != 0;
+}
+
 const char *lane_name(enum lane l)
 {
-	return l == LANE_MAIN ? "main" : l == LANE_MANUAL ? "manual" : "?";
+	const struct lane_info *i = lane_info(l);
+	return i ? i->name : "?";
 }
 
 const char *role_name(unsigned role)
 {
 	static const char *const name[ROLE_COUNT] = { "executor", "main",
-		"manual" };
+		"manual", "harvest" };
 	return role < ROLE_COUNT ? name[role] : "?";
 }
 
@@ -97,6 +119,10 @@ int msg_encode_req(struct mbuf *m, const struct exec_req *q)
 	if (q->leverage < 1 || q->leverage > MSG_LEVERAGE_MAX)
 		return -1;
 	m_add_u8(m, q->leverage);
+	if ((q->side == SIDE_CLOSE) != (q->close_fraction != 0) ||
+	    q->close_fraction < 0 || q->close_fraction > CLOSE_WHOLE)
+		return -1;
+	m_add_i64(m, q->close_fraction);
 	return m_close(m);
 }
 
@@ -112,6 +138,7 @@ int msg_decode_req(struct mreader *r, struct exec_req *q)
 	q->safe_qty = m_get_i64(r);
 	q->deadline_ms = m_get_i64(r);
 	q->leverage = m_get_u8(r);
+	q->close_fraction = m_get_i64(r);
 	if (m_end(r) < 0)
 		return -1;
 	if (q->deadline_ms <= 0) {
@@ -120,6 +147,12 @@ int msg_decode_req(struct mreader *r, struct exec_req *q)
 	}
 	if (q->leverage < 1 || q->leverage > MSG_LEVERAGE_MAX) {
 		r->err = "leverage not in 1..125";
+		return -1;
+	}
+	if (q->side == SIDE_CLOSE ? q->close_fraction < 1 ||
+	    q->close_fraction > CLOSE_WHOLE : q->close_fraction != 0) {
+		r->err = q->side == SIDE_CLOSE ? "close fraction not in 1..1e8" :
+		    "close fraction not 0 for a side other than CLOSE";
 		return -1;
 	}
 	return 0;
@@ -137,6 +170,7 @@ int msg_encode_res(struct mbuf *m, const struct exec_res *s)
 	m_add_i64(m, s->qty);
 	m_add_i64(m, s->filled_qty);
 	m_add_i64(m, s->avg_price);
+	m_add_u8(m, s->side);
 	return m_close(m);
 }
 
@@ -152,10 +186,15 @@ int msg_decode_res(struct mreader *r, struct exec_res *s)
 	s->qty = m_get_i64(r);
 	s->filled_qty = m_get_i64(r);
 	s->avg_price = m_get_i64(r);
+	s->side = m_get_u8(r);
 	if (m_end(r) < 0)
 		return -1;
 	if (s->executed > 1) {
 		r->err = "executed flag is not 0 or 1";
+		return -1;
+	}
+	if (s->side != 0 && s->side != SIDE_BUY && s->side != SIDE_SELL) {
+		r->err = "order side is not 0, BUY or SELL";
 		return -1;
 	}
 	return 0;

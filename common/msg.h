@@ -17,15 +17,42 @@
 #define ERROR_MAX 256
 #define MSG_LEVERAGE_MAX 125    /* the exchange's highest leverage */
 
-enum lane { LANE_MAIN = 0, LANE_MANUAL = 1, LANE_COUNT = 2 };
-/* SIDE_CLOSE: the whole current position, whichever side closes it (always
- * reduce-only; the executor's backend finds the side and quantity). */
+enum lane { LANE_MAIN = 0, LANE_MANUAL = 1, LANE_HARVEST = 2, LANE_COUNT = 3 };
+/* SIDE_CLOSE: the current position, or close_fraction of it, whichever
+ * side closes it (always reduce-only; the executor's backend finds the
+ * side and quantity). */
 enum side { SIDE_BUY = 1, SIDE_SELL = 2, SIDE_CLOSE = 3 };
-/* The supervisor's children; a worker's role is its lane's. */
-enum role { ROLE_EXECUTOR = 0, ROLE_MAIN = 1, ROLE_MANUAL = 2, ROLE_COUNT = 3 };
+/* The supervisor's children; a worker's role is its lane's (lane + 1). */
+enum role { ROLE_EXECUTOR = 0, ROLE_MAIN = 1, ROLE_MANUAL = 2,
+	ROLE_HARVEST = 3, ROLE_COUNT = 4 };
+
+/* The whole position as a close fraction (1e-8 units: 1 = 1e8). */
+#define CLOSE_WHOLE 100000000LL
+
+/*
+ * What tells the lanes apart, in one table (msg.c): every place that
+ * treats a lane differently looks its property up here.
+ */
+#define LANE_F_PERMIT 1u        /* its plans wait for a P3.3 permit */
+#define LANE_F_ONLY_REDUCES 2u  /* the executor refuses any request of its
+				   link that is not reduce-only */
+struct lane_info {
+	const char *name;               /* "main", "manual", "harvest" */
+	const char *consumer_suffix;    /* after the consumer base name */
+	enum role role;
+	unsigned flags;                 /* LANE_F_* */
+	/* what a plan_id conflict names as the other lane (the lanes whose
+	 * plan_ids can meet this lane's: a harvest plan_id is derived from
+	 * its entry id, so only another lane's plan can take one) */
+	const char *conflict_with;
+};
+/* The lane's entry; NULL out of range. */
+const struct lane_info *lane_info(enum lane l);
+/* Its flag f is set (0 out of range). */
+int lane_has(enum lane l, unsigned f);
 
 const char *lane_name(enum lane l);
-/* "executor", "main", "manual"; "?" out of range. */
+/* "executor", "main", "manual", "harvest"; "?" out of range. */
 const char *role_name(unsigned role);
 const char *side_name(uint8_t side);
 
@@ -40,6 +67,9 @@ struct exec_req {
 	int64_t deadline_ms;    /* unix ms: the plan's time plus the maximum
 				 * plan age; never sent after it; above 0 */
 	uint8_t leverage;       /* the plan's, 1..MSG_LEVERAGE_MAX */
+	int64_t close_fraction; /* side CLOSE: the part of the position to
+				 * close, 1e-8 units, 1..CLOSE_WHOLE (whole:
+				 * CLOSE_WHOLE); BUY and SELL: 0 */
 };
 
 struct exec_res {
@@ -52,6 +82,9 @@ struct exec_res {
 	int64_t qty;            /* quantity sent after sizing */
 	int64_t filled_qty;
 	int64_t avg_price;
+	uint8_t side;           /* the side the order went out with: SIDE_BUY
+				 * or SIDE_SELL (a close's, found from the
+				 * position); 0 when none or not known */
 };
 
 #define STATE_TEXT_MAX 400

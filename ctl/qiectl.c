@@ -37,7 +37,7 @@ static const char usage_text[] =
     "                                breaker\n"
     "  halt --operator NAME --reason TEXT     stop all trading, every lane (HALTED)\n"
     "  reduce --operator NAME --reason TEXT   only reduce-only orders (REDUCING)\n"
-    "  resume --operator NAME --reason TEXT [--lane main|manual]\n"
+    "  resume --operator NAME --reason TEXT [--lane main|manual|harvest]\n"
     "                                trade again (ACTIVE) and clear every lane's\n"
     "                                circuit breaker; with --lane, clear that\n"
     "                                lane's breaker only\n"

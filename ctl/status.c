@@ -1,6 +1,6 @@
 /*
  * status.c - `qiectl status`: the daemon's processes (from the status file
- * the supervisor writes), both lanes and the manual-lane switch (from
+ * the supervisor writes), the three lanes and the manual-lane switch (from
  * Redis), and the last results.  Reads only; changes nothing.
  *
  * Exit 0 when Redis answered and the daemon runs; 1 when Redis cannot be
@@ -17,7 +17,7 @@
 
 #include "ctl.h"
 
-#define PROCS_MAX 4
+#define PROCS_MAX (1 + ROLE_COUNT)    /* the supervisor and its children */
 
 struct proc {
 	char role[16];
@@ -444,6 +444,8 @@ int cmd_status(struct ctl *c, int argc, char **argv)
 		    c->s.main_group));
 		json_array_append_new(lanes, lane_json(c, "manual",
 		    c->s.manual_stream, c->s.manual_group));
+		json_array_append_new(lanes, lane_json(c, "harvest",
+		    c->s.harvest_stream, c->s.harvest_group));
 		manual = manual_json(c, &ok);
 		results = results_json(c, n, &ok);
 		ctl_close(c);

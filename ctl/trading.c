@@ -9,7 +9,7 @@
  *   resume: ACTIVE, and every lane's circuit breaker cleared (the lane
  *           halted by its breaker runs again, its run of failed orders
  *           back to 0)
- *   resume --lane main|manual: that lane's breaker cleared only; the
+ *   resume --lane main|manual|harvest: that lane's breaker cleared only; the
  *           trading state stays as it is
  * Each change writes an audit entry (action trading.<state>, or
  * lane.resume with the lane, operator, reason) in the same MULTI/EXEC,
@@ -129,9 +129,12 @@ static int change(struct ctl *c, const char *state, const struct lane_args *a)
 		ctl_err(c, "--lane is for resume only: an operator halts every lane");
 		return EXIT_USAGE;
 	}
-	if (a->lane && strcmp(a->lane, "main") != 0 &&
-	    strcmp(a->lane, "manual") != 0) {
-		ctl_err(c, "--lane: main or manual (got \"%.20s\")", a->lane);
+	int known = 0;
+	for (int l = 0; a->lane && l < LANE_COUNT; l++)
+		known |= strcmp(a->lane, lane_name((enum lane)l)) == 0;
+	if (a->lane && !known) {
+		ctl_err(c, "--lane: main, manual or harvest (got \"%.20s\")",
+		    a->lane);
 		return EXIT_USAGE;
 	}
 	if (ctl_connect(c) < 0)

@@ -49,6 +49,14 @@ struct job {
 	void (*finished)(struct job *j);
 	struct loop_timer et;   /* a refusal, answered on the next turn */
 	void *owner;            /* whoever started it (main.c) */
+	/*
+	 * A close (side CLOSE): its quantity is known only to the backend,
+	 * from the position; the backend calls this with it before sending.
+	 * The executor's sizing and limits then apply (counted once per
+	 * job): 0 to send, or -1 with the result error in res.error.
+	 */
+	int (*close_limits)(struct job *j, int64_t qty);
+	int limited;            /* close_limits() counted it */
 };
 
 struct backend {

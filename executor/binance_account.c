@@ -23,10 +23,22 @@ static int64_t magnitude(int64_t v)
 	return v < 0 ? -v : v;
 }
 
-/* side CLOSE: the opposite side of the one open position, all of it. */
-static int close_all(enum bn_pos_mode mode, const struct bn_positions *t,
-    const char *symbol, struct bn_order_spec *s, char *err, size_t errlen)
+/* A part of a position: |amt| x fraction, rounded down to the step. */
+static int64_t part_of(int64_t amt, const struct bn_plan_order *o)
 {
+	if (o->fraction <= 0 || o->fraction >= CLOSE_WHOLE)
+		return amt;
+	int64_t q = (int64_t)((__int128)amt * o->fraction / CLOSE_WHOLE);
+	return o->step > 0 ? q / o->step * o->step : q;
+}
+
+/* side CLOSE: the opposite side of the one open position, all of it or
+ * the plan's part. */
+static int close_all(enum bn_pos_mode mode, const struct bn_positions *t,
+    const struct bn_plan_order *o, struct bn_order_spec *s, char *err,
+    size_t errlen)
+{
+	const char *symbol = o->symbol;
 	int64_t amt = amount_of(t, symbol, BN_PS_BOTH);
 	s->pos_side = BN_PS_BOTH;
 	if (mode == BN_HEDGE) {
@@ -44,7 +56,13 @@ static int close_all(enum bn_pos_mode mode, const struct bn_positions *t,
 		return -1;
 	}
 	s->side = amt > 0 ? SIDE_SELL : SIDE_BUY;
-	s->qty = magnitude(amt);
+	s->qty = part_of(magnitude(amt), o);
+	/* a whole position closes whatever its size */
+	int part = o->fraction > 0 && o->fraction < CLOSE_WHOLE;
+	if (s->qty <= 0 || (part && s->qty < o->min_qty)) {
+		snprintf(err, errlen, "close_below_min_qty:%s", symbol);
+		return -1;
+	}
 	s->reduces = 1;
 	return 0;
 }
@@ -55,7 +73,7 @@ int bn_order_spec(enum bn_pos_mode mode, const struct bn_positions *t,
 {
 	memset(s, 0, sizeof(*s));
 	if (o->close)
-		return close_all(mode, t, o->symbol, s, err, errlen);
+		return close_all(mode, t, o, s, err, errlen);
 	s->side = o->side;
 	s->qty = o->qty;
 	s->pos_side = BN_PS_BOTH;

@@ -88,8 +88,12 @@ struct bn_plan_order {
 	const char *symbol;
 	uint8_t side;           /* SIDE_BUY, SIDE_SELL; not read with close */
 	int reduce_only;
-	int close;              /* side CLOSE: the whole current position */
+	int close;              /* side CLOSE: the current position */
 	int64_t qty;            /* not read with close */
+	/* with close: the part to close, 1e-8 units (0 or CLOSE_WHOLE: all
+	 * of it); a part is rounded down to step and must reach min_qty */
+	int64_t fraction;
+	int64_t step, min_qty;
 };
 
 /* What is sent for it. */
@@ -110,9 +114,11 @@ struct bn_order_spec {
  *   long, a BUY a short; hedge: a SELL the LONG, a BUY the SHORT), the
  *   quantity cut to it; no_position_to_reduce:<SYM> when there is none
  *   (flat, or in one-way mode a position that side would grow);
- * - close: the whole current position (close_no_position when flat; in
- *   hedge mode close_both_sides_open:<SYM> when LONG and SHORT are both
- *   open, since one order closes one of them).
+ * - close: the whole current position, or |position| x fraction rounded
+ *   down to the step (close_below_min_qty:<SYM> when that is below the
+ *   minimum quantity); close_no_position when flat; in hedge mode
+ *   close_both_sides_open:<SYM> when LONG and SHORT are both open, since
+ *   one order closes one of them.
  * 0, or -1 with that result error in err (nothing to send).
  */
 int bn_order_spec(enum bn_pos_mode mode, const struct bn_positions *t,

@@ -7,7 +7,10 @@
  *   2. a reduce-only order: the positions are known, and bn_order_spec
  *      says which position it closes and cuts it to that position; flat
  *      (as last read, and again after one more read) is
- *      no_position_to_reduce:<SYM>, nothing sent;
+ *      no_position_to_reduce:<SYM> (a close: close_no_position), nothing
+ *      sent; a close (side CLOSE) takes the whole position or its
+ *      close_fraction, and the executor's limits apply to that quantity
+ *      (job->close_limits: rate, notional cap, hourly budget);
  *   3. an opening order: the symbol's leverage is the plan's, from the
  *      cache (`[LEVERAGE] <SYM>: already at <n>x (no change needed)`) or
  *      set with POST /fapi/v1/leverage (`[LEVERAGE] <SYM>: set to <n>x
@@ -118,6 +121,8 @@ static void spec(struct bn_op *op)
 		.symbol = j->o.symbol, .side = j->o.side,
 		.reduce_only = j->o.reduce_only, .qty = j->o.qty,
 		.close = j->q.side == SIDE_CLOSE,      /* o.side: once its side */
+		.fraction = j->q.close_fraction, .step = j->f.step,
+		.min_qty = j->f.min_qty,
 	};
 	op->mode = b->mode;
 	if (bn_order_spec(b->mode, &b->pos, &po, &op->spec, err,
@@ -129,7 +134,11 @@ static void spec(struct bn_op *op)
 			return;
 		return refuse(op, err);
 	}
-	if (po.close) {         /* the whole position, its closing side */
+	if (po.close) {         /* the position (or its part), its closing side */
+		if (j->close_limits(j, op->spec.qty) < 0) {
+			snprintf(err, sizeof(err), "%s", j->res.error);
+			return refuse(op, err);
+		}
 		j->o.side = op->spec.side;
 		j->o.qty = op->spec.qty;
 		j->res.qty = op->spec.qty;

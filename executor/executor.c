@@ -43,8 +43,23 @@ int executor_check(const struct settings *s, const struct exec_req *q,
 		snprintf(err, errlen, "request_rejected:bad reduce_only flag");
 		return -1;
 	}
-	if (q->qty <= 0 || q->safe_qty < 0) {
+	/* a close's quantity is the position's (close_fraction of it) */
+	if ((q->side != SIDE_CLOSE && q->qty <= 0) || q->qty < 0 ||
+	    q->safe_qty < 0) {
 		snprintf(err, errlen, "invalid_qty:not above 0");
+		return -1;
+	}
+	return 0;
+}
+
+int executor_check_lane(enum lane lane, const struct exec_req *q, char *err,
+    size_t errlen)
+{
+	/* the harvest lane's link: exits only, whatever the request says */
+	if (lane_has(lane, LANE_F_ONLY_REDUCES) && !q->reduce_only) {
+		snprintf(err, errlen, "lane_policy:%s lane orders are always "
+		    "reduce-only (request not reduce-only: refused)",
+		    lane_name(lane));
 		return -1;
 	}
 	return 0;
@@ -82,7 +97,22 @@ static void placed(struct job *j)
 {
 	if (!j->res.executed && j->res.error[0] == '\0')
 		snprintf(j->res.error, sizeof(j->res.error), "order_failed:unknown");
+	/* the side it went out with (a close's: the backend found it) */
+	if (j->o.side == SIDE_BUY || j->o.side == SIDE_SELL)
+		j->res.side = j->o.side;
 	finish(j);
+}
+
+/* A close's quantity, found by the backend: the limits, once (backend.h). */
+static int close_limits(struct job *j, int64_t qty)
+{
+	if (j->limited)
+		return 0;
+	if (limits_check(j->env->l, j->env->s, j->lane, j->q.reduce_only, qty,
+	    j->mark, wall_ms(), j->res.error, sizeof(j->res.error)) < 0)
+		return -1;
+	j->limited = 1;
+	return 0;
 }
 
 /* The backend has the filter (and the mark price): size, limit, place. */
@@ -100,8 +130,14 @@ static void prepared(struct job *j)
 		.min_notional = s->min_notional,
 		.mark_price = j->mark,
 	};
-	int64_t qty;
-	if (size_order(&j->f, &in, &qty, res->error, sizeof(res->error)) < 0 ||
+	int64_t qty = 0;
+	/* a close: its quantity comes from the position, so the backend sizes
+	 * it and applies the limits once it knows it (limits_check()) */
+	if (j->q.side == SIDE_CLOSE) {
+		if (job_stale(j, wall_ms()))
+			return finish(j);
+	} else if (size_order(&j->f, &in, &qty, res->error,
+	    sizeof(res->error)) < 0 ||
 	    job_stale(j, wall_ms()) ||
 	    limits_check(j->env->l, s, j->lane, j->q.reduce_only, qty,
 		in.mark_price, wall_ms(), res->error, sizeof(res->error)) < 0)
@@ -132,7 +168,10 @@ void executor_start(struct exec_env *env, enum lane lane, struct job *j,
 	j->max_age_sec = s->max_plan_age_sec;
 	j->mark = 0;
 	j->bk = NULL;
-	if (executor_check(s, &j->q, res->error, sizeof(res->error)) < 0 ||
+	j->close_limits = close_limits;
+	j->limited = 0;
+	if (executor_check_lane(lane, &j->q, res->error, sizeof(res->error)) < 0 ||
+	    executor_check(s, &j->q, res->error, sizeof(res->error)) < 0 ||
 	    executor_check_leverage(s, lane, &j->q, res->error,
 		sizeof(res->error)) < 0 || job_stale(j, wall_ms()))
 		return refuse(j);

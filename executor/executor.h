@@ -33,6 +33,10 @@ void executor_start(struct exec_env *env, enum lane lane, struct job *j,
  * result error in err. */
 int executor_check(const struct settings *s, const struct exec_req *q,
     char *err, size_t errlen);
+/* What the request's lane (its link) allows: on a LANE_F_ONLY_REDUCES
+ * lane, reduce-only requests alone (else lane_policy:...): 0 or -1. */
+int executor_check_lane(enum lane lane, const struct exec_req *q, char *err,
+    size_t errlen);
 /* An opening request's leverage within the lane's maximum
  * (INTENT_EXECUTOR_MAX_LEVERAGE_*): 0, or -1 with leverage_above_max:<n>.
  * A reduce-only request is not checked: it never sets the leverage. */

@@ -1,7 +1,9 @@
 /*
  * lane_limits.h - the executor's own limits per lane, applied to every sized
- * order whatever the worker that sent it claims: the manual lane only
- * reduces positions unless INTENT_EXECUTOR_MANUAL_ALLOW_OPEN=true; a
+ * order whatever the worker that sent it claims (a close: to the quantity
+ * the backend found, executor.c's close_limits()): the manual lane only
+ * reduces positions unless INTENT_EXECUTOR_MANUAL_ALLOW_OPEN=true (the
+ * harvest lane always, executor_check_lane()); a
  * notional cap per order (INTENT_EXECUTOR_MAX_NOTIONAL_USDT_<LANE>, 0 =
  * none); a notional budget per lane over the last hour
  * (INTENT_EXECUTOR_HOURLY_NOTIONAL_USDT_<LANE>, 0 = none); a rate cap

@@ -308,8 +308,9 @@ static void state_retry(void *arg)
 static void stop(void)
 {
 	char text[300];
-	log_info("stopping: served main=%llu manual=%llu",
-	    requests_served(LANE_MAIN), requests_served(LANE_MANUAL));
+	log_info("stopping: served main=%llu manual=%llu harvest=%llu",
+	    requests_served(LANE_MAIN), requests_served(LANE_MANUAL),
+	    requests_served(LANE_HARVEST));
 	if (X.b.stats) {
 		X.b.stats(X.b.state, text, sizeof(text));
 		log_info("%s", text);

@@ -14,7 +14,7 @@
 #include "scheduler.h"
 
 #define SLOTS (LANE_COUNT * SCHED_QUEUE_MAX + SCHED_INFLIGHT_MAIN + \
-	SCHED_INFLIGHT_MANUAL)
+	SCHED_INFLIGHT_MANUAL + SCHED_INFLIGHT_HARVEST)
 
 struct slot {
 	struct sched_item si;

@@ -10,7 +10,12 @@
 static const int lane_max[LANE_COUNT] = {
 	[LANE_MAIN] = SCHED_INFLIGHT_MAIN,
 	[LANE_MANUAL] = SCHED_INFLIGHT_MANUAL,
+	[LANE_HARVEST] = SCHED_INFLIGHT_HARVEST,
 };
+
+/* Which lane's work starts first: manual, then exits, then opens. */
+static const enum lane order[LANE_COUNT] = { LANE_MANUAL, LANE_HARVEST,
+	LANE_MAIN };
 
 static int clamp(int v, int max)
 {
@@ -22,6 +27,7 @@ void sched_init(struct sched *s, int main_limit, int manual_limit)
 	memset(s, 0, sizeof(*s));
 	s->limit[LANE_MAIN] = clamp(main_limit, lane_max[LANE_MAIN]);
 	s->limit[LANE_MANUAL] = clamp(manual_limit, lane_max[LANE_MANUAL]);
+	s->limit[LANE_HARVEST] = lane_max[LANE_HARVEST];
 }
 
 int sched_push(struct sched *s, struct sched_item *it)
@@ -63,11 +69,10 @@ static int symbol_busy(const struct sched *s, const char *symbol)
 	return 0;
 }
 
-/* The first queued item past its deadline, manual lane first. */
+/* The first queued item past its deadline, in the lanes' order. */
 static struct sched_item *take_expired(struct sched *s, int64_t now_ms)
 {
-	static const enum lane order[] = { LANE_MANUAL, LANE_MAIN };
-	for (size_t k = 0; k < sizeof(order) / sizeof(order[0]); k++) {
+	for (size_t k = 0; k < LANE_COUNT; k++) {
 		struct sched_item *prev = NULL;
 		for (struct sched_item *it = s->head[order[k]]; it; it = it->next) {
 			if (it->deadline_ms <= now_ms) {
@@ -103,10 +108,8 @@ struct sched_item *sched_next(struct sched *s, int64_t now_ms, int *expired)
 {
 	struct sched_item *it = take_expired(s, now_ms);
 	*expired = it != NULL;
-	if (!it)
-		it = take_ready(s, LANE_MANUAL);
-	if (!it)
-		it = take_ready(s, LANE_MAIN);
+	for (size_t k = 0; !it && k < LANE_COUNT; k++)
+		it = take_ready(s, order[k]);
 	return it;
 }
 

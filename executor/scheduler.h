@@ -4,13 +4,15 @@
  * whenever a request arrives or one ends.
  *
  * Each lane has its own queue (SCHED_QUEUE_MAX) and its own limit of
- * requests in flight (SCHED_INFLIGHT_MAIN, SCHED_INFLIGHT_MANUAL), so a
- * main lane full of work never takes the manual lane's slots.  At most one
- * request per symbol is in flight, whichever lane it came from; within a
- * lane the requests of one symbol start in their order of arrival.  The
- * manual lane goes first: its next request starts at the first free slot
- * of its symbol, before anything the main lane queued, and a manual
- * request for another symbol never waits for main-lane work.  A request
+ * requests in flight (SCHED_INFLIGHT_MAIN, SCHED_INFLIGHT_MANUAL,
+ * SCHED_INFLIGHT_HARVEST), so a main lane full of work never takes the
+ * other lanes' slots.  At most one request per symbol is in flight,
+ * whichever lane it came from; within a lane the requests of one symbol
+ * start in their order of arrival.  The manual lane goes first, then the
+ * harvest lane (exits before opens), then the main lane: a lane's next
+ * request starts at the first free slot of its symbol, before anything a
+ * later lane queued, and a request for another symbol never waits for a
+ * later lane's work.  A request
  * whose deadline has passed is handed out at once, whatever the limits
  * and busy symbols (it is answered plan_stale and sends nothing); the
  * loop wakes at sched_next_deadline() for that.
@@ -28,6 +30,7 @@
 #define SCHED_QUEUE_MAX 256     /* waiting, per lane (a worker's JOBS_MAX) */
 #define SCHED_INFLIGHT_MAIN 12
 #define SCHED_INFLIGHT_MANUAL 4
+#define SCHED_INFLIGHT_HARVEST 4
 
 enum sched_state { SI_IDLE = 0, SI_QUEUED, SI_RUNNING };
 
@@ -48,8 +51,9 @@ struct sched {
 	int nrun;
 };
 
-/* Empty, with each lane's limit of items in flight (1 or more, clamped
- * to SCHED_INFLIGHT_<LANE>). */
+/* Empty, with the main and manual lanes' limits of items in flight (1 or
+ * more, clamped to SCHED_INFLIGHT_<LANE>); the harvest lane's is
+ * SCHED_INFLIGHT_HARVEST. */
 void sched_init(struct sched *s, int main_limit, int manual_limit);
 /* Queues it (lane, symbol and deadline set); -1 when its lane's queue is
  * full (it is not queued then). */

@@ -1,7 +1,8 @@
 /*
- * children.c - spawn, reap and restart the executor and the two lane
- * workers.  The executor is started first; a worker is started only while
- * an executor runs, and its link's other end is handed to the executor
+ * children.c - spawn, reap and restart the executor and the lane workers
+ * (main, manual, and harvest unless INTENT_EXECUTOR_HARVEST_ENABLED=false).
+ * The executor is started first; a worker is started only while an
+ * executor runs, and its link's other end is handed to the executor
  * (MSG_ATTACH over the control socket) before the worker runs.
  */
 #include "children.h"
@@ -147,9 +148,14 @@ static pid_t start_executor(struct supervisor *sv)
 	return pid;
 }
 
+int child_enabled(const struct supervisor *sv, enum role role)
+{
+	return role != ROLE_HARVEST || sv->s.harvest_enabled;
+}
+
 static pid_t start_worker(struct supervisor *sv, enum role role)
 {
-	enum lane lane = role == ROLE_MAIN ? LANE_MAIN : LANE_MANUAL;
+	enum lane lane = (enum lane)(role - ROLE_MAIN);
 	char consumer[192];
 	int sp[2], ctl[2], rdy[2];
 	struct child *c = &sv->c[role];
@@ -173,7 +179,7 @@ static pid_t start_worker(struct supervisor *sv, enum role role)
 	}
 	close(sp[0]);
 	snprintf(consumer, sizeof(consumer), "%s%s", sv->consumer,
-	    lane == LANE_MANUAL ? "-manual" : "");
+	    lane_info(lane)->consumer_suffix);
 	char uid[16], gid[16];
 	char *argv[10] = { sv->worker_path, "--lane", (char *)lane_name(lane),
 		"--consumer", consumer, NULL };
@@ -222,7 +228,7 @@ int64_t children_start_due(struct supervisor *sv, int64_t now)
 	int64_t next = INT64_MAX;
 	for (int i = 0; i < ROLE_COUNT && !sv->stopping; i++) {
 		struct child *c = &sv->c[i];
-		if (c->pid > 0)
+		if (c->pid > 0 || !child_enabled(sv, (enum role)i))
 			continue;
 		/* workers: once the executor runs and has been able to trade */
 		if (i != ROLE_EXECUTOR && (sv->c[ROLE_EXECUTOR].pid <= 0 ||
@@ -303,9 +309,13 @@ void children_reap(struct supervisor *sv, int64_t now)
 
 int children_healthy(const struct supervisor *sv)
 {
-	return sv->c[ROLE_EXECUTOR].pid > 0 && sv->c[ROLE_MAIN].ready &&
-	    sv->c[ROLE_MANUAL].ready && sv->c[ROLE_MAIN].pid > 0 &&
-	    sv->c[ROLE_MANUAL].pid > 0;
+	if (sv->c[ROLE_EXECUTOR].pid <= 0)
+		return 0;
+	for (int i = ROLE_MAIN; i < ROLE_COUNT; i++)
+		if (child_enabled(sv, (enum role)i) &&
+		    (!sv->c[i].ready || sv->c[i].pid <= 0))
+			return 0;
+	return 1;
 }
 
 int children_running(const struct supervisor *sv)
@@ -327,19 +337,21 @@ void children_stop(struct supervisor *sv, int64_t now)
 	sv->stopping = 1;
 	sv->stop_deadline = now + STOP_WORKERS_MS;
 	log_info("stopping: asking the lane workers to finish");
-	signal_child(&sv->c[ROLE_MAIN], SIGTERM);
-	signal_child(&sv->c[ROLE_MANUAL], SIGTERM);
+	for (int i = ROLE_MAIN; i < ROLE_COUNT; i++)
+		signal_child(&sv->c[i], SIGTERM);
 }
 
 int children_stop_step(struct supervisor *sv, int64_t now)
 {
-	int workers = (sv->c[ROLE_MAIN].pid > 0) + (sv->c[ROLE_MANUAL].pid > 0);
+	int workers = 0;
 	struct child *x = &sv->c[ROLE_EXECUTOR];
 
+	for (int i = ROLE_MAIN; i < ROLE_COUNT; i++)
+		workers += sv->c[i].pid > 0;
 	if (workers && now >= sv->stop_deadline) {
 		log_error("workers did not stop in time: killing them");
-		signal_child(&sv->c[ROLE_MAIN], SIGKILL);
-		signal_child(&sv->c[ROLE_MANUAL], SIGKILL);
+		for (int i = ROLE_MAIN; i < ROLE_COUNT; i++)
+			signal_child(&sv->c[i], SIGKILL);
 		sv->stop_deadline = now + STOP_EXECUTOR_MS;
 		return 0;
 	}
@@ -378,6 +390,7 @@ void status_write(struct supervisor *sv)
 		    c->pid > 0 ? (int)c->uid : -1,
 		    c->pid > 0 ? (long long)c->started_wall : 0LL, c->restarts,
 		    sv->violations[i], c->hangs,
+		    !child_enabled(sv, c->role) ? "disabled" :
 		    c->last_death[0] ? c->last_death : "-");
 	}
 	fprintf(f, "state %s\n", sv->state[0] ? sv->state : "starting");

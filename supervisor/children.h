@@ -1,5 +1,6 @@
 /*
- * children.h - the supervisor's three children and their restart policy.
+ * children.h - the supervisor's children (the executor and one worker per
+ * lane) and their restart policy.
  */
 #ifndef QIE_CHILDREN_H
 #define QIE_CHILDREN_H
@@ -74,7 +75,8 @@ struct supervisor {
  *   supervisor pid=P started=UNIX consumer=NAME
  *   <role> pid=P uid=U started=UNIX restarts=N violations=N hangs=N last_death=TEXT TO EOL
  *   state TEXT TO EOL
- * pid=0 and started=0 for a child not running; last_death=- if none; the
+ * pid=0 and started=0 for a child not running; last_death=- if none, or
+ * "disabled" for a lane turned off (INTENT_EXECUTOR_HARVEST_ENABLED); the
  * state is the text of systemd's STATUS= (ready:, degraded:, ERROR: ...).
  */
 void status_write(struct supervisor *sv);
@@ -89,7 +91,10 @@ void children_stop(struct supervisor *sv, int64_t now);
 /* Advances the stop; 1 when every child is gone. */
 int children_stop_step(struct supervisor *sv, int64_t now);
 int children_running(const struct supervisor *sv);
-/* Every child runs and every worker has reached Redis. */
+/* Is the role started at all (the harvest lane's worker: only with
+ * INTENT_EXECUTOR_HARVEST_ENABLED)? */
+int child_enabled(const struct supervisor *sv, enum role role);
+/* Every child runs and every worker started has reached Redis. */
 int children_healthy(const struct supervisor *sv);
 /* Tells the main worker of seccomp and hang kills (it counts them). */
 void children_tell_main(struct supervisor *sv);

@@ -53,12 +53,17 @@ int ledger_parse_line(const char *line, size_t len, enum lane *lane,
 		return -1;
 	}
 	p += 6;
-	if (strncmp(p, "main ", 5) == 0)
-		*lane = LANE_MAIN, p += 5;
-	else if (strncmp(p, "manual ", 7) == 0)
-		*lane = LANE_MANUAL, p += 7;
-	else {
-		*why = "lane is neither main nor manual";
+	int l = 0;
+	for (; l < LANE_COUNT; l++) {
+		size_t n = strlen(lane_name((enum lane)l));
+		if (strncmp(p, lane_name((enum lane)l), n) == 0 && p[n] == ' ') {
+			*lane = (enum lane)l;
+			p += n + 1;
+			break;
+		}
+	}
+	if (l == LANE_COUNT) {
+		*why = "lane is not main, manual or harvest";
 		return -1;
 	}
 	if (parse_i64(&p, at_ms) < 0 || *p++ != ' ' ||

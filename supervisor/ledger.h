@@ -7,7 +7,7 @@
  * each order and rewritten whole (temporary file, then rename) at start
  * and when it has grown:
  *   spend <lane> <at_ms> <orders> <notional>
- * lane main|manual; at_ms the wall clock in ms; orders and notional
+ * lane main|manual|harvest; at_ms the wall clock in ms; orders and notional
  * (1e-8 USDT) not negative.  Records older than an hour are dropped.
  */
 #ifndef QIE_LEDGER_H

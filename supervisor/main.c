@@ -138,13 +138,17 @@ static void describe_state(const struct supervisor *sv, char *buf, size_t sz)
 	} else if (sv->exec_state[0] && !sv->exec_ok) {
 		snprintf(buf, sz, "%s", sv->exec_state);
 	} else if (children_healthy(sv)) {
-		snprintf(buf, sz, "ready: main and manual lanes consuming, executor "
-		    "up (%s)", sv->exec_state[0] ? sv->exec_state : "starting");
+		snprintf(buf, sz, "ready: %s, executor up (%s)",
+		    sv->s.harvest_enabled ? "main, manual and harvest lanes "
+		    "consuming" : "main and manual lanes consuming (harvest "
+		    "disabled)", sv->exec_state[0] ? sv->exec_state : "starting");
 	} else if (!sv->ready_sent) {
 		snprintf(buf, sz, "starting");
 	} else {
 		for (int i = 0; i < ROLE_COUNT; i++) {
 			const struct child *c = &sv->c[i];
+			if (!child_enabled(sv, (enum role)i))
+				continue;
 			if (c->pid <= 0 || (i != ROLE_EXECUTOR && !c->ready)) {
 				snprintf(buf, sz, "degraded: %s %s%s%s", c->name,
 				    c->pid <= 0 ? "restarting" : "reconnecting to Redis",
@@ -212,21 +216,22 @@ static void run(struct supervisor *sv, int sigfd)
 				return;
 			wait = 100;
 		}
-		struct pollfd p[4] = {
+		/* the signals, the executor, then each worker by its role */
+		struct pollfd p[ROLE_COUNT + 1] = {
 			{ .fd = sigfd, .events = POLLIN },
 			{ .fd = sv->ctl, .events = POLLIN },
-			{ .fd = sv->c[ROLE_MAIN].ready_fd, .events = POLLIN },
-			{ .fd = sv->c[ROLE_MANUAL].ready_fd, .events = POLLIN },
 		};
+		for (int i = ROLE_MAIN; i < ROLE_COUNT; i++)
+			p[i + 1] = (struct pollfd){ .fd = sv->c[i].ready_fd,
+				.events = POLLIN };
 		int timeout = wait == INT64_MAX ? -1 : (int)wait;
-		if (poll(p, 4, timeout) < 0 && errno != EINTR)
+		if (poll(p, ROLE_COUNT + 1, timeout) < 0 && errno != EINTR)
 			fatal("poll");
 		if (p[1].revents && sv->ctl >= 0)
 			live_read_executor(sv);
-		if (p[2].revents && sv->c[ROLE_MAIN].ready_fd >= 0)
-			live_read_worker(sv, ROLE_MAIN);
-		if (p[3].revents && sv->c[ROLE_MANUAL].ready_fd >= 0)
-			live_read_worker(sv, ROLE_MANUAL);
+		for (int i = ROLE_MAIN; i < ROLE_COUNT; i++)
+			if (p[i + 1].revents && sv->c[i].ready_fd >= 0)
+				live_read_worker(sv, (enum role)i);
 		on_signal(sv, sigfd, mono_ms());
 	}
 }

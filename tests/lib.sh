@@ -326,7 +326,7 @@ fake_role_users() {
 	[ "$(id -u)" = 0 ] || return 0
 	getent passwd qie-executor >/dev/null && return 0
 	echo INTENT_EXECUTOR_USER_EXECUTOR=daemon INTENT_EXECUTOR_USER_MAIN=bin \
-		INTENT_EXECUTOR_USER_MANUAL=sys
+		INTENT_EXECUTOR_USER_MANUAL=sys INTENT_EXECUTOR_USER_HARVEST=games
 }
 
 # start_daemon_binance [VAR=value ...]: the daemon on the binance backend,
@@ -387,10 +387,11 @@ executor_pid() { awk '/^executor /{sub("pid=", "", $2); print $2}' "$T/status"; 
 # --- packaging helpers (tests/packaging)
 
 # ensure_role_users: the daemon's users (qie-main, qie-manual,
-# qie-executor), created from the package's sysusers.d file if missing.
+# qie-harvest, qie-executor), created from the package's sysusers.d file if
+# missing.
 ensure_role_users() {
 	local u missing=0
-	for u in qie-main qie-manual qie-executor; do
+	for u in qie-main qie-manual qie-harvest qie-executor; do
 		getent passwd "$u" >/dev/null || missing=1
 	done
 	[ $missing = 0 ] && return 0

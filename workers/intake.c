@@ -2,7 +2,8 @@
  * intake.c - what a lane worker does with each entry read from its
  * stream, up to the plan's queue: the obsolete format, the lane guard
  * (source allowlist on the main lane, the TTL-bound manual-lane key on the
- * manual lane), the plan's checks, the claim (one entry owns a plan_id;
+ * manual lane; the harvest lane has none: its entries are checked by
+ * harvest.c and need no permit), the plan's checks, the claim (one entry owns a plan_id;
  * copies on the lane are skipped; the other lane's entry with the same
  * plan_id is a conflict), the read-time gate (age, trading state, the
  * lane's breaker), then the plan joins its symbol's queue and its life
@@ -23,6 +24,7 @@
 
 #include "clock.h"
 #include "decimal.h"
+#include "harvest.h"
 #include "log.h"
 #include "worker.h"
 
@@ -290,8 +292,7 @@ static int is_duplicate(struct worker *w, const char *id, struct plan_ok *ok,
 static int refuse_conflict(struct worker *w, const char *id,
     const struct plan *p, enum claim_verdict v, int consumed)
 {
-	const char *other = lane_name(w->lane == LANE_MAIN ? LANE_MANUAL :
-	    LANE_MAIN);
+	const char *other = lane_info(w->lane)->conflict_with;
 	char reason[160];
 	struct result r;
 
@@ -327,9 +328,10 @@ static int symbol_index(const struct settings *s, const char *sym)
 	return 0;
 }
 
-/* The plan joins its symbol's queue (counted processed by its claim). */
+/* The plan joins its symbol's queue (counted processed by its claim);
+ * tags: its trade.closed fields (NULL: the plan's). */
 static int queue(struct worker *w, const char *id, const struct plan *p,
-    const struct plan_ok *ok, int consumed)
+    const struct plan_ok *ok, int consumed, const struct trade_tags *tags)
 {
 	char pid[9], q4[40];
 
@@ -340,7 +342,10 @@ static int queue(struct worker *w, const char *id, const struct plan *p,
 	j->ok = *ok;
 	plan_field(j->source, sizeof(j->source), p->source);
 	plan_field(j->decision, sizeof(j->decision), p->decision);
-	plan_tags(p, &j->tags);
+	if (tags)
+		j->tags = *tags;
+	else
+		plan_tags(p, &j->tags);
 	j->consumed_manual = consumed;
 	j->sym = symbol_index(&w->s, ok->symbol);
 	plan_id8(pid, ok->plan_id);
@@ -390,16 +395,15 @@ static int read_gate(struct worker *w, const char *id, const struct plan *p,
 }
 
 /*
- * A plan past its lane guard: checks, claim, gate, then its queue.  0, or
- * -1 when Redis refused a step (tried again: nothing was decided).
+ * A plan past its lane guard and checked (v, ok, err): claim, gate, then
+ * its queue.  0, or -1 when Redis refused a step (tried again: nothing
+ * was decided).
  */
-static int take(struct worker *w, const char *id, const struct plan *p,
-    int consumed)
+static int take_checked(struct worker *w, const char *id,
+    const struct plan *p, enum plan_verdict v, struct plan_ok ok, char *err,
+    size_t errlen, int consumed, const struct trade_tags *tags)
 {
-	struct plan_ok ok;
-	char err[ERROR_MAX];
 	int g, d;
-	enum plan_verdict v = plan_check(&w->s, p, &ok, err, sizeof(err));
 	/* for a plan that may be queued, the claim's round trip reads the
 	 * trading state too (st; else read_gate reads it) */
 	enum trading_state st = TS_HALTED;
@@ -416,13 +420,58 @@ static int take(struct worker *w, const char *id, const struct plan *p,
 		return refuse_conflict(w, id, p, c, consumed);
 	if (v != PLAN_OK)
 		return reject(w, id, p, v, err, consumed, NULL);
-	if ((g = read_gate(w, id, p, &ok, stp, err, sizeof(err))) > 0)
+	if ((g = read_gate(w, id, p, &ok, stp, err, errlen)) > 0)
 		/* sent before a crash: an order may exist, the id stays taken */
 		return reject(w, id, p, PLAN_REJECT, err, consumed,
 		    ok.recovery ? "settled" : "refused");
 	if (g < 0)
 		return -1;
-	return queue(w, id, p, &ok, consumed);
+	return queue(w, id, p, &ok, consumed, tags);
+}
+
+/* A plan past its lane guard: its checks, then take_checked(). */
+static int take(struct worker *w, const char *id, const struct plan *p,
+    int consumed)
+{
+	struct plan_ok ok;
+	char err[ERROR_MAX];
+	enum plan_verdict v = plan_check(&w->s, p, &ok, err, sizeof(err));
+	return take_checked(w, id, p, v, ok, err, sizeof(err), consumed, NULL);
+}
+
+/*
+ * A harvest-lane entry (harvest.h): no lane guard and no permit; its
+ * checks, then the same claim, gate and queue as a plan, with the
+ * entry's fields in a plan's terms for its result (plan_id derived from
+ * the entry id, side CLOSE, the plan's time the entry id's).
+ */
+static int harvest_entry(struct worker *w, const struct entry *e)
+{
+	struct harvest h;
+	struct plan_ok ok;
+	struct trade_tags t;
+	struct plan p = { 0 };
+	char err[ERROR_MAX], act[32], sym[SYMBOL_MAX + 8], pct[40], why[72];
+
+	harvest_from_fields(&h, e->f, e->nf);
+	enum plan_verdict v = harvest_check(&w->s, &h, e->id, &ok, &t, err,
+	    sizeof(err));
+	harvest_action(&h, act, sizeof(act));
+	plan_field(sym, sizeof(sym), h.symbol);
+	plan_field(pct, sizeof(pct), h.percentage);
+	plan_field(why, sizeof(why), h.reason);
+	log_info("🌾 HARVEST INTENT: %s %s percentage=%s reason=%s R_net=%.20s "
+	    "entry=%s", sym[0] ? sym : "-", act[0] ? act : "-",
+	    pct[0] ? pct : "1", why[0] ? why : "-",
+	    t.r_net[0] ? t.r_net : "-", e->id);
+	p.plan_id = (struct bytes){ ok.plan_id, strlen(ok.plan_id) };
+	if (!ok.plan_id[0])
+		p.plan_id.p = NULL;
+	p.symbol = h.symbol;
+	p.side = (struct bytes){ "CLOSE", 5 };
+	p.reason = h.reason;
+	p.r_net = h.r_net;
+	return take_checked(w, e->id, &p, v, ok, err, sizeof(err), 0, &t);
 }
 
 int lane_entry(struct worker *w, const struct entry *e)
@@ -434,6 +483,8 @@ int lane_entry(struct worker *w, const struct entry *e)
 		return 0;
 	if (!e->f)              /* deleted from the stream while pending */
 		return ack(w, e->id, NULL, 0);
+	if (w->lane == LANE_HARVEST)
+		return harvest_entry(w, e);
 	plan_from_fields(&p, e->f, e->nf);
 	if (!p.plan_id.p && p.payload.p) {
 		enum counter c = C_SKIPPED_OBSOLETE;

@@ -1,6 +1,7 @@
 /*
  * lifecycle.c - a queued plan's life, at the head of its symbol's queue:
- * the permit wait (polled for every waiting plan in one round trip), the
+ * the permit wait (polled for every waiting plan in one round trip; a lane
+ * without permits, the harvest lane, polls only the claims and the state), the
  * gate again just before it leaves, the claim's step to "sent" (owner.c;
  * every plan whose permit passed in one round trip), the request to the
  * executor, the executor's answer, the one result (every answer read
@@ -39,22 +40,26 @@
 #define POLL_FAST_MS 2
 #define POLL_FAST_FOR_MS 1000
 #define POLL_MAX_MS 20
-#define PERMIT_KEY_MAX (sizeof(KEY_PERMIT) + PLAN_ID_MAX)
-
 #define CLAIM_KEY_MAX (sizeof(KEY_CLAIM) + PLAN_ID_MAX)
+/* a permit key, or a lane without permits: the claim in its place */
+#define PERMIT_KEY_MAX (sizeof(KEY_PERMIT) > sizeof(KEY_CLAIM) ? \
+	sizeof(KEY_PERMIT) + PLAN_ID_MAX : CLAIM_KEY_MAX)
 
 /*
  * One round trip for the permits of every plan polled, either encoding,
  * never a WRONGTYPE error: KEYS are n permit keys, then the n plans'
  * claims; for each plan, {type, value} or {type}, or {"conflict"} when its
  * claim says conflict (the other lane has an entry with its plan_id).
+ * ARGV[1] "1": the lane reads permits; else (the harvest lane) the first
+ * n keys are the claims again, never read as permits, and each plan not
+ * in conflict gets {"none"}.
  */
 static const char permit_script[] =
     "local out, n = {}, #KEYS / 2 "
     "for i = 1, n do "
     "local k = KEYS[i] "
     "if redis.call('HGET', KEYS[n + i], 'state') == 'conflict' then "
-    "out[i] = {'conflict'} else "
+    "out[i] = {'conflict'} elseif ARGV[1] ~= '1' then out[i] = {'none'} else "
     "local t = redis.call('TYPE', k).ok "
     "if t == 'string' then out[i] = {t, redis.call('GET', k)} "
     "elseif t == 'hash' then out[i] = {t, redis.call('HGETALL', k)} "
@@ -64,9 +69,9 @@ static const char permit_script[] =
 void lane_start_wait(struct worker *w, struct job *j)
 {
 	char pid[9];
-	(void)w;
 	plan_id8(pid, j->ok.plan_id);
-	log_info("⏳ Waiting for P3.3 permit: %s", pid);
+	if (lane_has(w->lane, LANE_F_PERMIT))
+		log_info("⏳ Waiting for P3.3 permit: %s", pid);
 	j->state = JOB_WAITING;
 	j->wait_start = j->next_poll = mono_ms();
 	j->polls = 0;
@@ -88,7 +93,8 @@ static void result_of(struct worker *w, const struct job *j, struct result *r)
 	snprintf(r->plan_id, sizeof(r->plan_id), "%s", j->ok.plan_id);
 	snprintf(r->symbol, sizeof(r->symbol), "%s", j->ok.symbol);
 	snprintf(r->side, sizeof(r->side), "%s", side_name(j->ok.side));
-	dec_format(r->qty, sizeof(r->qty), j->ok.qty);
+	if (j->ok.qty)          /* a harvest close asks for no quantity */
+		dec_format(r->qty, sizeof(r->qty), j->ok.qty);
 	snprintf(r->source, sizeof(r->source), "%s", j->source);
 	snprintf(r->decision, sizeof(r->decision), "%s", j->decision);
 	r->executed = j->executed;
@@ -109,12 +115,10 @@ static void result_of(struct worker *w, const struct job *j, struct result *r)
 		r->reset_key = lane_breaker_key(w);  /* a success ends a run of failures */
 	r->claimed = 1;
 	if (j->conflict) {
-		static const char *const why[LANE_COUNT] = {
-			[LANE_MAIN] = "lane manual has an entry with this plan_id: "
-			    "both entries refused (neither had been sent)",
-			[LANE_MANUAL] = "lane main has an entry with this plan_id: "
-			    "both entries refused (neither had been sent)",
-		};
+		static char why[LANE_COUNT][96];
+		snprintf(why[w->lane], sizeof(why[0]), "lane %s has an entry with "
+		    "this plan_id: both entries refused (neither had been sent)",
+		    lane_info(w->lane)->conflict_with);
 		r->claim_state = "conflict";
 		r->audit_reason = why[w->lane];
 		result_count(r, C_PLAN_ID_CONFLICT);
@@ -152,7 +156,9 @@ static int finish_written(struct worker *w, struct job *j, int rc,
 	}
 	if (j->executed) {
 		char q4[40], f4[40];
-		dec_format_fixed(q4, sizeof(q4), j->ok.qty, 4);
+		/* a close of the position's quantity: what was sent */
+		dec_format_fixed(q4, sizeof(q4), j->ok.qty ? j->ok.qty :
+		    j->res.qty, 4);
 		dec_format_fixed(f4, sizeof(f4), j->res.filled_qty, 4);
 		log_info("✅ ORDER FILLED: %s %s qty=%s order_id=%s status=%s "
 		    "filled=%s", j->ok.symbol, side_name(j->ok.side), q4,
@@ -242,7 +248,7 @@ static int later(struct worker *w, struct job *j, const char *step,
  */
 static int conflict(struct worker *w, struct job *j)
 {
-	const char *other = w->lane == LANE_MAIN ? "manual" : "main";
+	const char *other = lane_info(w->lane)->conflict_with;
 	log_warn("⚠️  [lane=%s] Refused plan (plan_id_conflict): plan_id=%.8s "
 	    "entry %s: lane %s has an entry with this plan_id: both entries "
 	    "refused", lane_name(w->lane), j->ok.plan_id, j->stream_id, other);
@@ -284,10 +290,17 @@ static int send_request(struct worker *w, struct job *j, int own,
 	/* the executor sends nothing after the plan's deadline */
 	q.deadline_ms = j->ok.plan_ms + (int64_t)w->s.max_plan_age_sec * 1000;
 	q.leverage = (uint8_t)j->ok.leverage;
+	q.close_fraction = j->ok.close_fraction;
 	if (msg_encode_req(&m, &q) < 0 || frame_out_push(&w->out, &m) < 0)
 		return fail(w, j, "executor", "executor_unavailable",
 		    "request queue full");
 	j->state = JOB_SENT;
+	if (w->lane == LANE_HARVEST) {  /* its quantity is the position's */
+		dec_format(q4, sizeof(q4), j->ok.close_fraction * 100);
+		log_info("🚀 HARVEST CLOSE: %s %s%% of the position reduceOnly=True "
+		    "plan=%s", j->ok.symbol, q4, j->ok.plan_id);
+		return 0;
+	}
 	dec_format_fixed(q4, sizeof(q4), j->ok.qty, 4);
 	log_info("🚀 Executing Binance order: %s %s %s reduceOnly=%s leverage=%dx",
 	    j->ok.symbol, side_name(j->ok.side), q4,
@@ -376,10 +389,15 @@ static int on_permit(struct worker *w, struct job *j, const redisReply *r,
 			why = "permit read failed";
 		return fail(w, j, "permit", "p33_permit_invalid", why);
 	}
-	if (strcmp(r->element[0]->str, "none") == 0)
-		return not_yet(w, j, now);
 	if (strcmp(r->element[0]->str, "conflict") == 0 && r->elements == 1)
 		return conflict(w, j);
+	/* a lane without permits: only the state decides, as for a permit */
+	if (!lane_has(w->lane, LANE_F_PERMIT))
+		return trading_gate(j->ok.plan_ms, j->ok.reduce_only, st, wall_ms(),
+		    w->s.max_plan_age_sec, err, sizeof(err)) < 0 ?
+		    fail(w, j, "safety", err, NULL) : 1;
+	if (strcmp(r->element[0]->str, "none") == 0)
+		return not_yet(w, j, now);
 	if (permit_of(j, r, &why) < 0)
 		return fail(w, j, "permit", "p33_permit_invalid", why);
 	j->permit_read = 1;
@@ -403,12 +421,13 @@ static void poll_append(struct worker *w, struct job *const *due, int n)
 {
 	static char keys[JOBS_MAX][PERMIT_KEY_MAX];
 	static char claims[JOBS_MAX][CLAIM_KEY_MAX];
-	const char *argv[2 * JOBS_MAX + 3];
+	const char *argv[2 * JOBS_MAX + 4];
 	char nkeys[16];
 
+	int permits = lane_has(w->lane, LANE_F_PERMIT);
 	for (int i = 0; i < n; i++) {
-		snprintf(keys[i], sizeof(keys[i]), KEY_PERMIT "%s",
-		    due[i]->ok.plan_id);
+		snprintf(keys[i], sizeof(keys[i]), "%s%s",
+		    permits ? KEY_PERMIT : KEY_CLAIM, due[i]->ok.plan_id);
 		snprintf(claims[i], sizeof(claims[i]), KEY_CLAIM "%s",
 		    due[i]->ok.plan_id);
 		argv[3 + i] = keys[i];
@@ -418,7 +437,8 @@ static void poll_append(struct worker *w, struct job *const *due, int n)
 	argv[0] = "EVAL";
 	argv[1] = permit_script;
 	argv[2] = nkeys;
-	conn_append_argv(w->rc, 2 * n + 3, argv, NULL);
+	argv[3 + 2 * n] = permits ? "1" : "0";
+	conn_append_argv(w->rc, 2 * n + 4, argv, NULL);
 	/* the trading state and the lane's breaker, in the same round trip,
 	 * for every plan */
 	lane_append_state(w);

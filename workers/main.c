@@ -1,6 +1,6 @@
 /*
- * workers/main.c - the lane worker process (qie-worker --lane main|manual
- * --consumer NAME), started by the supervisor with its executor link on
+ * workers/main.c - the lane worker process (qie-worker --lane
+ * main|manual|harvest --consumer NAME), started by the supervisor with its executor link on
  * fd 3.  See worker.h for what it may and may not do.
  *
  * One poll(2) loop: the blocking XREADGROUP connection, the executor link,
@@ -40,7 +40,7 @@ static struct worker W;
 
 static void usage(void)
 {
-	fatalx("usage: qie-worker --lane main|manual --consumer NAME "
+	fatalx("usage: qie-worker --lane main|manual|harvest --consumer NAME "
 	    "(started by quantum-intent-executor)");
 }
 
@@ -64,12 +64,12 @@ static void parse_args(struct worker *w, int argc, char **argv,
 		usage();
 	if (argc % 2 == 0 || !lane || !consumer)
 		usage();
-	if (strcmp(lane, "main") == 0)
-		w->lane = LANE_MAIN;
-	else if (strcmp(lane, "manual") == 0)
-		w->lane = LANE_MANUAL;
-	else
+	int l = 0;
+	while (l < LANE_COUNT && strcmp(lane, lane_name((enum lane)l)) != 0)
+		l++;
+	if (l == LANE_COUNT)
 		usage();
+	w->lane = (enum lane)l;
 	size_t n = strlen(consumer);
 	if (n == 0 || n >= sizeof(w->consumer))
 		usage();
@@ -88,16 +88,24 @@ static void heartbeat(struct worker *w)
 			lane_log_manual_state(w, on, ttl, 1);
 		return;
 	}
-	/* the contract's heartbeat line: these four, in this order */
-	static const enum counter shown[] = { C_PROCESSED, C_EXECUTED_TRUE,
+	/* the contract's heartbeat line: these four, in this order; the
+	 * harvest lane's two counters in a line of its own */
+	static const enum counter main_shown[] = { C_PROCESSED, C_EXECUTED_TRUE,
 		C_EXECUTED_FALSE, C_BLOCKED_SOURCE };
-	enum { N = sizeof(shown) / sizeof(shown[0]) };
-	redisReply *r = wr_cmd(w, "HMGET " KEY_METRICS " %s %s %s %s",
-	    counter_name(shown[0]), counter_name(shown[1]),
-	    counter_name(shown[2]), counter_name(shown[3]));
+	static const enum counter harvest_shown[] = { C_HARVEST_EXECUTED,
+		C_HARVEST_FAILED };
+	int harvest = w->lane == LANE_HARVEST;
+	const enum counter *shown = harvest ? harvest_shown : main_shown;
+	const int N = harvest ? 2 : 4;
+	redisReply *r = harvest ?
+	    wr_cmd(w, "HMGET " KEY_METRICS " %s %s", counter_name(shown[0]),
+		counter_name(shown[1])) :
+	    wr_cmd(w, "HMGET " KEY_METRICS " %s %s %s %s", counter_name(shown[0]),
+		counter_name(shown[1]), counter_name(shown[2]),
+		counter_name(shown[3]));
 	if (!r)
 		return;
-	if (r->type == REDIS_REPLY_ARRAY && r->elements == N) {
+	if (r->type == REDIS_REPLY_ARRAY && r->elements == (size_t)N) {
 		char line[256];
 		size_t n = 0;
 		for (int i = 0; i < N && n < sizeof(line); i++)
@@ -105,15 +113,16 @@ static void heartbeat(struct worker *w)
 			    i ? " " : "", counter_name(shown[i]),
 			    r->element[i]->type == REDIS_REPLY_STRING ?
 			    r->element[i]->str : "0");
-		log_info("📊 Metrics: %s", line);
+		log_info("📊 %s: %s", harvest ? "Harvest" : "Metrics", line);
 	}
 	freeReplyObject(r);
 }
 
 static void announce(struct worker *w)
 {
-	if (w->lane == LANE_MAIN) {
-		log_info("📨 Consuming MAIN: %s", w->stream);
+	if (w->lane == LANE_MAIN || w->lane == LANE_HARVEST) {
+		log_info("📨 Consuming %s: %s", w->lane == LANE_MAIN ? "MAIN" :
+		    "HARVEST", w->stream);
 		return;
 	}
 	long long ttl;
@@ -443,8 +452,10 @@ int main(int argc, char **argv)
 	ctl_read_auth(w);
 	if (config_load(&w->s, err, sizeof(err)) < 0)
 		fatalx("invalid setting: %s", err);
-	w->stream = w->lane == LANE_MAIN ? w->s.main_stream : w->s.manual_stream;
-	w->group = w->lane == LANE_MAIN ? w->s.main_group : w->s.manual_group;
+	w->stream = w->lane == LANE_MAIN ? w->s.main_stream :
+	    w->lane == LANE_MANUAL ? w->s.manual_stream : w->s.harvest_stream;
+	w->group = w->lane == LANE_MAIN ? w->s.main_group :
+	    w->lane == LANE_MANUAL ? w->s.manual_group : w->s.harvest_group;
 	w->manual_state = -1;
 	w->reconnect_delay = 100;
 	jobs_init(&w->jobs);

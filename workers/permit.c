@@ -124,12 +124,14 @@ static int set_lane(struct permit *pm, const char *s, size_t n,
 {
 	for (int l = 0; l < LANE_COUNT; l++) {
 		const char *name = lane_name((enum lane)l);
-		if (n == strlen(name) && strncasecmp(s, name, n) == 0) {
+		/* only a lane that reads permits can be named by one */
+		if (lane_has((enum lane)l, LANE_F_PERMIT) && n == strlen(name) &&
+		    strncasecmp(s, name, n) == 0) {
 			pm->lane = l;
 			return 0;
 		}
 	}
-	return *why = "permit lane is not main or manual", -1;
+	return *why = "permit lane is not main or manual (the lanes that read permits)", -1;
 }
 
 /* a JSON string field through set(), absent or null: unsaid */

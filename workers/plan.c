@@ -12,13 +12,8 @@
 #include "decimal.h"
 #include "log.h"
 
-struct known {
-	const char *name;
-	size_t off;
-};
-
 #define K(f, name) { name, offsetof(struct plan, f) }
-static const struct known known[] = {
+static const struct field_name known[] = {
 	K(plan_id, "plan_id"), K(source, "source"), K(symbol, "symbol"),
 	K(side, "side"), K(type, "type"), K(qty, "qty"),
 	K(reduce_only, "reduceOnly"), K(decision, "decision"),
@@ -28,22 +23,32 @@ static const struct known known[] = {
 	K(model_id, "model_id"), K(r_net, "R_net"),
 };
 
-void plan_from_fields(struct plan *p, const struct bytes *fields, size_t nf)
+void fields_collect(void *obj, size_t objsz, const struct field_name *k,
+    size_t nk, const struct bytes *fields, size_t nf, const char **dup)
 {
-	memset(p, 0, sizeof(*p));
+	memset(obj, 0, objsz);
+	*dup = NULL;
 	for (size_t i = 0; i + 1 < nf; i += 2) {
-		for (size_t k = 0; k < sizeof(known) / sizeof(known[0]); k++) {
-			if (fields[i].n != strlen(known[k].name) ||
-			    memcmp(fields[i].p, known[k].name, fields[i].n) != 0)
+		for (size_t j = 0; j < nk; j++) {
+			if (fields[i].n != strlen(k[j].name) ||
+			    memcmp(fields[i].p, k[j].name, fields[i].n) != 0)
 				continue;
-			struct bytes *b = (struct bytes *)((char *)p + known[k].off);
-			if (b->p && !p->dup)
-				p->dup = known[k].name;
+			struct bytes *b = (struct bytes *)((char *)obj + k[j].off);
+			if (b->p && !*dup)
+				*dup = k[j].name;
 			*b = fields[i + 1];
 			if (!b->p)
 				b->p = "";
 		}
 	}
+}
+
+void plan_from_fields(struct plan *p, const struct bytes *fields, size_t nf)
+{
+	const char *dup;
+	fields_collect(p, sizeof(*p), known, sizeof(known) / sizeof(known[0]),
+	    fields, nf, &dup);
+	p->dup = dup;
 }
 
 void plan_field(char *dst, size_t sz, struct bytes b)
@@ -53,6 +58,7 @@ void plan_field(char *dst, size_t sz, struct bytes b)
 
 void plan_tags(const struct plan *p, struct trade_tags *t)
 {
+	memset(t, 0, sizeof(*t));
 	plan_field(t->confidence, sizeof(t->confidence), p->confidence);
 	plan_field(t->model_id, sizeof(t->model_id), p->model_id);
 	plan_field(t->r_net, sizeof(t->r_net), p->r_net);
@@ -69,7 +75,7 @@ static int present(struct bytes b)
 	return b.p && b.n > 0;
 }
 
-static int equals_ci(struct bytes b, const char *s)
+int bytes_eq_ci(struct bytes b, const char *s)
 {
 	return b.p && b.n == strlen(s) && strncasecmp(b.p, s, b.n) == 0;
 }
@@ -123,7 +129,7 @@ static int valid_plan_id(struct bytes b)
 	return 1;
 }
 
-static int upper_symbol(struct bytes b, char *out)
+int plan_symbol(struct bytes b, char *out)
 {
 	if (b.n > SYMBOL_MAX)
 		return 0;
@@ -152,7 +158,7 @@ enum plan_verdict plan_check(const struct settings *s, const struct plan *p,
 		return reject(err, errlen, "duplicate_field",
 		    (struct bytes){ p->dup, strlen(p->dup) });
 	/* not EXECUTE: never executed, whatever else it holds or lacks */
-	if (!equals_ci(p->decision, "EXECUTE"))
+	if (!bytes_eq_ci(p->decision, "EXECUTE"))
 		return decision_guard(p, err, errlen);
 	if (!present(p->plan_id) || !present(p->symbol) || !present(p->side) ||
 	    !present(p->qty))
@@ -161,18 +167,18 @@ enum plan_verdict plan_check(const struct settings *s, const struct plan *p,
 	if (!valid_plan_id(p->plan_id))
 		return reject(err, errlen, "invalid_plan_id",
 		    (struct bytes){ "not 1 to 128 printable characters", 33 });
-	if (!upper_symbol(p->symbol, ok->symbol) ||
+	if (!plan_symbol(p->symbol, ok->symbol) ||
 	    !strlist_has(&s->symbols, ok->symbol, strlen(ok->symbol)))
 		return reject(err, errlen, "symbol_not_in_allowlist", p->symbol);
-	if (equals_ci(p->side, "BUY"))
+	if (bytes_eq_ci(p->side, "BUY"))
 		ok->side = SIDE_BUY;
-	else if (equals_ci(p->side, "SELL"))
+	else if (bytes_eq_ci(p->side, "SELL"))
 		ok->side = SIDE_SELL;
-	else if (equals_ci(p->side, "CLOSE"))
+	else if (bytes_eq_ci(p->side, "CLOSE"))
 		ok->side = SIDE_CLOSE;
 	else
 		return reject(err, errlen, "invalid_side", p->side);
-	if (present(p->type) && !equals_ci(p->type, "MARKET"))
+	if (present(p->type) && !bytes_eq_ci(p->type, "MARKET"))
 		return reject(err, errlen, "unsupported_type", p->type);
 	if (p->qty.n > FIELD_MAX || dec_parse(p->qty.p, p->qty.n, &ok->qty, &why) < 0)
 		return reject(err, errlen, "invalid_qty",
@@ -184,8 +190,10 @@ enum plan_verdict plan_check(const struct settings *s, const struct plan *p,
 	/* any other spelling could open a position: refused, nothing sent */
 	if ((ok->reduce_only = plan_reduce_only(p)) < 0)
 		return reject(err, errlen, "invalid_reduce_only", p->reduce_only);
-	if (ok->side == SIDE_CLOSE)
+	if (ok->side == SIDE_CLOSE) {
 		ok->reduce_only = 1;    /* a close only ever reduces */
+		ok->close_fraction = CLOSE_WHOLE;       /* all of it */
+	}
 	if ((ok->leverage = plan_leverage(p)) < 0)
 		return reject(err, errlen, "invalid_leverage", p->leverage);
 	return PLAN_OK;

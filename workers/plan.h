@@ -27,6 +27,24 @@ struct plan {
 /* Collects the known fields of an entry: nf (field, value) pairs. */
 void plan_from_fields(struct plan *p, const struct bytes *fields, size_t nf);
 
+/*
+ * The same for any struct of struct bytes (plan.c, harvest.c): each
+ * known name's value at its offset in obj (zeroed first; an empty value
+ * is "", an absent one NULL), and *dup the first name given twice.
+ */
+struct field_name {
+	const char *name;
+	size_t off;             /* of its struct bytes in obj */
+};
+void fields_collect(void *obj, size_t objsz, const struct field_name *k,
+    size_t nk, const struct bytes *fields, size_t nf, const char **dup);
+
+/* A symbol of 1..SYMBOL_MAX letters and digits, upper-cased into out
+ * (SYMBOL_MAX + 1 bytes): 1, else 0. */
+int plan_symbol(struct bytes b, char *out);
+/* b equals s, any case. */
+int bytes_eq_ci(struct bytes b, const char *s);
+
 /* A plan that passed every check below, in the executor's terms. */
 struct plan_ok {
 	char plan_id[PLAN_ID_MAX + 1];
@@ -34,7 +52,9 @@ struct plan_ok {
 	uint8_t side;
 	int reduce_only;
 	int leverage;           /* 1 to LEVERAGE_MAX (1 when absent) */
-	int64_t qty;
+	int64_t qty;            /* a harvest entry's: 0 (the position's) */
+	int64_t close_fraction; /* side CLOSE: the part of the position
+				   (CLOSE_WHOLE: all of it); else 0 */
 	int64_t plan_ms;        /* its time, unix ms (set by the worker) */
 	int recovery;           /* sent before a crash: settle, never resend */
 };
@@ -72,13 +92,21 @@ int plan_leverage(const struct plan *p);
 /*
  * What a plan says about its trade, carried into the trade.closed entry
  * when its fill makes the position flat (workers/position.c): the plan's
- * confidence, model_id, R_net and reason, sanitized ("" when absent).
+ * confidence, model_id, R_net and reason, sanitized ("" when absent).  A
+ * harvest entry (harvest.h) also gives the entry's source, pnl_usd and
+ * prices (each "": computed), and every_close: its trade.closed is
+ * written after every close it makes, partial or whole.
  */
 struct trade_tags {
 	char confidence[32];
 	char model_id[68];
 	char r_net[32];
 	char reason[128];
+	char source[32];
+	char pnl_usd[32];
+	char entry_price[32];
+	char exit_price[32];
+	int every_close;
 };
 void plan_tags(const struct plan *p, struct trade_tags *t);
 

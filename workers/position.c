@@ -82,6 +82,17 @@ void position_args(struct position_args *a, const struct position_fill *f,
 	a->argv[POS_ARG_REASON] = or_default(t ? t->reason : NULL,
 	    POS_DEFAULT_REASON);
 	a->argv[POS_ARG_SYMBOL] = f->symbol;
+	a->argv[POS_ARG_SOURCE] = or_default(t ? t->source : NULL,
+	    POS_DEFAULT_SOURCE);
+	a->argv[POS_ARG_PNL_USD] = t ? t->pnl_usd : "";
+	a->argv[POS_ARG_TC_ENTRY] = t ? t->entry_price : "";
+	a->argv[POS_ARG_TC_EXIT] = t ? t->exit_price : "";
+	a->argv[POS_ARG_EVERY_CLOSE] = t && t->every_close ? "1" : "0";
+	/* the position an order closed: a SELL closes a long */
+	snprintf(a->pos_side, sizeof(a->pos_side), "%s",
+	    f->order_side == SIDE_SELL ? "LONG" :
+	    f->order_side == SIDE_BUY ? "SHORT" : "");
+	a->argv[POS_ARG_POS_SIDE] = a->pos_side;
 }
 
 /* A signed plain decimal of the reply: 0, or -1. */

@@ -17,7 +17,13 @@
  * now (unix seconds), now (ISO 8601 UTC), the amount after the fill as
  * the exchange says and its entry price ("" when not known: the amount is
  * then the previous ledger_amt plus the signed fill, and the entry price
- * is computed as below), confidence, model_id, R_net, reason, the symbol.
+ * is computed as below), confidence, model_id, R_net, reason, the symbol,
+ * then the trade.closed entry's source, pnl_usd, entry and exit price
+ * ("": computed as below), every_close ("1": a trade.closed entry after
+ * every counted close, partial or whole, as the harvest lane wants; else
+ * "0": only when the position goes flat) and the closed position's side
+ * as the order's side says it (LONG for a SELL, SHORT for a BUY; "": the
+ * ledger's side before the fill).
  *
  * Computed in the script, exactly, in integers of 1e-8 as Lua numbers
  * (below 2^53, about 90 million units of a coin): new = ledger_amt + fill
@@ -52,6 +58,8 @@ enum {
 	POS_ARG_REDUCE_ONLY, POS_ARG_LEVERAGE, POS_ARG_NOW, POS_ARG_ISO,
 	POS_ARG_EXCHANGE_AMT, POS_ARG_EXCHANGE_ENTRY, POS_ARG_CONFIDENCE,
 	POS_ARG_MODEL_ID, POS_ARG_R_NET, POS_ARG_REASON, POS_ARG_SYMBOL,
+	POS_ARG_SOURCE, POS_ARG_PNL_USD, POS_ARG_TC_ENTRY, POS_ARG_TC_EXIT,
+	POS_ARG_EVERY_CLOSE, POS_ARG_POS_SIDE,
 	POS_ARGS
 };
 
@@ -60,6 +68,7 @@ enum {
 #define POS_DEFAULT_MODEL_ID "intent_executor"
 #define POS_DEFAULT_R_NET "0"
 #define POS_DEFAULT_REASON "position_closed"
+#define POS_DEFAULT_SOURCE "intent_executor"
 
 /* One fill of an executed order, as the ledger counts it. */
 struct position_fill {
@@ -75,6 +84,8 @@ struct position_fill {
 	int has_exchange;
 	int64_t exchange_amt;           /* signed */
 	int64_t exchange_entry;
+	uint8_t order_side;             /* the side sent (SIDE_BUY, SIDE_SELL),
+					   0 when not known */
 	const struct trade_tags *tags;  /* NULL: the defaults above */
 };
 
@@ -84,6 +95,7 @@ struct position_args {
 	const char *keys[POS_KEYS];
 	const char *argv[POS_ARGS];
 	char num[6][40];
+	char pos_side[8];
 	char iso[64];
 };
 
@@ -159,10 +171,11 @@ void position_log(const struct position_fill *f, const struct position_out *o);
 	"elseif an > ao then e = oldp + rnd((p - oldp) * (an - ao) / an) end " \
 	"if la[10] ~= '' then e = dec(la[10]) or e end "                     \
 	"local closed = new == 0 and old ~= 0 "                              \
-	"if closed then local t = redis.call('TYPE', lk[6]).ok "             \
+	"local tc = closed or la[20] == '1' "                                \
+	"if tc then local t = redis.call('TYPE', lk[6]).ok "                 \
 	"if t ~= 'stream' and t ~= 'none' then "                             \
 	"return bad('WRONGTYPE the key holds a ' .. t, 'XADD', lk[6]) end end " \
-	"lgv = {new = new, e = e, old = old, oldp = oldp, p = p, q = q, closed = closed} " \
+	"lgv = {new = new, e = e, old = old, oldp = oldp, p = p, q = q, closed = closed, tc = tc} " \
 	"lgo = {'counted', fmt(new), pside(new), fmt(e), closed and '1' or '0'} " \
 	"end end "
 #define POS_LUA_WRITES                                                       \
@@ -174,15 +187,18 @@ void position_log(const struct position_fill *f, const struct position_out *o);
 	"'leverage', la[6], 'last_order_id', la[1], 'last_filled_qty', q, "  \
 	"'last_executed_qty', q, 'last_update_ts', la[7], 'updated_at', la[7], " \
 	"'synced_at', la[7], 'source', 'intent_executor_exactly_once') "     \
-	"if lgv.closed then "                                                \
-	"local d = (lgv.p - lgv.oldp) * (lgv.old > 0 and 1 or -1) "          \
+	"if lgv.closed then add('DEL', lk[3], lk[4], lk[5]) end "          \
+	"if lgv.tc then "                                                    \
+	"local ps = la[21] ~= '' and la[21] or pside(lgv.old) "              \
+	"local d = (lgv.p - lgv.oldp) * (ps == 'SHORT' and -1 or 1) "        \
 	"local pct = lgv.oldp > 0 and rnd(d * 100 * S / lgv.oldp) or 0 "     \
-	"add('DEL', lk[3], lk[4], lk[5]) "                                   \
+	"local function given(v, dflt) if v ~= '' then return v end return dflt end " \
 	"add('XADD', lk[6], 'MAXLEN', '~', '1000', '*', 'event_type', 'trade.closed', " \
-	"'timestamp', la[8], 'symbol', la[15], 'side', pside(lgv.old), "     \
-	"'entry_price', fmt(lgv.oldp), 'exit_price', fmt(lgv.p), 'pnl_percent', fmt(pct), " \
+	"'timestamp', la[8], 'symbol', la[15], 'side', ps, "                 \
+	"'entry_price', given(la[18], fmt(lgv.oldp)), 'exit_price', given(la[19], fmt(lgv.p)), " \
+	"'pnl_percent', fmt(pct), "                                          \
 	"'confidence', la[11], 'model_id', la[12], 'R_net', la[13], "        \
-	"'pnl_usd', fmt(rnd(d * math.abs(lgv.old) / S)), 'reason', la[14], " \
-	"'order_id', la[1], 'source', 'intent_executor') end end "
+	"'pnl_usd', given(la[17], fmt(rnd(d * math.abs(lgv.old - lgv.new) / S))), 'reason', la[14], " \
+	"'order_id', la[1], 'source', la[16]) end end "
 
 #endif

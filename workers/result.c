@@ -302,7 +302,7 @@ static int fill_of(const struct result *r, struct position_fill *f)
 		.order_id = x->order_id, .side = r->plan->side,
 		.reduce_only = r->plan->reduce_only,
 		.leverage = r->plan->leverage, .filled_qty = x->filled_qty,
-		.price = x->avg_price, .tags = r->tags };
+		.price = x->avg_price, .tags = r->tags, .order_side = x->side };
 	return 1;
 }
 
@@ -327,6 +327,25 @@ static void ledger_log(const redisReply *x, const struct result *r)
 		    "has %s", lane_name(r->lane), r->plan_id, why);
 }
 
+/* The contract's harvest lines, once its result is written. */
+static void harvest_log(const struct result *r)
+{
+	char q[40];
+	if (r->lane != LANE_HARVEST)
+		return;
+	if (r->executed && r->res) {
+		dec_format(q, sizeof(q), r->res->filled_qty);
+		log_info("✅ HARVEST SUCCESS: %s closed %s orderId=%s", r->symbol, q,
+		    r->res->order_id);
+	} else if (strcmp(r->error, HARVEST_SKIPPED) == 0) {
+		log_info("⏭️  HARVEST SKIPPED: %s - %s (no position: nothing sent)",
+		    r->symbol, r->error);
+	} else {
+		log_info("❌ HARVEST FAILED: %s - %s", r->symbol[0] ? r->symbol : "-",
+		    r->error);
+	}
+}
+
 int result_reply(struct conn *k, const redisReply *x, const struct result *r,
     char *why, size_t whylen)
 {
@@ -344,6 +363,7 @@ int result_reply(struct conn *k, const redisReply *x, const struct result *r,
 		if (strcmp(what, "ok") == 0) {
 			log_info("📝 Result written: plan=%.8s executed=%s", r->plan_id,
 			    r->executed ? "True" : "False");
+			harvest_log(r);
 			ledger_log(x, r);
 			return SETTLE_WRITTEN;
 		}
@@ -352,6 +372,7 @@ int result_reply(struct conn *k, const redisReply *x, const struct result *r,
 			 * again as a copy of a decided plan */
 			log_info("📝 Result written: plan=%.8s executed=%s", r->plan_id,
 			    r->executed ? "True" : "False");
+			harvest_log(r);
 			for (size_t i = 3; i < x->elements; i++)
 				log_error("[lane=%s] result of plan %.8s written, but Redis "
 				    "refused %s: entry %s not acknowledged",
@@ -368,12 +389,30 @@ int result_reply(struct conn *k, const redisReply *x, const struct result *r,
 	return SETTLE_FAILED;
 }
 
+/*
+ * A harvest-lane entry's outcome (harvest_executed, harvest_failed),
+ * counted with its result whichever step decided it: an entry skipped
+ * because the position was flat (HARVEST_SKIPPED) counts in neither.
+ */
+static void harvest_count(const struct result *r, unsigned char *counts)
+{
+	if (!r || r->lane != LANE_HARVEST)
+		return;
+	if (r->executed)
+		counts[C_HARVEST_EXECUTED]++;
+	else if (strcmp(r->error, HARVEST_SKIPPED) != 0)
+		counts[C_HARVEST_FAILED]++;
+}
+
 /* The script for r (NULL: an acknowledgement alone), counting counts[]. */
 static void append_settle(struct conn *k, const struct settings *s,
     const char *stream, const char *group, const char *id,
-    const struct result *r, const unsigned char *counts,
+    const struct result *r, const unsigned char *counts_in,
     const struct dead_copy *dead)
 {
+	unsigned char counts[C_COUNT];
+	memcpy(counts, counts_in, sizeof(counts));
+	harvest_count(r, counts);
 	struct args a = { .n = 0 };
 	char flags[12], done[sizeof(KEY_DONE) + PLAN_ID_MAX + 8];
 	char claim[sizeof(KEY_CLAIM) + PLAN_ID_MAX + 8];

@@ -51,7 +51,12 @@ struct result {
 	const struct trade_tags *tags;  /* its trade.closed fields, or NULL */
 };
 
-/* Counts c once more in r's transaction. */
+/* A harvest entry's error when the position was flat: it was skipped
+ * (nothing sent; neither harvest_executed nor harvest_failed). */
+#define HARVEST_SKIPPED "close_no_position"
+
+/* Counts c once more in r's transaction (and, for a harvest-lane result,
+ * harvest_executed or harvest_failed by its outcome, result.c). */
 void result_count(struct result *r, enum counter c);
 
 /* r zeroed, then the entry's and the plan's fields (sanitized) set. */

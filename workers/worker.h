@@ -2,7 +2,8 @@
  * worker.h - a lane worker: one lane's stream in, requests to the executor
  * out, one result per plan back into Redis.
  *
- * May: talk to Redis (the lane's stream and group, the permit keys, the
+ * May: talk to Redis (the lane's stream and group, the permit keys (not
+ * the harvest lane, which reads none), the
  * manual-lane key, the result stream, the metrics hash, the done, claim,
  * cooldown and inflight keys, the trading state, the lane's circuit
  * breaker keys, the audit stream (its own entries only), the lane's

@@ -11,12 +11,17 @@
 #   nopermit  no permit within the timeout: ❌ No P3.3 permit, no order
 #   skip      decision SKIP: P3.5_GUARD, no order
 #   badlev    leverage 500: invalid_leverage:500, no order, no 🚀 line
+#   harvest   a harvest-lane PARTIAL_CLOSE: 🌾 HARVEST INTENT, 🚀 HARVEST
+#             CLOSE, ✅ HARVEST SUCCESS: <SYM> closed <qty> orderId=<id>;
+#             a refused entry: ❌ HARVEST FAILED: <SYM> - <error>
 . "$(dirname "$0")/../lib.sh"
 trap eo_cleanup EXIT
 
 start_redis
 start_fake_eo
 fake_creds
+# a small BTCUSDT long for the harvest lane, before the daemon reads it
+curl -fsS -X POST "$FX/_fake/position?symbol=BTCUSDT&side=BOTH&amt=0.004&entry=60000" >/dev/null
 start_daemon_binance INTENT_EXECUTOR_PERMIT_TIMEOUT_MS=1500
 
 a0=$(metric orders_attempted) f0=$(metric orders_failed)
@@ -76,3 +81,19 @@ check "nothing else tried on the exchange (orders_attempted $(metric orders_atte
 n=$(grep -c "📝 Result written: plan=ll-" "$DLOG")
 check "one 📝 line per result (lines $n, results 6)" test "$n" = 6
 check "nothing pending" test "$(pending_count "$MAIN" intent_executor)" = 0
+
+# the harvest lane's lines (CONTRACT.md, "The harvest lane")
+hid=$(redis-cli XADD quantum:stream:harvest.intent '*' symbol BTCUSDT action PARTIAL_CLOSE percentage 0.5 reason tp R_net 1.1)
+check "harvest: decided" wait_result "harvest-$hid" 15
+check "harvest: 🌾 HARVEST INTENT line" \
+	log_has "🌾 HARVEST INTENT: BTCUSDT PARTIAL_CLOSE percentage=0.5 reason=tp R_net=1.1 entry=$hid"
+check "harvest: 🚀 HARVEST CLOSE line" \
+	log_has "🚀 HARVEST CLOSE: BTCUSDT 50% of the position reduceOnly=True plan=harvest-$hid"
+hoid=$(result_field "harvest-$hid" order_id)
+check "harvest: ✅ HARVEST SUCCESS line, exact (order $hoid)" \
+	log_has "✅ HARVEST SUCCESS: BTCUSDT closed 0.002 orderId=$hoid"
+check "harvest: 📝 Result written for it" log_has "📝 Result written: plan=harvest- executed=True"
+hid=$(redis-cli XADD quantum:stream:harvest.intent '*' symbol DOGEUSDT action CLOSE)
+check "harvest refused: decided" wait_result "harvest-$hid" 15
+check "harvest refused: ❌ HARVEST FAILED line, exact" \
+	log_has "❌ HARVEST FAILED: DOGEUSDT - symbol_not_in_allowlist:DOGEUSDT"

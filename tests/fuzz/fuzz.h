@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "config.h"
 #include "plan.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -29,6 +30,22 @@ int LLVMFuzzerInitialize(int *argc, char ***argv);
 			abort();                                           \
 		}                                                          \
 	} while (0)
+
+/* The default settings (config_load() on an environment without any
+ * INTENT_EXECUTOR_* variable, whatever the shell has), for
+ * LLVMFuzzerInitialize(); aborts if they do not load. */
+static inline void fuzz_default_settings(struct settings *s)
+{
+	static char *empty_env[] = { NULL };
+	extern char **environ;
+	char err[256];
+
+	environ = empty_env;
+	if (config_load(s, err, sizeof(err)) < 0) {
+		fprintf(stderr, "config_load: %s\n", err);
+		abort();
+	}
+}
 
 /* s holds a NUL within sz bytes, and every byte before it is in 0x20..0x7e. */
 static inline int fuzz_printable(const char *s, size_t sz)

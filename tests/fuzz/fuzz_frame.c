@@ -42,6 +42,8 @@ static void check_req(struct mreader r)
 		return;
 	}
 	FUZZ_CHECK(r.err == NULL && r.left == 0);
+	FUZZ_CHECK(q.side == SIDE_CLOSE ? q.close_fraction >= 1 &&
+	    q.close_fraction <= CLOSE_WHOLE : q.close_fraction == 0);
 	FUZZ_CHECK(fuzz_terminated(q.plan_id, sizeof(q.plan_id)));
 	FUZZ_CHECK(fuzz_terminated(q.symbol, sizeof(q.symbol)));
 	FUZZ_CHECK(msg_encode_req(&m, &q) == 0);
@@ -62,6 +64,7 @@ static void check_res(struct mreader r)
 	}
 	FUZZ_CHECK(r.err == NULL && r.left == 0);
 	FUZZ_CHECK(s.executed == 0 || s.executed == 1);
+	FUZZ_CHECK(s.side == 0 || s.side == SIDE_BUY || s.side == SIDE_SELL);
 	FUZZ_CHECK(fuzz_terminated(s.error, sizeof(s.error)));
 	FUZZ_CHECK(fuzz_terminated(s.order_id, sizeof(s.order_id)));
 	FUZZ_CHECK(fuzz_terminated(s.client_order_id, sizeof(s.client_order_id)));

@@ -19,17 +19,9 @@ static struct settings settings;
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
-	static char *empty_env[] = { NULL };
-	extern char **environ;
-	char err[256];
-
 	(void)argc;
 	(void)argv;
-	environ = empty_env;            /* the defaults, whatever the shell has */
-	if (config_load(&settings, err, sizeof(err)) < 0) {
-		fprintf(stderr, "config_load: %s\n", err);
-		abort();
-	}
+	fuzz_default_settings(&settings);
 	return 0;
 }
 
@@ -45,7 +37,10 @@ static void check_ok(const struct plan_ok *ok)
 		FUZZ_CHECK(isdigit((unsigned char)ok->symbol[i]) ||
 		    isupper((unsigned char)ok->symbol[i]));
 	FUZZ_CHECK(strlist_has(&settings.symbols, ok->symbol, n));
-	FUZZ_CHECK(ok->side == SIDE_BUY || ok->side == SIDE_SELL);
+	FUZZ_CHECK(ok->side == SIDE_BUY || ok->side == SIDE_SELL ||
+	    ok->side == SIDE_CLOSE);
+	FUZZ_CHECK(ok->side == SIDE_CLOSE ? ok->close_fraction == CLOSE_WHOLE &&
+	    ok->reduce_only == 1 : ok->close_fraction == 0);
 	FUZZ_CHECK(ok->reduce_only == 0 || ok->reduce_only == 1);
 	FUZZ_CHECK(ok->qty > 0);
 }

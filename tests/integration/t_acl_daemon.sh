@@ -1,13 +1,14 @@
 #!/bin/bash
 # The daemon under the least-privilege Redis ACL users of docs/redis-acl.conf
-# (qie-main, qie-manual), logging in with passwords from the credentials
-# folder, handed to each worker by the supervisor: both lanes work end to
-# end with no permission error, and what the users may not do, they cannot.
+# (qie-main, qie-manual, qie-harvest), logging in with passwords from the
+# credentials folder, handed to each worker by the supervisor: the three
+# lanes work end to end with no permission error, and what the users may
+# not do, they cannot.
 . "$(dirname "$0")/../lib.sh"
 
 acl=$T/users.acl
 mkdir -m 0700 "$T/cred"
-for role in main manual operator; do
+for role in main manual harvest operator; do
 	pw="pw-$role-$RANDOM$RANDOM"
 	[ $role = operator ] || printf '%s\n' "$pw" >"$T/cred/redis-password-$role"
 	hash=$(printf %s "$pw" | sha256sum | cut -d' ' -f1)
@@ -15,18 +16,22 @@ for role in main manual operator; do
 		sed "s/#<sha256-of-$role-password>/#$hash/" >>"$acl"
 done
 echo "user default on nopass ~* &* +@all" >>"$acl"
-check "the ACL recipe has a user per role" test "$(grep -c '^user qie-' "$acl")" = 3
+check "the ACL recipe has a user per role" test "$(grep -c '^user qie-' "$acl")" = 4
 chmod 0600 "$T/cred"/*
 start_redis --aclfile "$acl"
-check "redis-server loaded the recipe" test "$(redis-cli ACL LIST | grep -c 'user qie-')" = 3
+check "redis-server loaded the recipe" test "$(redis-cli ACL LIST | grep -c 'user qie-')" = 4
 
 start_daemon INTENT_EXECUTOR_CREDENTIALS_DIR="$T/cred" \
-	REDIS_USERNAME_MAIN=qie-main REDIS_USERNAME_MANUAL=qie-manual
+	REDIS_USERNAME_MAIN=qie-main REDIS_USERNAME_MANUAL=qie-manual \
+	REDIS_USERNAME_HARVEST=qie-harvest
+wait_log "Consuming HARVEST" 10
 check "main lane logs in as qie-main" log_has "lane main logs in to Redis as qie-main"
+check "harvest lane logs in as qie-harvest" log_has "lane harvest logs in to Redis as qie-harvest"
 check "manual lane logs in as qie-manual" log_has "lane manual logs in to Redis as qie-manual"
 clients=$(redis-cli CLIENT LIST)
 check "the main worker's connections use qie-main" grep -q "user=qie-main" <<<"$clients"
 check "the manual worker's connections use qie-manual" grep -q "user=qie-manual" <<<"$clients"
+check "the harvest worker's connections use qie-harvest" grep -q "user=qie-harvest" <<<"$clients"
 check "no password in the daemon's log" bash -c "! grep -q 'pw-main\|pw-manual' '$DLOG'"
 check "no password in any process environment" bash -c \
 	"! cat /proc/$DAEMON_PID/environ /proc/\$(pgrep -P $DAEMON_PID | head -1)/environ | tr '\\0' '\\n' | grep -q 'pw-'"
@@ -58,8 +63,15 @@ check "ledger under ACL: the close's result" wait_result acl_close 5
 check "... flat, by qie-manual" test "$(redis-cli HGET quantum:position:ledger:ETHUSDT ledger_side)" = FLAT
 check "... the position key deleted" test "$(redis-cli EXISTS quantum:position:ETHUSDT)" = 0
 check "... one trade.closed entry" test "$(redis-cli XLEN quantum:stream:trade.closed)" = 1
+# the harvest lane under ACL: an entry decided (paper: flat, skipped) and
+# one refused, each with its result, without reading any permit
+hid=$(redis-cli XADD quantum:stream:harvest.intent '*' symbol ETHUSDT action CLOSE)
+check "harvest under ACL: result" wait_result "harvest-$hid" 5
+check "... skipped as flat on paper" test "$(result_field "harvest-$hid" error)" = close_no_position
+hid=$(redis-cli XADD quantum:stream:harvest.intent '*' symbol ETHUSDT action OPEN)
+check "harvest under ACL: a refusal's result" wait_result "harvest-$hid" 5
 check "the settle script loaded under ACL (results as EVALSHA)" \
-	test "$(grep -c 'settle script loaded: results are sent as EVALSHA' "$DLOG")" -ge 2
+	test "$(grep -c 'settle script loaded: results are sent as EVALSHA' "$DLOG")" -ge 3
 check "no permission error in the log" bash -c "! grep -qi 'NOPERM\|no permissions' '$DLOG'"
 check "nothing pending" test "$(pending_count $MAIN intent_executor)" = 0
 
@@ -75,6 +87,9 @@ check "qie-main cannot read the manual lane's stream" denied qie-main XREADGROUP
 check "qie-manual cannot add plans to the main lane" denied qie-manual XADD quantum:stream:apply.plan '*' a b
 check "qie-main cannot run arbitrary commands" denied qie-main FLUSHALL
 check "qie-main cannot change the config" denied qie-main CONFIG SET appendonly no
+check "qie-harvest cannot read a permit" denied qie-harvest GET quantum:permit:p33:x
+check "qie-harvest cannot read the main lane's stream" denied qie-harvest XREADGROUP GROUP g c STREAMS quantum:stream:apply.plan '>'
+check "qie-harvest cannot add plans to the main lane" denied qie-harvest XADD quantum:stream:apply.plan '*' a b
 stop_daemon
 
 # a wrong password: refused, said without the password, retried
@@ -84,7 +99,7 @@ start_daemon INTENT_EXECUTOR_CREDENTIALS_DIR="$T/cred" \
 check "a wrong password is refused and said" wait_log "Redis AUTH as qie-main refused" 5
 check "... without printing it" bash -c "! grep -q 'wrong-' '$DLOG'"
 stop_daemon
-rm "$T/cred/redis-password-main" "$T/cred/redis-password-manual"
+rm "$T/cred/redis-password-main" "$T/cred/redis-password-manual" "$T/cred/redis-password-harvest"
 env REDIS_PORT="$RPORT" REDIS_USERNAME=qie-main INTENT_EXECUTOR_CREDENTIALS_DIR="$T/cred" \
 	INTENT_EXECUTOR_STATUS_FILE="$T/status2" INTENT_EXECUTOR_LEDGER_FILE="$T/ledger2" timeout 10 \
 	"$BUILD/quantum-intent-executor" >"$T/nopw.log" 2>&1

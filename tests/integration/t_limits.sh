@@ -100,7 +100,7 @@ printf 'spend main 1 1 0\nspend sideways 1 1 1\n' >"$T/bad-ledger"
 run_daemon_once 10 INTENT_EXECUTOR_LEDGER_FILE="$T/bad-ledger"
 check "a malformed ledger: the daemon exits non-zero at once" test "$ONCE_RC" != 0
 check "  naming the setting, the file and the line" \
-	grep -q "INTENT_EXECUTOR_LEDGER_FILE: $T/bad-ledger line 2: lane is neither main nor manual" <<<"$ONCE_OUT"
+	grep -q "INTENT_EXECUTOR_LEDGER_FILE: $T/bad-ledger line 2: lane is not main, manual or harvest" <<<"$ONCE_OUT"
 check "  and no child was started" bash -c '! grep -q "started executor" <<<"$1"' _ "$ONCE_OUT"
 
 # 6. a ledger that cannot be written: a loud warning, the daemon runs

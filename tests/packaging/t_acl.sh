@@ -8,28 +8,32 @@
 RECIPE=$TOP/docs/redis-acl.conf
 MAIN=quantum:stream:apply.plan
 MANUAL=quantum:stream:apply.plan.manual
+HARVEST=quantum:stream:harvest.intent
 KEY=quantum:manual_lane:enabled
 CLAIM_SCRIPT="if redis.call('EXISTS', KEYS[1]) == 1 then return 'done' end local cur = redis.call('HGET', KEYS[2], 'owner') if not cur then redis.call('HSET', KEYS[2], 'owner', ARGV[1], 'lane', ARGV[2], 'state', 'claimed') redis.call('EXPIRE', KEYS[2], 86400) return 'new' end return cur"
 GROUP_SCRIPT="local t = redis.call('TIME') local ms = tonumber(t[1]) * 1000 - tonumber(ARGV[2]) local start = string.format('%.0f-0', ms) redis.call('XGROUP', 'CREATE', KEYS[1], ARGV[1], start, 'MKSTREAM') return {1, start, #redis.call('XRANGE', KEYS[1], start, '+', 'COUNT', ARGV[3]), redis.call('XLEN', KEYS[1])}"
 PERMIT_SCRIPT="local t = redis.call('TYPE', KEYS[1]).ok if t == 'string' then return {t, redis.call('GET', KEYS[1])} end if t == 'hash' then return {t, redis.call('HGETALL', KEYS[1])} end return {t}"
 
-check "recipe: three users" test "$(grep -c '^user ' "$RECIPE")" = 3
+check "recipe: four users" test "$(grep -c '^user ' "$RECIPE")" = 4
 check "recipe: no password in it, only placeholders" \
 	bash -c '! grep "^user " "$1" | grep -qE " >|nopass"' _ "$RECIPE"
 check "recipe: every user starts from nothing (-@all)" \
-	test "$(grep '^user ' "$RECIPE" | grep -c ' -@all ')" = 3
+	test "$(grep '^user ' "$RECIPE" | grep -c ' -@all ')" = 4
 
 # the recipe's user lines, placeholders replaced by test passwords
 grep '^user ' "$RECIPE" | sed 's/#<sha256-of-\([a-z]*\)-password>/>pw-\1/' >"$T/users.acl"
 start_redis --aclfile "$T/users.acl"
-check "redis-server loads the recipe" test "$(redis-cli ACL LIST | grep -c '^user qie-')" = 3
+check "redis-server loads the recipe" test "$(redis-cli ACL LIST | grep -c '^user qie-')" = 4
 
 # dry ROLE CMD...: the ACL lets ROLE run CMD
 dry() { [ "$(redis-cli ACL DRYRUN "$@" 2>&1)" = OK ]; }
 nodry() { ! dry "$@"; }
 
-for role in "qie-main $MAIN intent_executor" "qie-manual $MANUAL intent_executor_manual"; do
+for role in "qie-main $MAIN intent_executor" "qie-manual $MANUAL intent_executor_manual" \
+	"qie-harvest $HARVEST intent_executor_harvest"; do
 	read -r u s g <<<"$role"
+	permits=1
+	[ "$u" = qie-harvest ] && permits=0     # its lane reads no permit
 	check "$u: XGROUP CREATE" dry $u XGROUP CREATE $s $g '$' MKSTREAM
 	check "$u: the group script runs (TIME, XGROUP CREATE, XRANGE, XLEN)" bash -c \
 		'REDISCLI_AUTH=pw-${2#qie-} redis-cli -p $1 --user $2 EVAL "$3" 1 $4 acl-g 30000 10 | grep -qx 1' \
@@ -48,17 +52,28 @@ for role in "qie-main $MAIN intent_executor" "qie-manual $MANUAL intent_executor
 		dry '$u' SET quantum:inflight:ETHUSDT p1 EX 30 && dry '$u' DEL quantum:inflight:ETHUSDT'
 	check "$u: SELECT, MULTI, EXEC, PING" bash -c 'for c in "SELECT 0" MULTI EXEC PING; do
 		[ "$(redis-cli -p '"$RPORT"' ACL DRYRUN '$u' $c)" = OK ] || exit 1; done'
-	check "$u: the permit script runs (string permit)" bash -c \
-		'redis-cli -p $1 SET quantum:permit:p33:p1 "{\"allow\":true}" >/dev/null &&
-		 REDISCLI_AUTH=pw-${2#qie-} redis-cli -p $1 --user $2 EVAL "$3" 1 quantum:permit:p33:p1 | grep -q allow' \
-		_ "$RPORT" "$u" "$PERMIT_SCRIPT"
-	check "$u: the permit script runs (hash permit)" bash -c \
-		'redis-cli -p $1 HSET quantum:permit:p33:p2 allow true >/dev/null &&
-		 REDISCLI_AUTH=pw-${2#qie-} redis-cli -p $1 --user $2 EVAL "$3" 1 quantum:permit:p33:p2 | grep -qx hash' \
-		_ "$RPORT" "$u" "$PERMIT_SCRIPT"
-	check "$u: a script may not write a permit" bash -c \
-		'REDISCLI_AUTH=pw-${2#qie-} redis-cli -p $1 --user $2 EVAL "return redis.call(\"SET\", KEYS[1], 1)" 1 quantum:permit:p33:p1 | grep -q "user executing the script can"' \
-		_ "$RPORT" "$u"
+	if [ $permits = 1 ]; then
+		check "$u: the permit script runs (string permit)" bash -c \
+			'redis-cli -p $1 SET quantum:permit:p33:p1 "{\"allow\":true}" >/dev/null &&
+			 REDISCLI_AUTH=pw-${2#qie-} redis-cli -p $1 --user $2 EVAL "$3" 1 quantum:permit:p33:p1 | grep -q allow' \
+			_ "$RPORT" "$u" "$PERMIT_SCRIPT"
+		check "$u: the permit script runs (hash permit)" bash -c \
+			'redis-cli -p $1 HSET quantum:permit:p33:p2 allow true >/dev/null &&
+			 REDISCLI_AUTH=pw-${2#qie-} redis-cli -p $1 --user $2 EVAL "$3" 1 quantum:permit:p33:p2 | grep -qx hash' \
+			_ "$RPORT" "$u" "$PERMIT_SCRIPT"
+		check "$u: a script may not write a permit" bash -c \
+			'REDISCLI_AUTH=pw-${2#qie-} redis-cli -p $1 --user $2 EVAL "return redis.call(\"SET\", KEYS[1], 1)" 1 quantum:permit:p33:p1 | grep -q "user executing the script can"' \
+			_ "$RPORT" "$u"
+	else
+		check "$u: no permit read" nodry $u GET quantum:permit:p33:p1
+		check "$u: no permit read in a script" bash -c \
+			'redis-cli -p $1 SET quantum:permit:p33:p1 "{\"allow\":true}" >/dev/null &&
+			 REDISCLI_AUTH=pw-${2#qie-} redis-cli -p $1 --user $2 EVAL "return redis.call(\"TYPE\", KEYS[1]).ok" 1 quantum:permit:p33:p1 | grep -q "No permissions\|NOPERM\|permission"' \
+			_ "$RPORT" "$u"
+		check "$u: its poll script over the claim keys alone runs" bash -c \
+			'REDISCLI_AUTH=pw-${2#qie-} redis-cli -p $1 --user $2 EVAL "local s = redis.call(\"HGET\", KEYS[2], \"state\") return \"none\"" 2 quantum:intent_executor:claim:p1 quantum:intent_executor:claim:p1 | grep -qx none' \
+			_ "$RPORT" "$u"
+	fi
 	check "$u: claim script (done + claim keys)" bash -c \
 		'REDISCLI_AUTH=pw-${2#qie-} redis-cli -p $1 --user $2 EVAL "$3" 2 quantum:intent_executor:done:$2 quantum:intent_executor:claim:$2 h_1 main | grep -qx new' \
 		_ "$RPORT" "$u" "$CLAIM_SCRIPT"
@@ -101,7 +116,7 @@ for role in "qie-main $MAIN intent_executor" "qie-manual $MANUAL intent_executor
 	check "$u: the lane's breaker: INCR, reset, halt, audit entry" bash -c 'for c in "INCR quantum:intent_executor:breaker:consecutive_failures:main" "SET quantum:intent_executor:breaker:consecutive_failures:main 0" "SET quantum:intent_executor:breaker:halted:main why NX" "XADD quantum:stream:intent_executor.audit * action lane.halt"; do
 		[ "$(redis-cli -p '"$RPORT"' ACL DRYRUN '$u' $c)" = OK ] || exit 1; done'
 	check "$u: GET the lane's breaker" dry $u GET quantum:intent_executor:breaker:halted:main
-	check "$u: the permit script over permit and claim keys" bash -c \
+	[ $permits = 1 ] && check "$u: the permit script over permit and claim keys" bash -c \
 		'REDISCLI_AUTH=pw-${2#qie-} redis-cli -p $1 --user $2 EVAL "local s = redis.call(\"HGET\", KEYS[2], \"state\") return redis.call(\"TYPE\", KEYS[1]).ok" 2 quantum:permit:p33:p1 quantum:intent_executor:claim:p1 | grep -qx string' \
 		_ "$RPORT" "$u"
 	check "$u: HGET of a claim's decided_<lane>" dry $u HGET quantum:intent_executor:claim:c1 decided_main
@@ -120,6 +135,10 @@ check "qie-manual: not the main stream" nodry qie-manual XREADGROUP GROUP intent
 check "qie-manual: reads the switch" bash -c '[ "$(redis-cli -p '"$RPORT"' ACL DRYRUN qie-manual GET '$KEY')" = OK ] &&
 	[ "$(redis-cli -p '"$RPORT"' ACL DRYRUN qie-manual TTL '$KEY')" = OK ]'
 check "qie-main: does not read the switch" nodry qie-main GET $KEY
+check "qie-harvest: not the main stream" nodry qie-harvest XREADGROUP GROUP intent_executor h COUNT 1 STREAMS $MAIN '>'
+check "qie-harvest: not the manual stream" nodry qie-harvest XREADGROUP GROUP intent_executor_manual h COUNT 1 STREAMS $MANUAL '>'
+check "qie-main: not the harvest stream" nodry qie-main XREADGROUP GROUP intent_executor_harvest h COUNT 1 STREAMS $HARVEST '>'
+check "qie-harvest: does not read the switch" nodry qie-harvest GET $KEY
 
 # every Redis command the workers send is granted to a worker user
 # (AUTH is left out: Redis lets every connection run it, before any ACL)
@@ -127,7 +146,7 @@ cmds=$( (grep -ohE '"[A-Z]{3,} ' "$TOP"/workers/*.c | tr -d '" '; echo EXEC) |
 	grep -vx AUTH | sort -u)
 for c in $cmds; do
 	check "recipe grants $c (sent by workers/)" \
-		bash -c "grep -E '^user qie-(main|manual) ' '$RECIPE' | grep -qiE '[ (][+]$c[ |)]'"
+		bash -c "grep -E '^user qie-(main|manual|harvest) ' '$RECIPE' | grep -qiE '[ (][+]$c[ |)]'"
 done
 
 # the operator
@@ -161,7 +180,7 @@ check "  two entries" test "$(jq length <<<"$Q_OUT")" = 2
 check "qiectl as $o: plan inject (main)" q_rc 0 plan inject --symbol ETHUSDT --side SELL --qty 0.01 --source intent_bridge
 check "qiectl as $o: plan inject (manual)" q_rc 0 plan inject --manual --symbol ETHUSDT --side SELL --qty 0.01
 check "qiectl as $o: status reads Redis (no daemon: exit 1)" q_rc 1 --json status
-check "  Redis part complete" jq -e '.redis_ok and (.lanes | length) == 2' <<<"$Q_OUT" >/dev/null
+check "  Redis part complete (three lanes)" jq -e '.redis_ok and (.lanes | length) == 3' <<<"$Q_OUT" >/dev/null
 QENV=(QIECTL_REDIS_USER=qie-operator REDISCLI_AUTH=wrong)
 check "qiectl with a wrong password: exit 1" q_rc 1 metrics
 check "  names AUTH" grep -q "AUTH as qie-operator failed" <<<"$Q_ERR"

@@ -78,18 +78,20 @@ start_daemon || { fail "daemon did not start"; exit 0; }
 # --- status
 check "status: exit 0" q_rc 0 status
 check "  shows the processes" grep -qE "^executor +$(status_get executor pid) +qie-executor" <<<"$Q_OUT"
-check "  shows both lanes" bash -c 'grep -q "^main .*quantum:stream:apply.plan " <<<"$1" && grep -q "^manual .*quantum:stream:apply.plan.manual" <<<"$1"' _ "$Q_OUT"
+check "  shows the three lanes" bash -c 'grep -q "^main .*quantum:stream:apply.plan " <<<"$1" && grep -q "^manual .*quantum:stream:apply.plan.manual" <<<"$1" && grep -q "^harvest .*quantum:stream:harvest.intent" <<<"$1"' _ "$Q_OUT"
+check "  shows the harvest worker" grep -qE "^harvest +$(status_get harvest pid) +qie-harvest" <<<"$Q_OUT"
 check "  manual lane OFF" grep -q "manual lane: OFF" <<<"$Q_OUT"
-check "  the daemon's state (systemd's STATUS=)" grep -qx "state: ready: main and manual lanes consuming, executor up (backend paper)" <<<"$Q_OUT"
+check "  the daemon's state (systemd's STATUS=)" grep -qx "state: ready: main, manual and harvest lanes consuming, executor up (backend paper)" <<<"$Q_OUT"
 check "status --json: exit 0" q_rc 0 status --json
-check "  running, four processes" json_ok '.daemon.running and (.processes | length) == 4'
+check "  running, five processes" json_ok '.daemon.running and (.processes | length) == 5'
 check "  uids are the role users'" json_ok "(.processes[] | select(.role == \"executor\") | .uid) == $(id -u qie-executor) and
 	(.processes[] | select(.role == \"main\") | .uid) == $(id -u qie-main) and
-	(.processes[] | select(.role == \"manual\") | .uid) == $(id -u qie-manual)"
+	(.processes[] | select(.role == \"manual\") | .uid) == $(id -u qie-manual) and
+	(.processes[] | select(.role == \"harvest\") | .uid) == $(id -u qie-harvest)"
 check "  pids match the status file" json_ok "(.processes[] | select(.role == \"main\") | .pid) == $(status_get main pid)"
 check "  restarts and last death" json_ok '(.processes[] | select(.role == "main") | .restarts == 0 and .last_death == null)'
 check "  hangs and state" json_ok '(.processes[] | select(.role == "main") | .hangs == 0) and (.daemon.state | startswith("ready: "))'
-check "  groups exist" json_ok '[.lanes[].group_exists] == [true, true]'
+check "  groups exist" json_ok '[.lanes[].group_exists] == [true, true, true]'
 
 # --- manual lane enable: SETEX, audit entry
 n0=$(audit_len); t0=$(date +%s)

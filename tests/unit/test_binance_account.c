@@ -261,6 +261,21 @@ static void setup_positions(void)
 	put(&hedge, "BTCUSDT", BN_PS_SHORT, "0");
 }
 
+/* The parameters sent for o in mode; "" when refused (err says why). */
+static const char *query_of(enum bn_pos_mode mode,
+    const struct bn_plan_order *o)
+{
+	static struct bn_query q;
+	struct bn_order_spec s;
+	err[0] = '\0';
+	if (bn_order_spec(mode, mode == BN_HEDGE ? &hedge : &one_way, o, &s, err,
+	    sizeof(err)) < 0)
+		return "";
+	cr_assert(!o->close || s.reduces, "a close always reduces");
+	cr_assert_eq(bn_order_query(&q, mode, o->symbol, "qie-p1", &s), 0);
+	return q.s;
+}
+
 /*
  * The parameters sent for a plan: the symbol, "BUY"/"SELL"/"CLOSE", "open"
  * or "reduce", the quantity; "" when refused (with the error in err).
@@ -268,19 +283,12 @@ static void setup_positions(void)
 static const char *params(enum bn_pos_mode mode, const char *sym,
     const char *side, const char *kind, const char *qty)
 {
-	static struct bn_query q;
 	struct bn_plan_order o = { .symbol = sym,
 		.side = strcmp(side, "BUY") == 0 ? SIDE_BUY : SIDE_SELL,
 		.close = strcmp(side, "CLOSE") == 0,
 		.reduce_only = strcmp(kind, "reduce") == 0,
 		.qty = D(qty) };
-	struct bn_order_spec s;
-	err[0] = '\0';
-	if (bn_order_spec(mode, mode == BN_HEDGE ? &hedge : &one_way, &o, &s, err,
-	    sizeof(err)) < 0)
-		return "";
-	cr_assert_eq(bn_order_query(&q, mode, sym, "qie-p1", &s), 0);
-	return q.s;
+	return query_of(mode, &o);
 }
 
 #define ONE_WAY(sym, side, qty, ro) "symbol=" sym "&side=" side \
@@ -427,4 +435,42 @@ Test(order_query, account_requests)
 	cr_assert_eq(bn_position_risk_query(&q, NULL), 0);
 	cr_assert_str_eq(q.s, "");
 	cr_assert_str_eq(bn_pos_side_name(BN_PS_SHORT), "SHORT");
+}
+
+/* A close of part of a position: |amount| x fraction, rounded down to the
+ * step; below the minimum quantity refused; the whole position whatever
+ * its size. */
+static const char *part(enum bn_pos_mode mode, const char *sym,
+    const char *fraction, const char *step, const char *min)
+{
+	struct bn_plan_order o = { .symbol = sym, .close = 1, .reduce_only = 1,
+		.fraction = D(fraction), .step = D(step), .min_qty = D(min) };
+	return query_of(mode, &o);
+}
+
+Test(order_spec, partial_close, .init = setup_positions)
+{
+	cr_assert_str_eq(part(BN_ONE_WAY, "ETHUSDT", "0.5", "0.001", "0.001"),
+	    ONE_WAY("ETHUSDT", "SELL", "0.25", "true"));
+	/* 0.5 x 0.3 = 0.15, step 0.1: 0.1 (down, never up) */
+	cr_assert_str_eq(part(BN_ONE_WAY, "ETHUSDT", "0.3", "0.1", "0.1"),
+	    ONE_WAY("ETHUSDT", "SELL", "0.1", "true"));
+	/* a short: BUY its part */
+	cr_assert_str_eq(part(BN_ONE_WAY, "BTCUSDT", "0.5", "0.001", "0.001"),
+	    ONE_WAY("BTCUSDT", "BUY", "0.01", "true"));
+	cr_assert_str_eq(part(BN_HEDGE, "BTCUSDT", "0.5", "0.001", "0.001"),
+	    HEDGE("BTCUSDT", "SELL", "LONG", "0.005"));
+	/* the smallest fraction still rounds down to nothing: refused */
+	cr_assert_str_eq(part(BN_ONE_WAY, "ETHUSDT", "0.00000001", "0.001",
+	    "0.001"), "");
+	cr_assert_str_eq(err, "close_below_min_qty:ETHUSDT");
+	/* 0.02 x 0.5 = 0.01, above the step but below the minimum */
+	cr_assert_str_eq(part(BN_ONE_WAY, "BTCUSDT", "0.5", "0.001", "0.05"), "");
+	cr_assert_str_eq(err, "close_below_min_qty:BTCUSDT");
+	/* the whole position: all of it, even below the minimum */
+	cr_assert_str_eq(part(BN_ONE_WAY, "BTCUSDT", "1", "0.001", "0.05"),
+	    ONE_WAY("BTCUSDT", "BUY", "0.02", "true"));
+	/* flat: nothing to close, whatever the fraction */
+	cr_assert_str_eq(part(BN_ONE_WAY, "DOGEUSDT", "0.5", "1", "1"), "");
+	cr_assert_str_eq(err, "close_no_position");
 }

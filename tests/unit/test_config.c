@@ -68,7 +68,12 @@ static const char *const covered[] = {
 	"INTENT_EXECUTOR_HOURLY_NOTIONAL_USDT_MANUAL",
 	"REDIS_USERNAME", "REDIS_USERNAME_MAIN", "REDIS_USERNAME_MANUAL",
 	"INTENT_EXECUTOR_MAX_DELIVERIES", "REDIS_SENTINELS", "REDIS_MASTER_NAME",
-	"INTENT_EXECUTOR_CONSUMER", "INTENT_EXECUTOR_LEDGER_FILE", NULL,
+	"INTENT_EXECUTOR_CONSUMER", "INTENT_EXECUTOR_LEDGER_FILE",
+	"REDIS_USERNAME_HARVEST", "INTENT_EXECUTOR_HARVEST_STREAM",
+	"INTENT_EXECUTOR_HARVEST_GROUP", "INTENT_EXECUTOR_HARVEST_ENABLED",
+	"INTENT_EXECUTOR_USER_HARVEST", "INTENT_EXECUTOR_MAX_NOTIONAL_USDT_HARVEST",
+	"INTENT_EXECUTOR_MAX_ORDERS_PER_MIN_HARVEST",
+	"INTENT_EXECUTOR_HOURLY_NOTIONAL_USDT_HARVEST", NULL,
 };
 
 Test(config, every_setting_has_a_test_here)
@@ -126,6 +131,14 @@ Test(config, defaults)
 	cr_assert_str_eq(s.user[ROLE_EXECUTOR], "qie-executor");
 	cr_assert_str_eq(s.user[ROLE_MAIN], "qie-main");
 	cr_assert_str_eq(s.user[ROLE_MANUAL], "qie-manual");
+	cr_assert_str_eq(s.user[ROLE_HARVEST], "qie-harvest");
+	cr_assert_str_eq(s.harvest_stream, "quantum:stream:harvest.intent");
+	cr_assert_str_eq(s.harvest_group, "intent_executor_harvest");
+	cr_assert_eq(s.harvest_enabled, 1);
+	cr_assert_eq(s.max_notional[LANE_HARVEST], 10000000000000LL);
+	cr_assert_eq(s.max_orders_per_min[LANE_HARVEST], 60);
+	cr_assert_eq(s.hourly_notional[LANE_HARVEST], 20000000000000LL);
+	cr_assert_str_eq(s.redis_user_lane[LANE_HARVEST], "");
 	cr_assert_eq(s.max_notional[0], 1000000000000LL);
 	cr_assert_eq(s.max_notional[1], 100000000000LL);
 	cr_assert_eq(s.manual_allow_open, 0);
@@ -227,7 +240,23 @@ Test(config, valid_values_are_taken)
 	setenv("INTENT_EXECUTOR_BREAKER_FAILURES", "1", 1);
 	setenv("INTENT_EXECUTOR_HOURLY_NOTIONAL_USDT_MAIN", "0", 1);
 	setenv("INTENT_EXECUTOR_HOURLY_NOTIONAL_USDT_MANUAL", "12.5", 1);
+	setenv("INTENT_EXECUTOR_HARVEST_STREAM", "s:harvest", 1);
+	setenv("INTENT_EXECUTOR_HARVEST_GROUP", "g_harvest", 1);
+	setenv("INTENT_EXECUTOR_HARVEST_ENABLED", "False", 1);
+	setenv("INTENT_EXECUTOR_USER_HARVEST", "u4", 1);
+	setenv("INTENT_EXECUTOR_MAX_NOTIONAL_USDT_HARVEST", "0", 1);
+	setenv("INTENT_EXECUTOR_MAX_ORDERS_PER_MIN_HARVEST", "2", 1);
+	setenv("INTENT_EXECUTOR_HOURLY_NOTIONAL_USDT_HARVEST", "7.25", 1);
+	setenv("REDIS_USERNAME_HARVEST", "qie-harvest", 1);
 	load_ok(&s);
+	cr_assert_str_eq(s.harvest_stream, "s:harvest");
+	cr_assert_str_eq(s.harvest_group, "g_harvest");
+	cr_assert_eq(s.harvest_enabled, 0);
+	cr_assert_str_eq(s.user[ROLE_HARVEST], "u4");
+	cr_assert_eq(s.max_notional[LANE_HARVEST], 0);
+	cr_assert_eq(s.max_orders_per_min[LANE_HARVEST], 2);
+	cr_assert_eq(s.hourly_notional[LANE_HARVEST], 725000000LL);
+	cr_assert_str_eq(s.redis_user_lane[LANE_HARVEST], "qie-harvest");
 	cr_assert_eq(s.max_plan_age_sec, 86400);
 	cr_assert_eq(s.breaker_failures, 1);
 	cr_assert_eq(s.hourly_notional[0], 0);
@@ -356,6 +385,17 @@ Test(config, every_invalid_value_is_an_error_naming_the_variable)
 		{ "INTENT_EXECUTOR_MANUAL_STREAM", long_name },
 		{ "INTENT_EXECUTOR_MANUAL_GROUP", "" },
 		{ "INTENT_EXECUTOR_MANUAL_GROUP", "caf\xc3\xa9" },
+		{ "INTENT_EXECUTOR_HARVEST_STREAM", "" },
+		{ "INTENT_EXECUTOR_HARVEST_STREAM", "a stream" },
+		{ "INTENT_EXECUTOR_HARVEST_GROUP", "" },
+		{ "INTENT_EXECUTOR_HARVEST_GROUP", "g g" },
+		{ "INTENT_EXECUTOR_HARVEST_ENABLED", "on" },
+		{ "INTENT_EXECUTOR_HARVEST_ENABLED", "" },
+		{ "INTENT_EXECUTOR_USER_HARVEST", "" },
+		{ "INTENT_EXECUTOR_MAX_NOTIONAL_USDT_HARVEST", "-1" },
+		{ "INTENT_EXECUTOR_MAX_ORDERS_PER_MIN_HARVEST", "0" },
+		{ "INTENT_EXECUTOR_HOURLY_NOTIONAL_USDT_HARVEST", "1e3" },
+		{ "REDIS_USERNAME_HARVEST", "a user" },
 		{ "INTENT_EXECUTOR_RESULT_STREAM", "" },
 		{ "INTENT_EXECUTOR_RESULT_STREAM", "r r" },
 		{ "INTENT_EXECUTOR_SOURCE_ALLOWLIST", "intent bridge" },

@@ -84,8 +84,9 @@ static int is_finished(void *arg)
 	return finished_count > 0;
 }
 
-/* One request through executor_start and the event loop. */
-static void handle(const struct exec_req *q, struct exec_res *res)
+/* One request of a lane's link through executor_start and the loop. */
+static void handle_on(enum lane lane, const struct exec_req *q,
+    struct exec_res *res)
 {
 	static struct job j;
 	struct exec_env env = { .s = &S, .b = &B, .l = &L };
@@ -94,7 +95,7 @@ static void handle(const struct exec_req *q, struct exec_res *res)
 	j.deadline_ms = q->deadline_ms;
 	memset(&j.res, 0x5a, sizeof(j.res));   /* must be wholly rewritten */
 	finished_count = 0;
-	executor_start(&env, LANE_MAIN, &j, on_finished);
+	executor_start(&env, lane, &j, on_finished);
 	cr_assert_eq(finished_count, 0, "answered inline, not from the loop");
 	cr_assert_eq(loop_run_until(is_finished, NULL, 2000), 0, "no answer");
 	loop_turn(0);
@@ -104,6 +105,11 @@ static void handle(const struct exec_req *q, struct exec_res *res)
 	cr_assert_not_null(memchr(res->status, '\0', sizeof(res->status)));
 	cr_assert_not_null(memchr(res->order_id, '\0', sizeof(res->order_id)));
 	cr_assert_eq(res->seq, q->seq, "seq not echoed");
+}
+
+static void handle(const struct exec_req *q, struct exec_res *res)
+{
+	handle_on(LANE_MAIN, q, res);
 }
 
 static void expect_rejected(const struct exec_req *q, const char *want)
@@ -373,4 +379,56 @@ Test(executor, every_backend_name_has_its_descriptor_in_order)
 	}
 	cr_assert_null(backend_desc_at(i), "a descriptor without a name");
 	cr_assert_null(backend_desc_at(-1));
+}
+
+/* The harvest lane's link: a request that is not reduce-only is refused
+ * whatever it says, before anything else, and nothing is sent. */
+Test(executor, harvest_link_refuses_what_is_not_reduce_only, .init = setup)
+{
+	struct exec_req q = req("harvest-1-0", "ETHUSDT", SIDE_BUY, 1000000);
+	struct exec_res res;
+	handle_on(LANE_HARVEST, &q, &res);
+	cr_assert_eq(res.executed, 0);
+	cr_assert_str_eq(res.error, "lane_policy:harvest lane orders are always "
+	    "reduce-only (request not reduce-only: refused)");
+	cr_assert_str_eq(res.status, "NOT_SENT");
+	cr_assert_str_eq(res.order_id, "");
+	/* the same request from the main lane's link is an ordinary open */
+	q.seq = 42;
+	handle_on(LANE_MAIN, &q, &res);
+	cr_assert_eq(res.executed, 1, "%s", res.error);
+	/* even a close that says it is not reduce-only (the checks would
+	 * refuse it too; the lane's rule answers first) */
+	struct exec_req c = req("harvest-2-0", "ETHUSDT", SIDE_CLOSE, 0);
+	c.close_fraction = CLOSE_WHOLE;
+	handle_on(LANE_HARVEST, &c, &res);
+	cr_assert(strncmp(res.error, "lane_policy:harvest", 19) == 0, "%s",
+	    res.error);
+	char e[ERROR_MAX] = "";
+	cr_assert_eq(executor_check_lane(LANE_HARVEST, &q, e, sizeof(e)), -1);
+	cr_assert_eq(executor_check_lane(LANE_MAIN, &q, e, sizeof(e)), 0);
+	cr_assert_eq(executor_check_lane(LANE_MANUAL, &q, e, sizeof(e)), 0);
+	q.reduce_only = 1;
+	cr_assert_eq(executor_check_lane(LANE_HARVEST, &q, e, sizeof(e)), 0);
+}
+
+/* A close needs no quantity (the position's); on paper, which keeps no
+ * positions, it is always flat: close_no_position, nothing placed. */
+Test(executor, harvest_close_on_paper_is_flat, .init = setup)
+{
+	struct exec_req c = req("harvest-3-0", "ETHUSDT", SIDE_CLOSE, 0);
+	struct exec_res res;
+	c.reduce_only = 1;
+	c.close_fraction = CLOSE_WHOLE / 2;
+	char e[ERROR_MAX] = "";
+	cr_assert_eq(executor_check(&S, &c, e, sizeof(e)), 0, "%s", e);
+	handle_on(LANE_HARVEST, &c, &res);
+	cr_assert_eq(res.executed, 0);
+	cr_assert_str_eq(res.error, "close_no_position");
+	cr_assert_str_eq(res.order_id, "");
+	cr_assert_eq(res.side, 0, "no side: nothing went out");
+	/* a BUY or SELL still needs a quantity above 0 */
+	struct exec_req b = req("p-zero", "ETHUSDT", SIDE_SELL, 0);
+	cr_assert_eq(executor_check(&S, &b, e, sizeof(e)), -1);
+	cr_assert_str_eq(e, "invalid_qty:not above 0");
 }

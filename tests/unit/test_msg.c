@@ -40,6 +40,7 @@ static struct exec_res sample_res(void)
 	s.qty = 1000000;
 	s.filled_qty = 1000000;
 	s.avg_price = 300012000000LL;
+	s.side = SIDE_SELL;
 	return s;
 }
 
@@ -66,6 +67,7 @@ static void assert_req_eq(const struct exec_req *a, const struct exec_req *b)
 	cr_assert_eq(a->safe_qty, b->safe_qty);
 	cr_assert_eq(a->deadline_ms, b->deadline_ms);
 	cr_assert_eq(a->leverage, b->leverage);
+	cr_assert_eq(a->close_fraction, b->close_fraction);
 }
 
 static void assert_res_eq(const struct exec_res *a, const struct exec_res *b)
@@ -79,6 +81,7 @@ static void assert_res_eq(const struct exec_res *a, const struct exec_res *b)
 	cr_assert_eq(a->qty, b->qty);
 	cr_assert_eq(a->filled_qty, b->filled_qty);
 	cr_assert_eq(a->avg_price, b->avg_price);
+	cr_assert_eq(a->side, b->side);
 }
 
 Test(msg, req_round_trip)
@@ -133,6 +136,85 @@ Test(msg, req_with_the_longest_fields_round_trips)
 	m_reader(&r, p, n);
 	cr_assert_eq(msg_decode_req(&r, &back), 0);
 	assert_req_eq(&back, &q);
+}
+
+static void req_raw(struct mbuf *m, uint8_t side, uint8_t leverage,
+    int64_t fraction);
+
+Test(msg, req_close_fraction_only_on_a_close_and_in_1_to_1e8)
+{
+	static const struct {
+		uint8_t side;
+		int64_t fraction;
+		int ok;
+	} cases[] = {
+		{ SIDE_CLOSE, CLOSE_WHOLE, 1 }, { SIDE_CLOSE, 1, 1 },
+		{ SIDE_CLOSE, 50000000, 1 }, { SIDE_CLOSE, 0, 0 },
+		{ SIDE_CLOSE, -1, 0 }, { SIDE_CLOSE, CLOSE_WHOLE + 1, 0 },
+		{ SIDE_CLOSE, INT64_MIN, 0 }, { SIDE_BUY, 0, 1 },
+		{ SIDE_SELL, 0, 1 }, { SIDE_BUY, 1, 0 },
+		{ SIDE_SELL, CLOSE_WHOLE, 0 },
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct exec_req q = sample_req(), back;
+		struct mbuf m;
+		struct mreader r;
+		size_t n;
+		q.side = cases[i].side;
+		q.close_fraction = cases[i].fraction;
+		cr_assert_eq(msg_encode_req(&m, &q), cases[i].ok ? 0 : -1,
+		    "encode side %u fraction %lld", q.side,
+		    (long long)q.close_fraction);
+		req_raw(&m, cases[i].side, q.leverage, cases[i].fraction);
+		const uint8_t *p = payload_of(&m, MSG_EXEC_REQ, &n);
+		m_reader(&r, p, n);
+		cr_assert_eq(msg_decode_req(&r, &back), cases[i].ok ? 0 : -1,
+		    "decode side %u fraction %lld", cases[i].side,
+		    (long long)cases[i].fraction);
+		if (cases[i].ok)
+			assert_req_eq(&back, &q);
+		else
+			cr_assert(strstr(r.err, "close fraction"), "%s", r.err);
+	}
+}
+
+Test(msg, res_order_side_is_0_buy_or_sell)
+{
+	static const uint8_t sides[] = { 0, SIDE_BUY, SIDE_SELL, SIDE_CLOSE, 9 };
+	for (size_t i = 0; i < sizeof(sides); i++) {
+		struct exec_res s = sample_res(), back;
+		struct mbuf m;
+		struct mreader r;
+		size_t n;
+		s.side = sides[i];
+		cr_assert_eq(msg_encode_res(&m, &s), 0);
+		const uint8_t *p = payload_of(&m, MSG_EXEC_RES, &n);
+		m_reader(&r, p, n);
+		int want = sides[i] <= SIDE_SELL ? 0 : -1;
+		cr_assert_eq(msg_decode_res(&r, &back), want, "side %u", sides[i]);
+		if (want == 0)
+			cr_assert_eq(back.side, sides[i]);
+	}
+}
+
+Test(msg, lanes_table)
+{
+	cr_assert_str_eq(lane_name(LANE_HARVEST), "harvest");
+	cr_assert_str_eq(role_name(ROLE_HARVEST), "harvest");
+	for (int l = 0; l < LANE_COUNT; l++) {
+		cr_assert_eq(lane_info((enum lane)l)->role, (enum role)(l + 1),
+		    "a worker's role is its lane's + 1");
+		cr_assert_str_eq(role_name((unsigned)lane_info((enum lane)l)->role),
+		    lane_name((enum lane)l));
+	}
+	cr_assert(lane_has(LANE_MAIN, LANE_F_PERMIT));
+	cr_assert(lane_has(LANE_MANUAL, LANE_F_PERMIT));
+	cr_assert(!lane_has(LANE_HARVEST, LANE_F_PERMIT));
+	cr_assert(lane_has(LANE_HARVEST, LANE_F_ONLY_REDUCES));
+	cr_assert(!lane_has(LANE_MAIN, LANE_F_ONLY_REDUCES));
+	cr_assert_null(lane_info(LANE_COUNT));
+	cr_assert(!lane_has(LANE_COUNT, LANE_F_PERMIT));
+	cr_assert_str_eq(lane_info(LANE_HARVEST)->consumer_suffix, "-harvest");
 }
 
 Test(msg, res_round_trip)
@@ -286,6 +368,7 @@ static size_t raw_req(uint8_t *buf, size_t idlen, char fill)
 	m_add_i64(&m, 0);
 	m_add_i64(&m, 1700000030000LL);         /* deadline */
 	m_add_u8(&m, 1);                        /* leverage */
+	m_add_i64(&m, 0);                       /* close fraction: not a close */
 	cr_assert_eq(m_close(&m), 0);
 	memcpy(buf, m.data + FRAME_HDR, m.len - FRAME_HDR);
 	return m.len - FRAME_HDR;
@@ -310,20 +393,29 @@ Test(msg, req_without_a_deadline_above_0_is_rejected)
 }
 
 /* A frame with the leverage byte v, as a worker would not encode it. */
-static void req_with_leverage(struct mbuf *m, uint8_t v)
+/* A request, encoded raw: the sample's fields with this side, leverage
+ * and close fraction, whatever the encoder would refuse. */
+static void req_raw(struct mbuf *m, uint8_t side, uint8_t leverage,
+    int64_t fraction)
 {
 	struct exec_req q = sample_req();
 	m_init(m, MSG_EXEC_REQ);
 	m_add_u32(m, q.seq);
 	m_add_str(m, q.plan_id);
 	m_add_str(m, q.symbol);
-	m_add_u8(m, q.side);
+	m_add_u8(m, side);
 	m_add_u8(m, q.reduce_only);
 	m_add_i64(m, q.qty);
 	m_add_i64(m, q.safe_qty);
 	m_add_i64(m, q.deadline_ms);
-	m_add_u8(m, v);
+	m_add_u8(m, leverage);
+	m_add_i64(m, fraction);
 	cr_assert_eq(m_close(m), 0);
+}
+
+static void req_with_leverage(struct mbuf *m, uint8_t v)
+{
+	req_raw(m, sample_req().side, v, 0);
 }
 
 Test(msg, req_leverage_outside_1_to_125_is_rejected)

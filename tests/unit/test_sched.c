@@ -205,3 +205,37 @@ Test(sched, cancel_takes_only_queued_items)
 	struct sched_item *d = push(LANE_MAIN, "ETHUSDT");
 	cr_assert_eq(next(), d);
 }
+
+/* The harvest lane: after manual, before main (exits before opens), with
+ * its own limit of SCHED_INFLIGHT_HARVEST. */
+Test(sched, harvest_after_manual_before_main)
+{
+	struct sched_item *e1 = push(LANE_MAIN, "ETHUSDT");
+	cr_assert_eq(next(), e1);
+	struct sched_item *e2 = push(LANE_MAIN, "ETHUSDT");
+	struct sched_item *h = push(LANE_HARVEST, "ETHUSDT");
+	struct sched_item *m = push(LANE_MANUAL, "ETHUSDT");
+	cr_assert_null(next(), "two ETHUSDT requests in flight");
+	sched_done(&S, e1);
+	cr_assert_eq(next(), m, "manual first");
+	sched_done(&S, m);
+	cr_assert_eq(next(), h, "the exit before the main lane's open");
+	sched_done(&S, h);
+	cr_assert_eq(next(), e2);
+}
+
+Test(sched, harvest_has_its_own_limit)
+{
+	char sym[16];
+	cr_assert_eq(S.limit[LANE_HARVEST], SCHED_INFLIGHT_HARVEST);
+	for (int i = 0; i < SCHED_INFLIGHT_HARVEST + 1; i++) {
+		snprintf(sym, sizeof(sym), "H%dUSDT", i);
+		push(LANE_HARVEST, sym);
+	}
+	for (int i = 0; i < SCHED_INFLIGHT_HARVEST; i++)
+		cr_assert_not_null(next());
+	cr_assert_null(next(), "the harvest lane went past its limit");
+	struct sched_item *e = push(LANE_MAIN, "ETHUSDT");
+	cr_assert_eq(next(), e, "a full harvest lane holds the main lane up");
+	cr_assert_eq(S.running[LANE_HARVEST], SCHED_INFLIGHT_HARVEST);
+}

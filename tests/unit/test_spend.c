@@ -68,7 +68,7 @@ Test(spend, the_frame_round_trips_and_refuses_nonsense)
 	m_reader(&r, m.data + FRAME_HDR, m.len - FRAME_HDR);
 	cr_assert_eq(msg_decode_spend(&r, &lane, &at, &o, &v), -1);
 	cr_assert_str_eq(r.err, "a negative time, count or notional");
-	cr_assert_eq(msg_encode_spend(&m, (enum lane)2, T0, 1, 0), 0);
+	cr_assert_eq(msg_encode_spend(&m, LANE_COUNT, T0, 1, 0), 0);
 	m_reader(&r, m.data + FRAME_HDR, m.len - FRAME_HDR);
 	cr_assert_eq(msg_decode_spend(&r, &lane, &at, &o, &v), -1);
 	cr_assert_str_eq(r.err, "lane out of range");
@@ -125,7 +125,7 @@ Test(ledger, a_file_survives_a_reopen_and_a_bad_line_stops_it)
 	fclose(f);
 	static struct ledger c;
 	cr_assert_eq(ledger_open(&c, path, T0 + 10, err, sizeof(err)), -1);
-	cr_assert(strstr(err, "line 3") && strstr(err, "neither main nor manual"),
+	cr_assert(strstr(err, "line 3") && strstr(err, "not main, manual or harvest"),
 	    "%s", err);
 	unlink(path);
 }
