@@ -27,7 +27,7 @@
 #define MANUAL_RATE 10   /* the test runs with ..._PER_MIN_MANUAL=10 */
 
 static int ctl = -1, failures, manual_ok;
-static int link_fd[LANE_COUNT] = { -1, -1 };
+static int link_fd[LANE_COUNT] = { -1, -1, -1 };
 static uint32_t seq;
 
 static void result(const char *name, int ok, const char *why)
@@ -149,7 +149,8 @@ static void hostile_frames(void)
 	expect_closed("a request without a deadline closes the link", m.data, m.len);
 	q.deadline_ms = wall_ms() + 30000;
 	msg_encode_req(&m, &q);
-	m.data[m.len - 1] = 0;          /* the leverage byte */
+	m.data[m.len - 9] = 0;          /* the leverage byte (before the
+					 * close fraction's 8) */
 	expect_closed("a request with leverage 0 closes the link", m.data, m.len);
 	msg_encode_res(&m, &(struct exec_res){ .seq = 1 });
 	expect_closed("a reply-type frame from a worker closes the link", m.data, m.len);
@@ -169,6 +170,10 @@ static void hostile_requests(void)
 	    LANE_MAIN, "invalid_qty");
 	expect_error("manual lane may not open a position", "ETHUSDT", SIDE_BUY,
 	    "0.01", 0, LANE_MANUAL, "lane_policy");
+	expect_error("harvest lane may not open a position", "ETHUSDT",
+	    SIDE_BUY, "0.01", 0, LANE_HARVEST, "lane_policy");
+	expect_error("harvest lane: a SELL not reduce-only refused too",
+	    "ETHUSDT", SIDE_SELL, "0.01", 0, LANE_HARVEST, "lane_policy");
 	manual_still_served("hostile requests");
 	while (manual_ok < MANUAL_RATE && !failures)
 		manual_still_served("rate use");
@@ -194,6 +199,7 @@ int main(int argc, char **argv)
 	ctl = sp[0];
 	attach(LANE_MAIN);
 	attach(LANE_MANUAL);
+	attach(LANE_HARVEST);
 	hostile_frames();
 	hostile_requests();
 	result("executor still alive", waitpid(pid, NULL, WNOHANG) == 0, "it exited");

@@ -28,7 +28,7 @@ start_daemon INTENT_EXECUTOR_CREDENTIALS_DIR="$T/cred"
 pid_of() { awk -v r="$1" '$1 == r { sub("pid=", "", $2); print $2 }' "$T/status"; }
 status_field() { grep "^$2:" "/proc/$1/status" | awk '{print $2}'; }
 
-for role in main manual executor; do
+for role in main manual harvest executor; do
 	pid=$(pid_of $role)
 	user=qie-$role
 	check "$role: runs as $user" test "$(status_field "$pid" Uid)" = "$(id -u $user)"
@@ -42,8 +42,8 @@ for role in main manual executor; do
 	nfd=$(ls "/proc/$pid/fd" | wc -l)
 	case $role in
 	main) max=9 ;;          # std 3, link, control and report pipes, signalfd, 2 Redis
-	manual) max=9 ;;
-	executor) max=7 ;;      # std 3, control, signalfd, 2 lane links
+	manual|harvest) max=9 ;;
+	executor) max=8 ;;      # std 3, control, signalfd, 3 lane links
 	esac
 	check "$role: $nfd open descriptors (at most $max)" test "$nfd" -le $max
 	env=$(tr '\0' '\n' <"/proc/$pid/environ")
@@ -65,7 +65,7 @@ check "supervisor: Seccomp 2 (its own filter)" test "$(status_field "$DAEMON_PID
 check "supervisor: NoNewPrivs 1" test "$(status_field "$DAEMON_PID" NoNewPrivs)" = 1
 
 # workers cannot read the credential files, and hold no copy of the secret
-for role in main manual; do
+for role in main manual harvest; do
 	check "$role's user cannot read the secret file" \
 		bash -c "! setpriv --reuid=qie-$role --regid=qie-$role --clear-groups cat '$T/cred/binance-api-secret' 2>/dev/null"
 	pid=$(pid_of $role)
@@ -164,7 +164,7 @@ check "the supervisor links no hiredis, libcurl or jansson" \
 # the supervisor killed alone: its children stop too (parent-death signal)
 start_daemon
 kids=$(pgrep -P "$DAEMON_PID" | tr '\n' ' ')
-check "three children before" test "$(wc -w <<<"$kids")" = 3
+check "four children before" test "$(wc -w <<<"$kids")" = 4
 kill -9 "$DAEMON_PID"; wait "$DAEMON_PID" 2>/dev/null; DAEMON_PID=
 for i in $(seq 100); do
 	alive=0; for k in $kids; do kill -0 "$k" 2>/dev/null && alive=$((alive + 1)); done
