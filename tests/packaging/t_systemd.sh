@@ -7,11 +7,13 @@
 # network namespace (loopback only, never a real network); dpkg -i installs
 # the package there, and the unit is driven with systemctl through nsenter:
 #   start      Type=notify reaches active (running); the five startup lines
-#   processes  children under qie-main/qie-manual/qie-executor, NoNewPrivs 1,
+#   processes  children under qie-main/qie-manual/qie-harvest/qie-executor,
+#              NoNewPrivs 1,
 #              Seccomp 2, no capability; the supervisor under qie-supervisor
 #              with exactly setgid setuid setpcap kill (0x1e0)
-#   plans      a plan executes on the paper backend
-#   children   kill -9 of the executor, main, manual in turn: repaired by the
+#   plans      a plan executes on the paper backend; a harvest entry gets its
+#              result (skipped: paper keeps no positions)
+#   children   kill -9 of the executor, main, manual, harvest in turn: repaired by the
 #              supervisor, systemd does not restart the unit (NRestarts)
 #   systemd    a SIGKILLed main process is restarted (Restart=on-failure); a
 #              SIGSTOPped supervisor is killed by the watchdog (drop-in
@@ -21,7 +23,8 @@
 #              reached: see there for each remaining point)
 #   qiectl     status: rc 0, "daemon: running"
 #   binance    credentials through LoadCredential=, the project's fake
-#              exchange ($BUILD/fake-exchange) on 127.0.0.1: a signed order;
+#              exchange ($BUILD/fake-exchange) on 127.0.0.1: a signed order,
+#              a harvest PARTIAL_CLOSE of half the fake's position;
 #              the fake on 192.0.2.10 (an interface of the container's own
 #              namespace): unreachable under IPAddressAllow=localhost (ERROR
 #              status, never ready, no order), reachable with the shipped
@@ -353,6 +356,25 @@ plan() {
 		decision EXECUTE symbol ETHUSDT side SELL type MARKET qty 0.01 reduceOnly true \
 		source intent_bridge timestamp "$(date +%s)" >/dev/null
 }
+# harvest ACTION PERCENTAGE: an exit manager's entry on the harvest stream;
+# prints its plan id (harvest-<entry id>)
+harvest() {
+	local id
+	id=$(ct redis-cli XADD quantum:stream:harvest.intent '*' symbol ETHUSDT action "$1" \
+		percentage "$2" reason t_systemd R_net 1.5 pnl_usd 3) || return 1
+	echo "harvest-$id"
+}
+# answered ID SECONDS "EXECUTED ERROR": the plan's first result, as result() prints it
+answered() {
+	local r=
+	for _ in $(seq $(($2 * 4))); do
+		r=$(result "$1")
+		[ -n "$r" ] && break
+		sleep 0.25
+	done
+	echo "plan $1: result: ${r:-none after $2 s}"
+	[ "${r%%:*}" = "$3" ] || [ "$r" = "$3" ]
+}
 # result ID: "executed error" of the plan's first result ("" without one)
 result() {
 	ct redis-cli --json XRANGE quantum:stream:apply.result - + 2>/dev/null | jq -r --arg p "$1" '
@@ -444,8 +466,8 @@ ct dpkg -i "/root/$DEBNAME" >"$WORK/dpkg-i.log" 2>&1
 rc=$?
 check "dpkg -i $DEBNAME in the container" test "$rc" = 0
 if [ "$rc" != 0 ]; then tail -n 20 "$WORK/dpkg-i.log"; done_now; fi
-check "users qie-main qie-manual qie-executor qie-supervisor exist" \
-	ct getent passwd qie-main qie-manual qie-executor qie-supervisor
+check "users qie-main qie-manual qie-harvest qie-executor qie-supervisor exist" \
+	ct getent passwd qie-main qie-manual qie-harvest qie-executor qie-supervisor
 check "the package neither enables nor starts the unit" \
 	ct sh -c "[ \"\$(systemctl is-enabled $SVC)\" = disabled ] && ! systemctl -q is-active $SVC"
 check "redis-server runs in the container" \
@@ -467,7 +489,8 @@ st=$(prop StatusText)
 check "start: StatusText \"$st\" is ready:, backend paper" \
 	bash -c '[[ $0 == ready:* ]] && [[ $0 == *paper* ]]' "$st"
 for line in "Source allowlist: ['intent_bridge']" "Manual lane TTL guard: " "MANUAL_LANE_OFF" \
-	"Consuming MAIN: quantum:stream:apply.plan" "Consuming MANUAL: quantum:stream:apply.plan.manual"; do
+	"Consuming MAIN: quantum:stream:apply.plan" "Consuming MANUAL: quantum:stream:apply.plan.manual" \
+	"Consuming HARVEST: quantum:stream:harvest.intent"; do
 	ucheck "start: the journal has \"$line\"" jwait "$J" "$line" 5
 done
 check "start: no \"Landlock unavailable\" warning" bash -c '! grep -q "Landlock unavailable" <<<"$0"' "$(jsince "$J")"
@@ -479,7 +502,7 @@ check "start: no \"kept in memory only\" warning" bash -c '! grep -q "kept in me
 hdr "the processes of the unit"
 status_file
 MAIN=$(prop MainPID)
-for role in executor main manual; do
+for role in executor main manual harvest; do
 	p=$(status_pid "$role")
 	check "processes: $role (pid ${p:-none}) runs as qie-$role, NoNewPrivs 1, Seccomp 2, all Cap* 0" \
 		child_ok "$role" "${p:-0}"
@@ -495,17 +518,20 @@ check "processes: supervisor CapEff = CapAmb = 00000000000001e0 (setgid setuid s
 	bash -c 'grep -qP "^CapEff:\t00000000000001e0$" <<<"$0" && grep -qP "^CapAmb:\t00000000000001e0$" <<<"$0"' "$st"
 check "processes: supervisor CapBnd = 00000000000001e0" grep -qP '^CapBnd:\t00000000000001e0$' <<<"$st"
 n=$(ct cat "/sys/fs/cgroup/system.slice/$SVC.service/cgroup.procs" 2>/dev/null | wc -l)
-check "processes: 4 in the unit's cgroup (supervisor + 3 children): $n" test "$n" = 4
+check "processes: 5 in the unit's cgroup (supervisor + 4 children): $n" test "$n" = 5
 
 # ---- a plan ----------------------------------------------------------------------------
 hdr "a plan on the paper backend"
 plan p1
 ucheck "plan: p1 executed (paper)" executed p1 15
+h1=$(harvest CLOSE 1)
+ucheck "plan: harvest entry $h1 answered: skipped, close_no_position (paper keeps no positions)" \
+	answered "$h1" 15 "false close_no_position"
 
 # ---- children killed -------------------------------------------------------------------
 hdr "kill -9 of each child: the supervisor repairs it, systemd does not restart the unit"
 NR0=$(prop NRestarts)
-for role in executor main manual; do
+for role in executor main manual harvest; do
 	old=$(status_pid "$role")
 	J=$(jmark)
 	if [ -z "$old" ] || [ "$old" = 0 ]; then
@@ -523,7 +549,7 @@ done
 # the supervisor may say degraded until every lane is back
 for _ in $(seq 20); do [[ $(prop StatusText) == ready:* ]] && break; sleep 0.25; done
 plan p2
-ucheck "children: p2 executed after the three kills" executed p2 20
+ucheck "children: p2 executed after the four kills" executed p2 20
 
 # ---- exposure, qiectl --------------------------------------------------------------------
 hdr "systemd-analyze security $SVC (inside the container)"
@@ -602,6 +628,8 @@ hdr "binance backend: credentials through LoadCredential=, the fake exchange on 
 FXLO=http://127.0.0.1:18080
 if [ "$FAKE_OK" = 1 ]; then start_fake qie-fake-lo 127.0.0.1 18080; fi
 check "binance: the fake exchange answers on $FXLO" ctnet curl -fsS -m 3 -o /dev/null "$FXLO/fapi/v1/time"
+# ETHUSDT long 0.05: b1 sells 0.01, the harvest entry closes half of the rest
+ctnet curl -fsS -m 3 -o /dev/null -X POST "$FXLO/_fake/position?symbol=ETHUSDT&side=BOTH&amt=0.05&entry=3000"
 ct sh -c "cp /root/env.orig /etc/quantum/intent-executor.env
 	printf 'INTENT_EXECUTOR_BACKEND=binance\nINTENT_EXECUTOR_BINANCE_BASE_URL=$FXLO\n' >>/etc/quantum/intent-executor.env"
 J=$(jmark)
@@ -613,6 +641,13 @@ ucheck "binance: plan b1 executed on the fake (loopback)" executed b1 20
 n=$(fake_count "$FXLO" qie-b1)
 fake_orders "$FXLO" | jq -c '.orders[]' 2>/dev/null | head -n 3
 check "binance: the signed order qie-b1 is in the fake's order log ($n)" test "${n:-0}" -ge 1
+h2=$(harvest PARTIAL_CLOSE 0.5)
+ucheck "binance: harvest PARTIAL_CLOSE $h2 executed on the fake" executed "$h2" 20
+o=$(fake_orders "$FXLO" | jq -c --arg c "qie-$h2" '[.orders[] | select(.clientOrderId == $c)][0] // empty' 2>/dev/null)
+echo "harvest order: ${o:-none}"
+check "binance: the harvest order is a reduce-only SELL of 0.02, half the fake's ETHUSDT long of 0.04" \
+	bash -c '[ "$(jq -r .reduceOnly <<<"$0")" = true ] && [ "$(jq -r .side <<<"$0")" = SELL ] &&
+		[ "$(jq -r ".quantity | tonumber" <<<"$0")" = 0.02 ]' "${o:-{\}}"
 check "binance: the executor read its credentials from \$CREDENTIALS_DIRECTORY" \
 	bash -c 'grep -q "credentials from /run/credentials/" <<<"$0"' "$(jsince "$J")"
 ct timeout 45 systemctl stop "$SVC"
