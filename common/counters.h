@@ -46,7 +46,10 @@
 	    "Orders the executor tried to place on the exchange.", 0)         \
 	X(C_ORDERS_FAILED, "orders_failed",                                   \
 	    "Orders tried on the exchange that did not execute: refused, "     \
-	    "failed, or of unknown outcome.", 0)
+	    "failed, or of unknown outcome.", 0)                              \
+	X(C_POSITION_DRIFT, "position_drift",                                 \
+	    "Positions found to differ from what the executor expected "      \
+	    "(the symbol turned reduce-only).", 0)
 
 #define COUNTER_ENUM(e, name, help, per_role) e,
 enum counter { COUNTERS(COUNTER_ENUM) C_COUNT };
