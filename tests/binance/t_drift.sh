@@ -12,21 +12,9 @@
 # executor (the main worker restores it from the hash) and qiectl drift
 # clear lifts it.
 . "$(dirname "$0")/../lib.sh"
+. "$(dirname "$0")/plans.sh"
 
-is() {
-	[ "$1" = "$2" ] && return 0
-	echo "  got '$1', want '$2'" >&2; return 1
-}
 DRIFT=quantum:intent_executor:drift
-pos() { fake_account | jq -r --arg s "$1" '[.positions[] | select(.symbol == "ETHUSDT" and .positionSide == $s) | .positionAmt][0] // "0"'; }
-main() { local id=$1; shift; grant "$id"; add_plan "$MAIN" "$id" "$@"; wait_result "$id" 40; }
-manual() {
-	local id=$1; shift; grant "$id"
-	add_plan "$MANUAL" "$id" source manual_operator "$@"
-	wait_result "$id" 40
-}
-res() { result_field "$1" "$2"; }
-sent_none() { is "$(fake_posts "qie-$1")" 0; }
 no_drift_line() { ! log_has "POSITION DRIFT"; }
 hash_of() { redis-cli HGET $DRIFT ETHUSDT | jq -r ".$1"; }
 audit_count() { redis-cli --raw XRANGE quantum:stream:intent_executor.audit - + | grep -cx "$1"; }
