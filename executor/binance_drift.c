@@ -10,8 +10,9 @@
  * never taken for drift), and none filled within BN_DRIFT_SETTLE_MS
  * before the read left.  A symbol whose fills are not all known (an order
  * of unknown outcome, one found on the exchange that was not sent now, a
- * partial fill) is not compared at its next quiet read: the read becomes
- * its new base.  A difference of a stepSize or more is drift
+ * partial fill; a change of the account's position mode since its base,
+ * which moves the amounts between BOTH and LONG/SHORT) is not compared at
+ * its next quiet read: the read becomes its new base.  A difference of a stepSize or more is drift
  * (drift_found()); the reported amount is the new base either way.
  *
  * May: read what the backend knows.  May not: send anything.
@@ -71,7 +72,8 @@ static void compare(struct binance *b, int i, const struct bn_positions *t)
 {
 	const char *symbol = b->symbols.item[i];
 	const struct symbol_filter *f = filters_find(&b->filters, symbol);
-	int sure = b->drift.based[i] && !b->drift.uncertain[i] && f && f->step > 0;
+	int sure = b->drift.based[i] && !b->drift.uncertain[i] && f &&
+	    f->step > 0 && b->drift.mode[i] == b->mode;
 	for (int ps = BN_PS_BOTH; ps <= BN_PS_SHORT; ps++) {
 		int64_t want = b->drift.expect[i][ps];
 		int64_t got = reported(t, symbol, (enum bn_pos_side)ps);
@@ -82,6 +84,7 @@ static void compare(struct binance *b, int i, const struct bn_positions *t)
 	}
 	b->drift.based[i] = 1;
 	b->drift.uncertain[i] = 0;
+	b->drift.mode[i] = b->mode;
 }
 
 void bn_drift_read(struct binance *b, const struct bn_positions *t)

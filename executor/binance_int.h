@@ -103,6 +103,7 @@ struct binance {
 	struct bn_drift {
 		int64_t expect[LIST_MAX][3];    /* 1e-8, signed */
 		int based[LIST_MAX];    /* expect holds a read's amounts */
+		enum bn_pos_mode mode[LIST_MAX];        /* the account's, then */
 		int uncertain[LIST_MAX];        /* a fill not known exactly */
 		int busy[LIST_MAX];     /* its orders in the backend now */
 		int touched[LIST_MAX];  /* one was, since the read left */

@@ -143,6 +143,8 @@ check "NEW for good: UNKNOWN" is "$(res nw_stuck order_status)/$(res nw_stuck ex
 check "NEW for good: order_unknown, says why" bash -c '[[ "$1" == "order_unknown:accepted NEW, not over after 20s;"* ]]' _ "$(res nw_stuck error)"
 check "NEW for good: one order on the exchange" is "$(fake_count qie-nw_stuck)" 1
 check "no sandbox violation (one-way)" bash -c "! grep -q SIGSYS '$DLOG'"
+check "no position drift from our own orders, the mode change or the unknown order" \
+	bash -c "! grep -q 'POSITION DRIFT' '$DLOG'"
 stop_daemon
 stop_fake
 redis-cli FLUSHALL >/dev/null
