@@ -127,6 +127,8 @@ static const struct setting table[] = {
 	  "mymaster", 0, 0 },
 	{ "INTENT_EXECUTOR_CONSUMER", K_OPTNAME, TO_SUPERVISOR, S(consumer),
 	  "", 0, 0 },
+	{ "INTENT_EXECUTOR_DRIFT_CHECK_SEC", K_INT, TO_EXECUTOR,
+	  S(drift_check_sec), "60", 2, 3600 },
 	{ "INTENT_EXECUTOR_LEDGER_FILE", K_NAME, TO_SUPERVISOR, S(ledger_file),
 	  "/var/lib/quantum-intent-executor/ledger", 0, 0 },
 };

@@ -71,6 +71,7 @@ struct settings {
 	int breaker_failures;           /* consecutive failed orders to halt */
 	int64_t hourly_notional[LANE_COUNT];    /* rolling budget per lane; 0 = none */
 	int max_deliveries;             /* past this, an entry is dead-lettered */
+	int drift_check_sec;            /* positions compared at least this often */
 	struct strlist sentinels;       /* "host:port" items; n == 0: no Sentinel */
 	char redis_master_name[128];    /* the master's name at the sentinels */
 	char consumer[128];             /* consumer base name; "" = host name */

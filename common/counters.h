@@ -51,7 +51,10 @@
 	    "Harvest-lane entries whose close executed.", 0)                  \
 	X(C_HARVEST_FAILED, "harvest_failed",                                 \
 	    "Harvest-lane entries decided without a close, except those "     \
-	    "skipped because the position was flat.", 0)
+	    "skipped because the position was flat.", 0)                      \
+	X(C_POSITION_DRIFT, "position_drift",                                 \
+	    "Positions found to differ from what the executor expected "      \
+	    "(the symbol turned reduce-only).", 0)
 
 #define COUNTER_ENUM(e, name, help, per_role) e,
 enum counter { COUNTERS(COUNTER_ENUM) C_COUNT };

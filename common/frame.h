@@ -30,6 +30,11 @@ enum msg_type {
 	MSG_STATE = 9,      /* executor -> supervisor: u8 ok, str text */
 	MSG_HUNG = 10,      /* supervisor -> main worker: a role killed as hung */
 	MSG_SPEND = 11,     /* executor <-> supervisor: what a lane spent (spend.h) */
+	/* position drift (executor/drift.h, workers/drift.c), main lane only */
+	MSG_DRIFT = 12,     /* executor -> main worker: a symbol drifted */
+	MSG_DRIFT_HOLD = 13,        /* main worker -> executor: the hash holds it */
+	MSG_DRIFT_CLEAR = 14,       /* main worker -> executor: no longer */
+	MSG_DRIFT_SYNCED = 15,      /* main worker -> executor: all held said */
 };
 
 /* Building a frame. */

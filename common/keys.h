@@ -20,6 +20,9 @@
 #define KEY_BREAKER "quantum:intent_executor:breaker:consecutive_failures:"
 /* + lane name: why that lane's breaker halted it (absent: not halted) */
 #define KEY_BREAKER_HALT "quantum:intent_executor:breaker:halted:"
+/* the symbols whose position drifted from what the executor expected:
+ * field symbol, value JSON (workers/drift.c writes, qiectl drift clears) */
+#define KEY_DRIFT "quantum:intent_executor:drift"
 /* who changed the trading state or the manual lane, and why */
 #define KEY_AUDIT_STREAM "quantum:stream:intent_executor.audit"
 

@@ -1,5 +1,6 @@
 /*
- * msg.c - encode and decode EXEC_REQ / EXEC_RES frames.
+ * msg.c - encode and decode the frames of msg.h (EXEC_REQ, EXEC_RES, DRIFT
+ * and the others).
  */
 #include "msg.h"
 
@@ -195,6 +196,92 @@ int msg_decode_res(struct mreader *r, struct exec_res *s)
 	}
 	if (s->side != 0 && s->side != SIDE_BUY && s->side != SIDE_SELL) {
 		r->err = "order side is not 0, BUY or SELL";
+		return -1;
+	}
+	return 0;
+}
+
+int msg_symbol_ok(const char *s)
+{
+	size_t n = 0;
+	for (; s[n]; n++)
+		if (!((s[n] >= 'A' && s[n] <= 'Z') || (s[n] >= '0' && s[n] <= '9')))
+			return 0;
+	return n >= 1 && n <= SYMBOL_MAX;
+}
+
+int msg_encode_drift(struct mbuf *m, const struct drift_report *d)
+{
+	if (!msg_symbol_ok(d->symbol))
+		return -1;
+	m_init(m, MSG_DRIFT);
+	m_add_str(m, d->symbol);
+	m_add_u8(m, d->pos_side);
+	m_add_u8(m, d->recorded);
+	m_add_i64(m, d->expected);
+	m_add_i64(m, d->reported);
+	m_add_i64(m, d->step);
+	m_add_i64(m, d->at_ms);
+	return m_close(m);
+}
+
+static int amount_ok(int64_t v)
+{
+	return v >= -DRIFT_AMOUNT_MAX && v <= DRIFT_AMOUNT_MAX;
+}
+
+/* The report's meaning once its fields are read: NULL, or what is wrong. */
+static const char *drift_wrong(const struct drift_report *d)
+{
+	if (!msg_symbol_ok(d->symbol))
+		return "symbol not [A-Z0-9], 1..20 bytes";
+	if (d->pos_side > 2)
+		return "position side out of range";
+	if (d->recorded > 1)
+		return "recorded flag is neither 0 nor 1";
+	if (!amount_ok(d->expected) || !amount_ok(d->reported) ||
+	    d->step < 0 || d->step > DRIFT_AMOUNT_MAX || d->at_ms < 0)
+		return "amount, step or time out of range";
+	if (d->recorded)
+		return NULL;
+	int64_t diff = d->expected - d->reported;
+	if (d->at_ms == 0 || d->step == 0 || (diff < 0 ? -diff : diff) < d->step)
+		return "a new report without its time, step or a step's difference";
+	return NULL;
+}
+
+int msg_decode_drift(struct mreader *r, struct drift_report *d)
+{
+	memset(d, 0, sizeof(*d));
+	m_get_str(r, d->symbol, sizeof(d->symbol));
+	d->pos_side = m_get_u8(r);
+	d->recorded = m_get_u8(r);
+	d->expected = m_get_i64(r);
+	d->reported = m_get_i64(r);
+	d->step = m_get_i64(r);
+	d->at_ms = m_get_i64(r);
+	if (m_end(r) < 0)
+		return -1;
+	r->err = drift_wrong(d);
+	return r->err ? -1 : 0;
+}
+
+int msg_encode_symbol(struct mbuf *m, uint16_t type, const char *symbol)
+{
+	if (!msg_symbol_ok(symbol))
+		return -1;
+	m_init(m, type);
+	m_add_str(m, symbol);
+	return m_close(m);
+}
+
+int msg_decode_symbol(struct mreader *r, char *symbol, size_t cap)
+{
+	m_get_str(r, symbol, cap);
+	if (m_end(r) < 0)
+		return -1;
+	if (!msg_symbol_ok(symbol)) {
+		r->err = "symbol not [A-Z0-9], 1..20 bytes";
 		return -1;
 	}
 	return 0;

@@ -103,4 +103,28 @@ int msg_decode_req(struct mreader *r, struct exec_req *q);
 int msg_encode_res(struct mbuf *m, const struct exec_res *s);
 int msg_decode_res(struct mreader *r, struct exec_res *s);
 
+/* A symbol as the allowlist spells it: 1..SYMBOL_MAX of [A-Z0-9]. */
+int msg_symbol_ok(const char *s);
+
+/* MSG_DRIFT: a symbol's position is not what the executor expected
+ * (executor/drift.h).  Amounts are signed (+ long, - short). */
+#define DRIFT_AMOUNT_MAX (1LL << 62)    /* |expected|, |reported| at most */
+struct drift_report {
+	char symbol[SYMBOL_MAX + 1];
+	uint8_t pos_side;       /* the exchange's side: 0 BOTH, 1 LONG, 2 SHORT */
+	uint8_t recorded;       /* 1: the main worker said the hash holds it */
+	int64_t expected;       /* 1e-8 units */
+	int64_t reported;
+	int64_t step;           /* the symbol's stepSize; 0 unknown */
+	int64_t at_ms;          /* unix ms it was found; 0 unknown */
+};
+/* Decoding checks the symbol, the side, the flag, the bounds, and that a
+ * report not yet recorded is a detection: at_ms and step above 0 and the
+ * two amounts a step or more apart. */
+int msg_encode_drift(struct mbuf *m, const struct drift_report *d);
+int msg_decode_drift(struct mreader *r, struct drift_report *d);
+/* MSG_DRIFT_HOLD, MSG_DRIFT_CLEAR: one symbol (msg_symbol_ok). */
+int msg_encode_symbol(struct mbuf *m, uint16_t type, const char *symbol);
+int msg_decode_symbol(struct mreader *r, char *symbol, size_t cap);
+
 #endif

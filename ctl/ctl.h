@@ -5,7 +5,8 @@
  * qiectl runs as the operator, not as part of the daemon.  It may: read the
  * daemon's settings (environment and env file), its status file, and talk to
  * Redis with the operator's ACL user.  It may not: touch the exchange or any
- * credential, or write anything in Redis but the manual-lane key, the audit
+ * credential, or write anything in Redis but the manual-lane key, the
+ * trading state, the breaker keys, the drift hash (drift clear), the audit
  * stream and (plan inject) a plan stream.
  */
 #ifndef QIE_CTL_H
@@ -103,6 +104,7 @@ const char *fields_get(const redisReply *arr, const char *key);
 struct lane_args {
 	const char *ttl, *operator, *reason;
 	const char *lane;       /* resume --lane: named in the audit entry */
+	const char *symbol;     /* drift clear: named in the audit entry */
 };
 /* --operator and --reason present and well-formed; -1 said on stderr. */
 int check_who(struct ctl *c, const struct lane_args *a);
@@ -117,5 +119,9 @@ int cmd_manual_lane(struct ctl *c, int argc, char **argv);
 int cmd_metrics(struct ctl *c, int argc, char **argv);
 int cmd_plan(struct ctl *c, int argc, char **argv);
 int cmd_audit(struct ctl *c, int argc, char **argv);
+int cmd_drift(struct ctl *c, int argc, char **argv);
+/* The drift hash's entries (KEY_DRIFT), for status: how many; -1 after
+ * printing a Redis error. */
+long long drift_held_count(struct ctl *c);
 
 #endif

@@ -38,11 +38,19 @@ redisReply *change_with_audit(struct ctl *c, const char *action,
     int change_argc, const char **change_argv, char *audit_id, size_t idsz)
 {
 	char host[128] = "?", ttl_s[24], until_s[24], at_s[24];
-	const char *xadd[] = { "XADD", KEY_AUDIT_STREAM, "*", "action", action,
+	const char *xadd[25] = { "XADD", KEY_AUDIT_STREAM, "*", "action", action,
 		"operator", a->operator, "reason", a->reason, "ttl_sec", ttl_s,
 		"until", until_s, "at", at_s, "by", invoking_user(), "host", host,
-		"tool", "qiectl", "lane", a->lane };
-	int nx = (int)(sizeof(xadd) / sizeof(xadd[0])) - (a->lane ? 0 : 2);
+		"tool", "qiectl" };
+	int nx = 21;
+	if (a->lane) {
+		xadd[nx++] = "lane";
+		xadd[nx++] = a->lane;
+	}
+	if (a->symbol) {
+		xadd[nx++] = "symbol";
+		xadd[nx++] = a->symbol;
+	}
 
 	gethostname(host, sizeof(host) - 1);
 	snprintf(ttl_s, sizeof(ttl_s), "%lld", ttl);

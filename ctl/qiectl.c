@@ -41,6 +41,9 @@ static const char usage_text[] =
     "                                trade again (ACTIVE) and clear every lane's\n"
     "                                circuit breaker; with --lane, clear that\n"
     "                                lane's breaker only\n"
+    "  drift                         symbols whose position drifted (reduce-only)\n"
+    "  drift clear SYMBOL --operator NAME --reason TEXT\n"
+    "                                let a drifted symbol open positions again\n"
     "\n"
     "options (anywhere):\n"
     "  --env-file PATH   settings file (default: " DEFAULT_ENV_FILE ", which\n"
@@ -71,6 +74,7 @@ static const struct {
 	{ "halt", cmd_trading },
 	{ "reduce", cmd_trading },
 	{ "resume", cmd_trading },
+	{ "drift", cmd_drift },
 };
 
 int main(int argc, char **argv)

@@ -1,7 +1,8 @@
 /*
  * status.c - `qiectl status`: the daemon's processes (from the status file
- * the supervisor writes), the three lanes and the manual-lane switch (from
- * Redis), and the last results.  Reads only; changes nothing.
+ * the supervisor writes), the three lanes, the manual-lane switch and how
+ * many symbols drifted (from Redis), and the last results.  Reads only;
+ * changes nothing.
  *
  * Exit 0 when Redis answered and the daemon runs; 1 when Redis cannot be
  * read, the daemon is not running, or the status file is unreadable
@@ -439,6 +440,7 @@ int cmd_status(struct ctl *c, int argc, char **argv)
 		json_array_append_new(procs, proc_json(&d.p[i], d.running));
 
 	json_t *lanes = json_array(), *manual, *results;
+	long long drifted = -1;
 	if (ctl_connect(c) == 0) {
 		json_array_append_new(lanes, lane_json(c, "main", c->s.main_stream,
 		    c->s.main_group));
@@ -448,6 +450,8 @@ int cmd_status(struct ctl *c, int argc, char **argv)
 		    c->s.harvest_stream, c->s.harvest_group));
 		manual = manual_json(c, &ok);
 		results = results_json(c, n, &ok);
+		drifted = drift_held_count(c);
+		ok = ok && drifted >= 0;
 		ctl_close(c);
 	} else {
 		ok = 0;
@@ -466,12 +470,17 @@ int cmd_status(struct ctl *c, int argc, char **argv)
 	json_object_set_new(all, "lanes", lanes);
 	json_object_set_new(all, "manual_lane", manual);
 	json_object_set_new(all, "results", results);
+	json_object_set_new(all, "drift_symbols", drifted >= 0 ?
+	    json_integer(drifted) : json_null());
 	json_object_set_new(all, "redis_ok", json_boolean(ok));
 	if (c->json) {
 		json_out(all);
 	} else {
 		print_procs(daemon, procs);
 		print_lanes(lanes, manual);
+		if (drifted > 0)
+			printf("\nposition drift: %lld symbol(s) reduce-only (qiectl "
+			    "drift)\n", drifted);
 		print_results(results);
 		json_decref(all);
 	}

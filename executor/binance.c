@@ -73,6 +73,14 @@ void bn_op_end(struct bn_op *op)
 	loop_at(&op->t, 0, op_done, op);
 }
 
+int bn_symbol_index(const struct binance *b, const char *symbol)
+{
+	for (int i = 0; i < b->symbols.n; i++)
+		if (strcmp(b->symbols.item[i], symbol) == 0)
+			return i;
+	return -1;
+}
+
 int bn_wait_add(struct bn_waiters *w, void (*fn)(void *), void *arg)
 {
 	if (w->n >= BN_WAITERS)

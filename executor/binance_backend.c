@@ -96,6 +96,7 @@ int binance_backend_init(struct backend *be, const struct settings *s,
 	memset(b, 0, sizeof(*b));
 	b->cred = *c;
 	b->symbols = s->symbols;
+	b->pos_every_ms = (int64_t)s->drift_check_sec * 1000;
 	b->http = bn_http_new(s->binance_base_url, c->key, err, errlen);
 	if (!b->http) {
 		credentials_wipe(&b->cred);

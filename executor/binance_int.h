@@ -3,6 +3,7 @@
  * connection policy: time offset, rate limits, bans, filters),
  * binance_prepare.c (filters and mark prices for a request),
  * binance_positions.c (the account: position mode, positions, leverage),
+ * binance_drift.c (positions compared with what our fills make them),
  * binance_presend.c (an order's account part before it is sent) and
  * binance_order.c (placing and settling orders).  Not for other files.
  *
@@ -35,7 +36,6 @@
 #define BN_BOOK_SIZE 1024
 #define BN_OPS 32               /* requests in the backend at once */
 #define BN_WAITERS BN_OPS
-#define BN_POSITIONS_TTL_MS 60000       /* positionRisk read again after */
 #define BN_POSITIONS_GAP_MS 2000        /* reads after fills, at most one per */
 
 /* An order known to exist on the exchange, as last seen. */
@@ -97,7 +97,18 @@ struct binance {
 	struct bn_xfer pos_x;
 	struct bn_waiters pos_w;
 	struct loop_timer pos_t;        /* the next read */
+	int64_t pos_every_ms;           /* INTENT_EXECUTOR_DRIFT_CHECK_SEC */
 	int leverage[LIST_MAX];         /* per allowed symbol; 0 unknown */
+	/* drift (binance_drift.c), per allowed symbol (and BOTH/LONG/SHORT) */
+	struct bn_drift {
+		int64_t expect[LIST_MAX][3];    /* 1e-8, signed */
+		int based[LIST_MAX];    /* expect holds a read's amounts */
+		enum bn_pos_mode mode[LIST_MAX];        /* the account's, then */
+		int uncertain[LIST_MAX];        /* a fill not known exactly */
+		int busy[LIST_MAX];     /* its orders in the backend now */
+		int touched[LIST_MAX];  /* one was, since the read left */
+		int64_t fill_at[LIST_MAX];      /* mono ms of its last fill */
+	} drift;
 };
 
 /* One request's work in the backend: its filters and price, its order. */
@@ -123,6 +134,8 @@ struct bn_op {
 	enum bn_pos_mode mode;          /* the mode spec is for */
 	struct bn_order_spec spec;      /* what is sent, in mode */
 	void (*go)(struct bn_op *op);   /* the order's next step */
+	int drift_busy;                 /* counted in b->drift.busy */
+	int fill_counted;               /* its whole fill is in b->drift */
 };
 
 /* binance.c */
@@ -156,6 +169,21 @@ int bn_reply_error(const struct bn_reply *r, long *code, char *msg,
     size_t msgsz);
 /* "HTTP 503" or "timeout ..." or the exchange's error, for a log line. */
 void bn_describe(const struct bn_reply *r, char *out, size_t sz);
+
+/* The index of symbol in the allowlist (b->symbols), -1 if absent. */
+int bn_symbol_index(const struct binance *b, const char *symbol);
+
+/* binance_drift.c: what our orders make the positions, compared with the
+ * exchange's at each positionRisk read (bn_drift_read_sent when it
+ * leaves, bn_drift_read with its answer).  bn_drift_order(+1/-1): an
+ * order of symbol enters or leaves the backend; bn_drift_fill: its fill
+ * (signed) on side ps; bn_drift_uncertain: a fill not known exactly. */
+void bn_drift_order(struct binance *b, const char *symbol, int delta);
+void bn_drift_fill(struct binance *b, const char *symbol, enum bn_pos_side ps,
+    int64_t signed_qty);
+void bn_drift_uncertain(struct binance *b, const char *symbol);
+void bn_drift_read_sent(struct binance *b);
+void bn_drift_read(struct binance *b, const struct bn_positions *t);
 
 /* binance_positions.c: the account, each read shared by who waits */
 /* The position mode was read within BN_FILTERS_TTL_MS (force=0): 1, else

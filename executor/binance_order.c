@@ -124,6 +124,24 @@ static void unknown(const struct order *o, const char *cause,
 }
 
 
+/*
+ * The order leaves the backend: drift (binance_drift.c) hears of it, and
+ * of a fill it does not know exactly (an outcome unknown, a fill not
+ * counted as this order's own whole fill).
+ */
+static void order_end(struct bn_op *op)
+{
+	const struct exec_res *res = &op->j->res;
+	if (op->drift_busy) {
+		if (strcmp(res->status, "UNKNOWN") == 0 ||
+		    (res->filled_qty > 0 && !op->fill_counted))
+			bn_drift_uncertain(op->b, op->j->o.symbol);
+		bn_drift_order(op->b, op->j->o.symbol, -1);
+		op->drift_busy = 0;
+	}
+	bn_op_end(op);
+}
+
 static void step(void *arg);
 
 /* The order's step again after ms. */
@@ -140,18 +158,19 @@ static void rejected(struct bn_op *op, const char *error, const char *status)
 	snprintf(res->error, sizeof(res->error), "%.*s",
 	    (int)sizeof(res->error) - 1, error);
 	log_order("not placed", &op->j->o, res);
-	bn_op_end(op);
+	order_end(op);
 }
 
 static void found(struct bn_op *op, const char *what)
 {
 	from_order(op->b, &op->j->o, &op->o, &op->j->res, what);
-	if (op->j->res.filled_qty > 0 && op->spec.side)
+	if (op->j->res.filled_qty > 0 && op->spec.side) {
 		bn_positions_fill(op->b, op->j->o.symbol, op->spec.pos_side,
 		    op->spec.side, op->j->res.filled_qty);
-	else if (op->j->res.filled_qty > 0)     /* found, not sent by us now */
+		op->fill_counted = bn_status_final(op->j->res.status);
+	} else if (op->j->res.filled_qty > 0)     /* found, not sent by us now */
 		bn_positions_changed(op->b);
-	bn_op_end(op);
+	order_end(op);
 }
 
 /* The time offset is fresh: 1, or 0 and the step runs again once it is. */
@@ -242,7 +261,7 @@ static void settle_give_up(struct bn_op *op)
 {
 	unknown(&op->j->o, op->cause, op->last, mono_ms() - op->sent_at,
 	    &op->j->res);
-	bn_op_end(op);
+	order_end(op);
 }
 
 /* After a look-up (or none possible now): wait and ask again, or give up. */
@@ -280,7 +299,7 @@ static void settled(struct bn_op *op, enum found k)
 		    "order_not_placed:%.150s; the exchange has no order %s "
 		    "after its receive window", op->cause, op->j->o.coid);
 		log_order("settled", &op->j->o, res);
-		return bn_op_end(op);
+		return order_end(op);
 	}
 	if (k == Q_ABSENT)
 		snprintf(op->last, sizeof(op->last), "not on the exchange yet");
@@ -345,7 +364,7 @@ static void sent(struct bn_xfer *x, void *arg)
 	if (r->outcome == BN_NOT_SENT && r->stale) {
 		job_stale(op->j, wall_ms());
 		log_order("not placed", &op->j->o, &op->j->res);
-		return bn_op_end(op);
+		return order_end(op);
 	}
 	if (r->outcome == BN_NOT_SENT) {
 		snprintf(why, sizeof(why), "binance_unreachable:%s", r->why);
@@ -466,7 +485,11 @@ static void start(struct bn_op *op)
 		*res = e->res;
 		res->seq = seq;
 		log_order("already placed, not sent again", &op->j->o, res);
-		return bn_op_end(op);
+		return order_end(op);
+	}
+	if (!op->drift_busy) {
+		op->drift_busy = 1;
+		bn_drift_order(op->b, op->j->o.symbol, 1);
 	}
 	int64_t wait = bn_gate(op->b, 1, why, sizeof(why));
 	if (wait < 0)

@@ -8,7 +8,9 @@
  * minutes (or at once after an order refused for its mode); the positions
  * at start, after fills (at most one read per BN_POSITIONS_GAP_MS for
  * them: a read weighs 5, and a burst of fills is folded into one), when
- * an order needs them, and every BN_POSITIONS_TTL_MS (one timer).
+ * an order needs them, and every INTENT_EXECUTOR_DRIFT_CHECK_SEC (one
+ * timer); each read is compared with what our fills made the positions
+ * (binance_drift.c).
  * binance_presend.c uses them before an order; binance_account.c says what
  * the order sends.
  *
@@ -21,23 +23,15 @@
 #include "clock.h"
 #include "log.h"
 
-static int sym_index(const struct binance *b, const char *symbol)
-{
-	for (int i = 0; i < b->symbols.n; i++)
-		if (strcmp(b->symbols.item[i], symbol) == 0)
-			return i;
-	return -1;
-}
-
 int bn_leverage_get(const struct binance *b, const char *symbol)
 {
-	int i = sym_index(b, symbol);
+	int i = bn_symbol_index(b, symbol);
 	return i < 0 ? 0 : b->leverage[i];
 }
 
 void bn_leverage_set(struct binance *b, const char *symbol, int leverage)
 {
-	int i = sym_index(b, symbol);
+	int i = bn_symbol_index(b, symbol);
 	if (i >= 0)
 		b->leverage[i] = leverage;
 }
@@ -103,6 +97,7 @@ static void pos_start(struct binance *b)
 	struct bn_query q;
 	loop_cancel(&b->pos_t);
 	b->pos_asked_at = mono_ms();
+	bn_drift_read_sent(b);
 	bn_position_risk_query(&q, NULL);
 	ask(b, &b->pos_x, "/fapi/v2/positionRisk", &q, pos_done);
 }
@@ -148,6 +143,7 @@ static void pos_done(struct bn_xfer *x, void *arg)
 	    bn_parse_position_risk(r->body, r->len, &b->symbols, &t, err,
 		sizeof(err)) >= 0) {
 		pos_keep(b, &t);
+		bn_drift_read(b, &t);
 	} else {
 		if (r->outcome != BN_REPLY || r->status != 200)
 			bn_describe(r, err, sizeof(err));
@@ -159,7 +155,7 @@ static void pos_done(struct bn_xfer *x, void *arg)
 		b->pos_again = 0;
 		bn_positions_changed(b);
 	} else {
-		loop_at(&b->pos_t, mono_ms() + BN_POSITIONS_TTL_MS, pos_timer, b);
+		loop_at(&b->pos_t, mono_ms() + b->pos_every_ms, pos_timer, b);
 	}
 	bn_wait_run(&b->pos_w);
 }
@@ -190,5 +186,6 @@ void bn_positions_fill(struct binance *b, const char *symbol,
 	}
 	if (p)
 		p->amount += side == SIDE_BUY ? qty : -qty;
+	bn_drift_fill(b, symbol, ps, side == SIDE_BUY ? qty : -qty);
 	bn_positions_changed(b);
 }

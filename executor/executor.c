@@ -10,6 +10,7 @@
 
 #include "clock.h"
 #include "coid.h"
+#include "drift.h"
 #include "lane_limits.h"
 #include "log.h"
 #include "sizing.h"
@@ -154,6 +155,42 @@ static void prepared(struct job *j)
 	j->env->b->place(j->env->b->state, j);
 }
 
+#define DRIFT_WAIT_STEP_MS 20
+
+static void begin(struct job *j);
+
+/* An opening before the main worker said which symbols drifted: it waits
+ * for that, at most until its deadline. */
+static void drift_wait(void *arg)
+{
+	struct job *j = arg;
+	if (drift_known())
+		return begin(j);
+	if (job_stale(j, wall_ms())) {
+		snprintf(j->res.error, sizeof(j->res.error), "position_drift_unknown:"
+		    "the main lane worker has not said which symbols drifted");
+		return finish(j);
+	}
+	loop_at(&j->et, mono_ms() + DRIFT_WAIT_STEP_MS, drift_wait, j);
+}
+
+/* Past the request checks: an opening of a drifted symbol is refused. */
+static void begin(struct job *j)
+{
+	const struct settings *s = j->env->s;
+	struct exec_res *res = &j->res;
+	if (!j->q.reduce_only && !drift_known())
+		return drift_wait(j);
+	if (!j->q.reduce_only && drift_refuses(j->q.symbol, res->error,
+	    sizeof(res->error)))
+		return refuse(j);
+	client_order_id(j->q.plan_id, res->client_order_id);
+	j->need_mark = !j->q.reduce_only || s->max_notional[j->lane] > 0 ||
+	    s->hourly_notional[j->lane] > 0;
+	j->done = prepared;
+	j->env->b->prepare(j->env->b->state, j);
+}
+
 void executor_start(struct exec_env *env, enum lane lane, struct job *j,
     void (*finished)(struct job *j))
 {
@@ -175,9 +212,5 @@ void executor_start(struct exec_env *env, enum lane lane, struct job *j,
 	    executor_check_leverage(s, lane, &j->q, res->error,
 		sizeof(res->error)) < 0 || job_stale(j, wall_ms()))
 		return refuse(j);
-	client_order_id(j->q.plan_id, res->client_order_id);
-	j->need_mark = !j->q.reduce_only || s->max_notional[lane] > 0 ||
-	    s->hourly_notional[lane] > 0;
-	j->done = prepared;
-	env->b->prepare(env->b->state, j);
+	begin(j);
 }

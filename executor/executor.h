@@ -23,7 +23,8 @@ struct exec_env {
  * the link, never from the request).  finished(j) is called once, from
  * the event loop, with the result in j->res: executed=1 with the fill, or
  * executed=0 with an error "word:detail" and status NOT_SENT when the
- * executor refused it itself (checks, sizing, limits, deadline), or the
+ * executor refused it itself (checks, an opening of a symbol that drifted:
+ * drift.h, sizing, limits, deadline), or the
  * backend's status once the backend tried to place it.
  */
 void executor_start(struct exec_env *env, enum lane lane, struct job *j,

@@ -10,7 +10,9 @@
  * link it arrived on: the supervisor hands over each lane's link on the
  * control socket (fd 3) with a MSG_ATTACH frame naming the lane.  A
  * malformed frame closes that lane's link only; the supervisor then
- * restarts the worker.
+ * restarts the worker.  The main lane's link also carries the drift
+ * frames (drift.h): reports out, the drift hash's symbols in; another
+ * lane sending one has its link closed.
  *
  * One event loop (loop.h) serves the control socket, the signalfd, both
  * links and the backend's connections: requests are held and started many
@@ -38,6 +40,7 @@
 #include "clock.h"
 #include "config.h"
 #include "credentials.h"
+#include "drift.h"
 #include "executor.h"
 #include "fdpass.h"
 #include "log.h"
@@ -107,6 +110,63 @@ static void deliver(enum lane lane, unsigned gen, const struct exec_res *res)
 		link_watch(l);
 }
 
+/* A drift report for the main lane's link (drift.h): -1 while it has none. */
+static int drift_send(const struct drift_report *d)
+{
+	struct link *l = &X.links[LANE_MAIN];
+	struct mbuf m;
+	if (l->fd < 0)
+		return -1;
+	if (msg_encode_drift(&m, d) < 0 || frame_out_push(&l->out, &m) < 0) {
+		link_close(l, "drift report: queue full: worker is not reading");
+		return -1;
+	}
+	if (frame_out_flush(l->fd, &l->out) < 0) {
+		link_close(l, "write failed");
+		return -1;
+	}
+	link_watch(l);
+	return 0;
+}
+
+/* The drift frames come from the main lane's worker only. */
+static int drift_frame(struct link *l, struct mreader *r, char *symbol,
+    size_t cap)
+{
+	if (l->lane != LANE_MAIN) {
+		r->err = "a drift frame on a lane other than main";
+		return -1;
+	}
+	return symbol ? msg_decode_symbol(r, symbol, cap) : m_end(r);
+}
+
+static int on_drift_hold(void *ctx, struct mreader *r)
+{
+	char sym[SYMBOL_MAX + 1];
+	if (drift_frame(ctx, r, sym, sizeof(sym)) < 0)
+		return -1;
+	if (strlist_has(&X.s.symbols, sym, strlen(sym)))
+		drift_hold(sym);
+	return 0;
+}
+
+static int on_drift_clear(void *ctx, struct mreader *r)
+{
+	char sym[SYMBOL_MAX + 1];
+	if (drift_frame(ctx, r, sym, sizeof(sym)) < 0)
+		return -1;
+	drift_clear(sym);
+	return 0;
+}
+
+static int on_drift_synced(void *ctx, struct mreader *r)
+{
+	if (drift_frame(ctx, r, NULL, 0) < 0)
+		return -1;
+	drift_synced();
+	return 0;
+}
+
 /* A request on a lane's link: ctx is that link, the lane is its own. */
 static int on_exec_req(void *ctx, struct mreader *r)
 {
@@ -125,6 +185,9 @@ static int on_exec_req(void *ctx, struct mreader *r)
 
 static const struct dispatch lane_dispatch[] = {
 	{ MSG_EXEC_REQ, "EXEC_REQ", on_exec_req },
+	{ MSG_DRIFT_HOLD, "DRIFT_HOLD", on_drift_hold },
+	{ MSG_DRIFT_CLEAR, "DRIFT_CLEAR", on_drift_clear },
+	{ MSG_DRIFT_SYNCED, "DRIFT_SYNCED", on_drift_synced },
 	{ 0, NULL, NULL },
 };
 
@@ -196,6 +259,8 @@ static int on_attach(void *ctx, struct mreader *r)
 	fcntl(l->fd, F_SETFL, fcntl(l->fd, F_GETFL) | O_NONBLOCK);
 	link_watch(l);
 	log_info("lane %s: link attached", lane_name(l->lane));
+	if (l->lane == LANE_MAIN)
+		drift_link_up();
 	return 0;
 }
 
@@ -436,6 +501,7 @@ int main(int argc, char **argv)
 		X.links[i] = (struct link){ .lane = (enum lane)i, .fd = -1 };
 	X.env = (struct exec_env){ .s = &X.s, .b = &X.b, .l = &X.limits };
 	requests_init(&X.env, deliver);
+	drift_init(drift_send);
 	int sigfd = setup_signals();
 	lock_down(&sb, d);
 	log_info("ready: backend=%s", X.b.name);

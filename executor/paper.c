@@ -5,6 +5,9 @@
  * Its order ids are paper-<n>, n counting up from the start's wall clock
  * in microseconds, so an executor started again never reuses one (the
  * position ledger counts a fill once per order id).
+ * It keeps no positions, so it finds no position drift (drift.h): with it
+ * a symbol is reduce-only for drift only while the drift hash says so (a
+ * flag the main worker restores from an earlier binance run).
  * It answers like the exchange backend does, through the event loop: each
  * answer is a timer due at once (loop.h), never a call back from inside
  * prepare or place.

@@ -141,8 +141,14 @@ static int on_exec_res(void *ctx, struct mreader *r)
 	return 0;
 }
 
+static int on_drift(void *ctx, struct mreader *r)
+{
+	return drift_on_report(ctx, r);
+}
+
 static const struct dispatch link_dispatch[] = {
 	{ MSG_EXEC_RES, "EXEC_RES", on_exec_res },
+	{ MSG_DRIFT, "DRIFT", on_drift },
 	{ 0, NULL, NULL },
 };
 
@@ -249,6 +255,8 @@ static int64_t next_timer(struct worker *w, int64_t now)
 		t = w->reconnect_at;
 	if (w->rc && w->n_sentinels && w->next_sentinel_check < t)
 		t = w->next_sentinel_check;
+	if (w->rc && !w->stopping && drift_next(w) < t)
+		t = drift_next(w);
 	if (w->stopping && w->stop_deadline < t)
 		t = w->stop_deadline;
 	return t < now ? 0 : t - now;
@@ -373,6 +381,8 @@ static void redis_work(struct worker *w, int64_t now)
 		    w->s.redis_port, w->consumer);
 		lane_retry_unwritten(w, INT64_MAX);
 	}
+	if (!w->stopping)
+		drift_work(w, now);     /* main lane: before any plan is sent */
 	/* entries Redis refused to take: tried again before anything new */
 	int held = wr_up(w) && !w->stopping && resume_held(w, now);
 	/* our own pending entries first: taking them over (XAUTOCLAIM) and

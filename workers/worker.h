@@ -7,7 +7,7 @@
  * manual-lane key, the result stream, the metrics hash, the done, claim,
  * cooldown and inflight keys, the trading state, the lane's circuit
  * breaker keys, the audit stream (its own entries only), the lane's
- * <stream>.dead), to the Redis
+ * <stream>.dead; the main lane: the drift hash), to the Redis
  * Sentinels of REDIS_SENTINELS (one query: where is the master), and to
  * the executor over its link (fd 3).
  * May not: hold exchange credentials, open files, start processes.
@@ -114,6 +114,16 @@ struct worker {
 	int sentinel_ports[LIST_MAX + 1];       /* for Landlock, 0 ends */
 	char master[64];                /* "addr:port" the sentinels last named */
 	int64_t next_sentinel_check;    /* sentinel_watch() */
+
+	/* position drift (drift.c), main lane only */
+	struct {
+		int synced;             /* the hash's symbols told the executor */
+		int n;                  /* symbols the executor holds */
+		char held[LIST_MAX][SYMBOL_MAX + 1];
+		int pending;            /* reports not yet taken */
+		struct drift_report report[LIST_MAX];
+		int64_t retry_at, check_at;     /* mono ms */
+	} drift;
 };
 
 /*
@@ -255,6 +265,17 @@ int sentinel_is_master(struct worker *w, struct conn *c);
  */
 void sentinel_watch(struct worker *w, int64_t now);
 #define SENTINEL_WATCH_MS 1000
+
+/*
+ * drift.c (main lane): drift_on_report() takes a MSG_DRIFT from the link
+ * (kept until Redis takes it); drift_work() does what is due: the drift
+ * hash's symbols to the executor once, the reports recorded, the held
+ * symbols looked for in the hash; drift_next() is when it is next due
+ * (mono ms; INT64_MAX: never).
+ */
+int drift_on_report(struct worker *w, struct mreader *r);
+void drift_work(struct worker *w, int64_t now);
+int64_t drift_next(const struct worker *w);
 
 /* control.c */
 void ctl_read_auth(struct worker *w);

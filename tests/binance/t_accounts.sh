@@ -10,25 +10,12 @@
 # once more), -4028 (success only when positionRisk agrees), a NEW order
 # followed until FILLED, and the body limit after gzip decompression.
 . "$(dirname "$0")/../lib.sh"
+. "$(dirname "$0")/plans.sh"
 
-is() {
-	[ "$1" = "$2" ] && return 0
-	echo "  got '$1', want '$2'" >&2; return 1
-}
 # of ID FIELD: a field of the fake's order with the plan's client order id
 of() { fake_orders | jq -r --arg c "qie-$1" '[.orders[] | select(.clientOrderId == $c)][0].'"$2"; }
-# pos SIDE: the fake's ETHUSDT position of that side ("0" when flat)
-pos() { fake_account | jq -r --arg s "$1" '[.positions[] | select(.symbol == "ETHUSDT" and .positionSide == $s) | .positionAmt][0] // "0"'; }
 lev_calls() { fake_account | jq -r .leverage_call_count; }
 lev_of() { fake_account | jq -r ".leverage.$1"; }
-main() { local id=$1; shift; grant "$id"; add_plan "$MAIN" "$id" "$@"; wait_result "$id" 40; }
-manual() {
-	local id=$1; shift; grant "$id"
-	add_plan "$MANUAL" "$id" source manual_operator "$@"
-	wait_result "$id" 40
-}
-res() { result_field "$1" "$2"; }
-sent_none() { is "$(fake_posts "qie-$1")" 0; }
 
 run_mode() {
 	local m=$1 L=BOTH S=BOTH
@@ -156,6 +143,8 @@ check "NEW for good: UNKNOWN" is "$(res nw_stuck order_status)/$(res nw_stuck ex
 check "NEW for good: order_unknown, says why" bash -c '[[ "$1" == "order_unknown:accepted NEW, not over after 20s;"* ]]' _ "$(res nw_stuck error)"
 check "NEW for good: one order on the exchange" is "$(fake_count qie-nw_stuck)" 1
 check "no sandbox violation (one-way)" bash -c "! grep -q SIGSYS '$DLOG'"
+check "no position drift from our own orders, the mode change or the unknown order" \
+	bash -c "! grep -q 'POSITION DRIFT' '$DLOG'"
 stop_daemon
 stop_fake
 redis-cli FLUSHALL >/dev/null

@@ -1,7 +1,8 @@
 /*
  * fuzz_frame.c - a byte stream through frame_in_read() and frame_next(),
  * as a receiver of the daemon's socketpairs sees it; every whole frame is
- * decoded both as EXEC_REQ and as EXEC_RES and dispatched through a table.
+ * decoded as EXEC_REQ, as EXEC_RES and as DRIFT, and dispatched through a
+ * table of every frame between the daemon's processes.
  *
  * Input: byte 0 sets the size of the chunks the stream arrives in (1 to
  * FRAME_MAX bytes per read, as a socket may deliver them); the rest is the
@@ -72,6 +73,56 @@ static void check_res(struct mreader r)
 	FUZZ_CHECK(msg_encode_res(&m, &s) == 0);
 	FUZZ_CHECK(m.len == FRAME_HDR + len);
 	FUZZ_CHECK(memcmp(m.data + FRAME_HDR, payload, len) == 0);
+}
+
+static void check_drift(struct mreader r)
+{
+	struct drift_report d;
+	struct mbuf m;
+	const uint8_t *payload = r.p;
+	size_t len = r.left;
+
+	if (msg_decode_drift(&r, &d) < 0) {
+		FUZZ_CHECK(r.err != NULL);
+		return;
+	}
+	FUZZ_CHECK(r.err == NULL && r.left == 0);
+	FUZZ_CHECK(fuzz_terminated(d.symbol, sizeof(d.symbol)));
+	FUZZ_CHECK(msg_symbol_ok(d.symbol));
+	FUZZ_CHECK(d.pos_side <= 2 && d.recorded <= 1 && d.step >= 0 &&
+	    d.at_ms >= 0);
+	if (!d.recorded)
+		FUZZ_CHECK(d.at_ms > 0 && d.step > 0 &&
+		    (d.expected - d.reported >= d.step ||
+		    d.reported - d.expected >= d.step));
+	FUZZ_CHECK(msg_encode_drift(&m, &d) == 0);
+	FUZZ_CHECK(m.len == FRAME_HDR + len);
+	FUZZ_CHECK(memcmp(m.data + FRAME_HDR, payload, len) == 0);
+}
+
+/* DRIFT_HOLD and DRIFT_CLEAR: a symbol; encodes back to the same bytes. */
+static int on_symbol(void *ctx, struct mreader *r)
+{
+	char sym[SYMBOL_MAX + 1];
+	struct mbuf m;
+	const uint8_t *payload = r->p;
+	size_t len = r->left;
+	(void)ctx;
+	int k = msg_decode_symbol(r, sym, sizeof(sym));
+	if (k == 0) {
+		FUZZ_CHECK(msg_symbol_ok(sym));
+		FUZZ_CHECK(msg_encode_symbol(&m, MSG_DRIFT_HOLD, sym) == 0);
+		FUZZ_CHECK(m.len == FRAME_HDR + len);
+		FUZZ_CHECK(memcmp(m.data + FRAME_HDR, payload, len) == 0);
+	}
+	return k;
+}
+
+static int on_drift(void *ctx, struct mreader *r)
+{
+	struct drift_report d;
+	(void)ctx;
+	return msg_decode_drift(r, &d);
 }
 
 static int on_req(void *ctx, struct mreader *r)
@@ -149,6 +200,10 @@ static const struct dispatch table[] = {
 	{ MSG_VIOLATION, "VIOLATION", on_role },
 	{ MSG_HUNG, "HUNG", on_role },
 	{ MSG_SPEND, "SPEND", on_spend },
+	{ MSG_DRIFT, "DRIFT", on_drift },
+	{ MSG_DRIFT_HOLD, "DRIFT_HOLD", on_symbol },
+	{ MSG_DRIFT_CLEAR, "DRIFT_CLEAR", on_symbol },
+	{ MSG_DRIFT_SYNCED, "DRIFT_SYNCED", on_empty },
 	{ 0, NULL, NULL },
 };
 
@@ -166,9 +221,10 @@ static int drain(struct frame_in *in)
 		FUZZ_CHECK(in->off <= in->len);
 		check_req(r);
 		check_res(r);
+		check_drift(r);
 		why = NULL;
 		int d = dispatch_frame(table, NULL, type, &r, &why);
-		if (type == 0 || type > MSG_SPEND || type == MSG_ATTACH ||
+		if (type == 0 || type > MSG_DRIFT_SYNCED || type == MSG_ATTACH ||
 		    type == MSG_AUTH)
 			FUZZ_CHECK(d == -1);
 		if (d < 0)

@@ -139,6 +139,11 @@ check "qie-harvest: not the main stream" nodry qie-harvest XREADGROUP GROUP inte
 check "qie-harvest: not the manual stream" nodry qie-harvest XREADGROUP GROUP intent_executor_manual h COUNT 1 STREAMS $MANUAL '>'
 check "qie-main: not the harvest stream" nodry qie-main XREADGROUP GROUP intent_executor_harvest h COUNT 1 STREAMS $HARVEST '>'
 check "qie-harvest: does not read the switch" nodry qie-harvest GET $KEY
+DRIFT=quantum:intent_executor:drift
+check "qie-main: the drift hash (HKEYS, HGET, HEXISTS, HMGET, HSET)" bash -c 'for c in "HKEYS '$DRIFT'" "HGET '$DRIFT' ETHUSDT" "HEXISTS '$DRIFT' ETHUSDT" "HMGET '$DRIFT' ETHUSDT BTCUSDT" "HSET '$DRIFT' ETHUSDT {}"; do
+	[ "$(redis-cli -p '"$RPORT"' ACL DRYRUN qie-main $c)" = OK ] || exit 1; done'
+check "qie-main: no HDEL of the drift hash (only an operator clears)" nodry qie-main HDEL $DRIFT ETHUSDT
+check "qie-manual: no drift hash" nodry qie-manual HKEYS $DRIFT
 
 # every Redis command the workers send is granted to a worker user
 # (AUTH is left out: Redis lets every connection run it, before any ACL)
@@ -168,6 +173,9 @@ check "$o: no HINCRBY of metrics" nodry $o HINCRBY quantum:metrics:intent_execut
 check "$o: no write of a permit" nodry $o SET quantum:permit:p33:x 1
 check "$o: no done-key write" nodry $o SET quantum:intent_executor:done:x 1
 check "$o: no FLUSHALL" nodry $o FLUSHALL
+check "$o: reads and clears the drift hash" bash -c 'for c in "HGETALL '$DRIFT'" "HLEN '$DRIFT'" "HEXISTS '$DRIFT' ETHUSDT" "HDEL '$DRIFT' ETHUSDT"; do
+	[ "$(redis-cli -p '"$RPORT"' ACL DRYRUN '$o' $c)" = OK ] || exit 1; done'
+check "$o: no drift hash writes but clearing" nodry $o HSET $DRIFT ETHUSDT x
 
 # qiectl as the operator, every command
 QENV=(QIECTL_REDIS_USER=qie-operator REDISCLI_AUTH=pw-operator)
@@ -179,8 +187,14 @@ check "qiectl as $o: audit" q_rc 0 --json audit
 check "  two entries" test "$(jq length <<<"$Q_OUT")" = 2
 check "qiectl as $o: plan inject (main)" q_rc 0 plan inject --symbol ETHUSDT --side SELL --qty 0.01 --source intent_bridge
 check "qiectl as $o: plan inject (manual)" q_rc 0 plan inject --manual --symbol ETHUSDT --side SELL --qty 0.01
+redis-cli HSET $DRIFT ETHUSDT '{"symbol":"ETHUSDT","position_side":"BOTH","expected":"0","reported":"0.01","step":"0.001","at_ms":1700000000000}' >/dev/null
 check "qiectl as $o: status reads Redis (no daemon: exit 1)" q_rc 1 --json status
-check "  Redis part complete (three lanes)" jq -e '.redis_ok and (.lanes | length) == 3' <<<"$Q_OUT" >/dev/null
+check "  Redis part complete (three lanes)" jq -e '.redis_ok and (.lanes | length) == 3' <<<"$Q_OUT"
+check "  one symbol drifted" jq -e '.drift_symbols == 1' <<<"$Q_OUT"
+check "qiectl as $o: drift" q_rc 0 --json drift
+check "  ETHUSDT listed" jq -e '.drift[0].symbol == "ETHUSDT"' <<<"$Q_OUT"
+check "qiectl as $o: drift clear" q_rc 0 drift clear ETHUSDT --operator ops --reason acl
+check "  the hash is empty" test "$(redis-cli HLEN $DRIFT)" = 0
 QENV=(QIECTL_REDIS_USER=qie-operator REDISCLI_AUTH=wrong)
 check "qiectl with a wrong password: exit 1" q_rc 1 metrics
 check "  names AUTH" grep -q "AUTH as qie-operator failed" <<<"$Q_ERR"

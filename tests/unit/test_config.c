@@ -73,7 +73,8 @@ static const char *const covered[] = {
 	"INTENT_EXECUTOR_HARVEST_GROUP", "INTENT_EXECUTOR_HARVEST_ENABLED",
 	"INTENT_EXECUTOR_USER_HARVEST", "INTENT_EXECUTOR_MAX_NOTIONAL_USDT_HARVEST",
 	"INTENT_EXECUTOR_MAX_ORDERS_PER_MIN_HARVEST",
-	"INTENT_EXECUTOR_HOURLY_NOTIONAL_USDT_HARVEST", NULL,
+	"INTENT_EXECUTOR_HOURLY_NOTIONAL_USDT_HARVEST",
+	"INTENT_EXECUTOR_DRIFT_CHECK_SEC", NULL,
 };
 
 Test(config, every_setting_has_a_test_here)
@@ -146,6 +147,7 @@ Test(config, defaults)
 	cr_assert_eq(s.max_orders_per_min[1], 30);
 	cr_assert_eq(s.max_leverage[0], 20);
 	cr_assert_eq(s.max_leverage[1], 5);
+	cr_assert_eq(s.drift_check_sec, 60);
 	cr_assert_eq(s.max_plan_age_sec, 30);
 	cr_assert_eq(s.breaker_failures, 5);
 	cr_assert_eq(s.hourly_notional[0], 10000000000000LL);
@@ -236,6 +238,7 @@ Test(config, valid_values_are_taken)
 	setenv("INTENT_EXECUTOR_MAX_ORDERS_PER_MIN_MANUAL", "1000000", 1);
 	setenv("INTENT_EXECUTOR_MAX_LEVERAGE_MAIN", "125", 1);
 	setenv("INTENT_EXECUTOR_MAX_LEVERAGE_MANUAL", "1", 1);
+	setenv("INTENT_EXECUTOR_DRIFT_CHECK_SEC", "2", 1);
 	setenv("INTENT_EXECUTOR_MAX_PLAN_AGE_SEC", "86400", 1);
 	setenv("INTENT_EXECUTOR_BREAKER_FAILURES", "1", 1);
 	setenv("INTENT_EXECUTOR_HOURLY_NOTIONAL_USDT_MAIN", "0", 1);
@@ -297,6 +300,7 @@ Test(config, valid_values_are_taken)
 	cr_assert_eq(s.max_orders_per_min[1], 1000000);
 	cr_assert_eq(s.max_leverage[0], 125);
 	cr_assert_eq(s.max_leverage[1], 1);
+	cr_assert_eq(s.drift_check_sec, 2);
 }
 
 Test(config, backend_paper_given_explicitly)
@@ -459,6 +463,8 @@ Test(config, every_invalid_value_is_an_error_naming_the_variable)
 		{ "INTENT_EXECUTOR_MAX_LEVERAGE_MAIN", "0" },
 		{ "INTENT_EXECUTOR_MAX_LEVERAGE_MAIN", "126" },
 		{ "INTENT_EXECUTOR_MAX_LEVERAGE_MANUAL", "5x" },
+		{ "INTENT_EXECUTOR_DRIFT_CHECK_SEC", "1" },
+		{ "INTENT_EXECUTOR_DRIFT_CHECK_SEC", "3601" },
 		{ "INTENT_EXECUTOR_MAX_PLAN_AGE_SEC", "0" },
 		{ "INTENT_EXECUTOR_MAX_PLAN_AGE_SEC", "30s" },
 		{ "INTENT_EXECUTOR_BREAKER_FAILURES", "0" },

@@ -11,6 +11,7 @@
 #include "backends.h"
 #include "clock.h"
 #include "config.h"
+#include "drift.h"
 #include "executor.h"
 #include "loop.h"
 #include "msg.h"
@@ -287,6 +288,79 @@ Test(executor, reduce_only_skips_the_notional_check, .init = setup)
 	handle(&q, &res);
 	cr_assert_eq(res.executed, 1, "%s", res.error);
 	cr_assert_eq(res.filled_qty, 100000);
+}
+
+static void expect_drift_refusal(const struct exec_req *q, const char *want)
+{
+	struct exec_res res;
+	handle(q, &res);
+	cr_assert_eq(res.executed, 0);
+	cr_assert_str_eq(res.error, want);
+	cr_assert_str_eq(res.order_id, "");
+	cr_assert_str_eq(res.status, "NOT_SENT");
+}
+
+/* A drifted symbol: openings refused with nothing placed, reduce-only
+ * executes, other symbols open; cleared, it opens again. */
+Test(executor, a_drifted_symbol_is_reduce_only_until_cleared, .init = setup)
+{
+	struct exec_req q = req("d1", "ETHUSDT", SIDE_BUY, 1000000);
+	struct exec_res res;
+	drift_found("ETHUSDT", 0, 1000000, 3000000, 100000);
+	cr_assert_eq(drift_count(), 1);
+	expect_drift_refusal(&q, "position_drift:ETHUSDT");
+	q.reduce_only = 1;
+	q.side = SIDE_SELL;
+	snprintf(q.plan_id, sizeof(q.plan_id), "d2");
+	handle(&q, &res);
+	cr_assert_eq(res.executed, 1, "%s", res.error);
+	q = req("d3", "BTCUSDT", SIDE_BUY, 1000000);
+	handle(&q, &res);
+	cr_assert_eq(res.executed, 1, "%s", res.error);
+	drift_clear("ETHUSDT");
+	cr_assert_eq(drift_count(), 0);
+	q = req("d4", "ETHUSDT", SIDE_BUY, 1000000);
+	handle(&q, &res);
+	cr_assert_eq(res.executed, 1, "%s", res.error);
+	drift_hold("ETHUSDT");          /* restored from the hash */
+	q = req("d5", "ETHUSDT", SIDE_BUY, 1000000);
+	expect_drift_refusal(&q, "position_drift:ETHUSDT");
+}
+
+static int sent_reports;
+
+static int count_report(const struct drift_report *d)
+{
+	(void)d;
+	sent_reports++;
+	return -1;                      /* no link yet */
+}
+
+/* With a courier, an opening waits for the main worker's list; a
+ * reduce-only request does not. */
+Test(executor, openings_wait_for_the_drift_list, .init = setup)
+{
+	static struct job j;
+	struct exec_env env = { .s = &S, .b = &B, .l = &L };
+	struct exec_res res;
+	drift_init(count_report);
+	struct exec_req q = req("w1", "ETHUSDT", SIDE_SELL, 100000);
+	q.reduce_only = 1;
+	handle(&q, &res);
+	cr_assert_eq(res.executed, 1, "%s", res.error);
+	memset(&j, 0, sizeof(j));
+	j.q = req("w2", "ETHUSDT", SIDE_BUY, 1000000);
+	j.deadline_ms = j.q.deadline_ms;
+	finished_count = 0;
+	executor_start(&env, LANE_MANUAL, &j, on_finished);
+	cr_assert_eq(loop_run_until(is_finished, NULL, 200), -1, "did not wait");
+	drift_found("ETHUSDT", 0, 0, 100000, 100000);
+	cr_assert_eq(sent_reports, 1);
+	drift_synced();
+	cr_assert_eq(loop_run_until(is_finished, NULL, 2000), 0, "no answer");
+	cr_assert_str_eq(j.res.error, "position_drift:ETHUSDT");
+	drift_link_up();                /* sent again at every attach */
+	cr_assert_eq(sent_reports, 2);
 }
 
 Test(executor, upsize_setting_raises_to_the_minimum)
