@@ -172,6 +172,9 @@ int msg_encode_res(struct mbuf *m, const struct exec_res *s)
 	m_add_i64(m, s->filled_qty);
 	m_add_i64(m, s->avg_price);
 	m_add_u8(m, s->side);
+	m_add_u8(m, s->position_known);
+	m_add_i64(m, s->position_amt);
+	m_add_i64(m, s->position_entry);
 	return m_close(m);
 }
 
@@ -188,6 +191,9 @@ int msg_decode_res(struct mreader *r, struct exec_res *s)
 	s->filled_qty = m_get_i64(r);
 	s->avg_price = m_get_i64(r);
 	s->side = m_get_u8(r);
+	s->position_known = m_get_u8(r);
+	s->position_amt = m_get_i64(r);
+	s->position_entry = m_get_i64(r);
 	if (m_end(r) < 0)
 		return -1;
 	if (s->executed > 1) {
@@ -196,6 +202,19 @@ int msg_decode_res(struct mreader *r, struct exec_res *s)
 	}
 	if (s->side != 0 && s->side != SIDE_BUY && s->side != SIDE_SELL) {
 		r->err = "order side is not 0, BUY or SELL";
+		return -1;
+	}
+	if (s->position_known > 1 || (!s->position_known &&
+	    (s->position_amt || s->position_entry))) {
+		r->err = "position flag is not 0 or 1, or an unknown position "
+		    "has an amount";
+		return -1;
+	}
+	if (s->position_amt < -MSG_AMOUNT_MAX ||
+	    s->position_amt > MSG_AMOUNT_MAX || s->position_entry < 0 ||
+	    (s->position_amt == 0 && s->position_entry != 0)) {
+		r->err = "position amount out of range, or a negative entry "
+		    "price, or an entry price of a flat position";
 		return -1;
 	}
 	return 0;
@@ -227,7 +246,7 @@ int msg_encode_drift(struct mbuf *m, const struct drift_report *d)
 
 static int amount_ok(int64_t v)
 {
-	return v >= -DRIFT_AMOUNT_MAX && v <= DRIFT_AMOUNT_MAX;
+	return v >= -MSG_AMOUNT_MAX && v <= MSG_AMOUNT_MAX;
 }
 
 /* The report's meaning once its fields are read: NULL, or what is wrong. */
@@ -240,7 +259,7 @@ static const char *drift_wrong(const struct drift_report *d)
 	if (d->recorded > 1)
 		return "recorded flag is neither 0 nor 1";
 	if (!amount_ok(d->expected) || !amount_ok(d->reported) ||
-	    d->step < 0 || d->step > DRIFT_AMOUNT_MAX || d->at_ms < 0)
+	    d->step < 0 || d->step > MSG_AMOUNT_MAX || d->at_ms < 0)
 		return "amount, step or time out of range";
 	if (d->recorded)
 		return NULL;

@@ -16,6 +16,7 @@
 #define CLIENT_ORDER_ID_MAX 36
 #define ERROR_MAX 256
 #define MSG_LEVERAGE_MAX 125    /* the exchange's highest leverage */
+#define MSG_AMOUNT_MAX (1LL << 62)      /* |a position amount| at most (1e-8) */
 
 enum lane { LANE_MAIN = 0, LANE_MANUAL = 1, LANE_HARVEST = 2, LANE_COUNT = 3 };
 /* SIDE_CLOSE: the current position, or close_fraction of it, whichever
@@ -85,6 +86,13 @@ struct exec_res {
 	uint8_t side;           /* the side the order went out with: SIDE_BUY
 				 * or SIDE_SELL (a close's, found from the
 				 * position); 0 when none or not known */
+	/* After a fill, the position of the side it touched as the
+	 * executor's positions say (the exchange's last read plus the fills
+	 * since): position_known 1, the signed amount (+ long, - short) and
+	 * its entry price; 0 (and both 0) when not known, e.g. on paper. */
+	uint8_t position_known;
+	int64_t position_amt;
+	int64_t position_entry;
 };
 
 #define STATE_TEXT_MAX 400
@@ -108,7 +116,6 @@ int msg_symbol_ok(const char *s);
 
 /* MSG_DRIFT: a symbol's position is not what the executor expected
  * (executor/drift.h).  Amounts are signed (+ long, - short). */
-#define DRIFT_AMOUNT_MAX (1LL << 62)    /* |expected|, |reported| at most */
 struct drift_report {
 	char symbol[SYMBOL_MAX + 1];
 	uint8_t pos_side;       /* the exchange's side: 0 BOTH, 1 LONG, 2 SHORT */

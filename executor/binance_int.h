@@ -192,10 +192,13 @@ void bn_drift_read(struct binance *b, const struct bn_positions *t);
 int bn_mode(struct binance *b, int force, void (*fn)(void *), void *arg);
 /* The positions were read once (force=0): 1, else as bn_mode. */
 int bn_positions(struct binance *b, int force, void (*fn)(void *), void *arg);
-/* A fill of qty (1e-8) on symbol's side ps: the position moved; it is
- * read from the exchange again soon (bn_positions_changed). */
-void bn_positions_fill(struct binance *b, const char *symbol,
-    enum bn_pos_side ps, uint8_t side, int64_t qty);
+/* A fill of qty (1e-8) at price on symbol's side ps: the position moved
+ * (its amount and entry price); it is read from the exchange again soon
+ * (bn_positions_changed).  The position after it, or NULL when the
+ * positions were never read (not known). */
+const struct bn_position *bn_positions_fill(struct binance *b,
+    const char *symbol, enum bn_pos_side ps, uint8_t side, int64_t qty,
+    int64_t price);
 /* The positions changed: read again, at most once per BN_POSITIONS_GAP_MS
  * (a read under way is followed by one more). */
 void bn_positions_changed(struct binance *b);

@@ -164,11 +164,19 @@ static void rejected(struct bn_op *op, const char *error, const char *status)
 static void found(struct bn_op *op, const char *what)
 {
 	from_order(op->b, &op->j->o, &op->o, &op->j->res, what);
-	if (op->j->res.filled_qty > 0 && op->spec.side) {
-		bn_positions_fill(op->b, op->j->o.symbol, op->spec.pos_side,
-		    op->spec.side, op->j->res.filled_qty);
-		op->fill_counted = bn_status_final(op->j->res.status);
-	} else if (op->j->res.filled_qty > 0)     /* found, not sent by us now */
+	struct exec_res *res = &op->j->res;
+	if (res->filled_qty > 0 && op->spec.side) {
+		const struct bn_position *p = bn_positions_fill(op->b,
+		    op->j->o.symbol, op->spec.pos_side, op->spec.side,
+		    res->filled_qty, res->avg_price);
+		if (p && p->amount >= -MSG_AMOUNT_MAX &&
+		    p->amount <= MSG_AMOUNT_MAX) {   /* for the ledger */
+			res->position_known = 1;
+			res->position_amt = p->amount;
+			res->position_entry = p->amount ? p->entry_price : 0;
+		}
+		op->fill_counted = bn_status_final(res->status);
+	} else if (res->filled_qty > 0)     /* found, not sent by us now */
 		bn_positions_changed(op->b);
 	order_end(op);
 }

@@ -171,8 +171,29 @@ int bn_positions(struct binance *b, int force, void (*fn)(void *), void *arg)
 	return 0;
 }
 
-void bn_positions_fill(struct binance *b, const char *symbol,
-    enum bn_pos_side ps, uint8_t side, int64_t qty)
+/* p after a fill of d (signed) at price: the amount moves; the entry
+ * price is the weighted average when the position grows on its side, kept
+ * when it shrinks, the fill's price on a new position or after a flip, 0
+ * when flat (as the exchange computes it). */
+static void apply_fill(struct bn_position *p, int64_t d, int64_t price)
+{
+	int64_t a = p->amount, n = a + d;
+	if (n == 0)
+		p->entry_price = 0;
+	else if (a == 0 || (a < 0) != (n < 0) || p->entry_price <= 0)
+		p->entry_price = price;
+	else if ((n < 0 ? -n : n) > (a < 0 ? -a : a)) {
+		__int128 abs_a = a < 0 ? -a : a, abs_d = d < 0 ? -d : d;
+		__int128 v = abs_a * p->entry_price + abs_d * price;
+		p->entry_price = (int64_t)((v + (abs_a + abs_d) / 2) /
+		    (abs_a + abs_d));
+	}
+	p->amount = n;
+}
+
+const struct bn_position *bn_positions_fill(struct binance *b,
+    const char *symbol, enum bn_pos_side ps, uint8_t side, int64_t qty,
+    int64_t price)
 {
 	struct bn_positions *t = &b->pos;
 	struct bn_position *p = (struct bn_position *)bn_position_find(t, symbol,
@@ -185,7 +206,8 @@ void bn_positions_fill(struct binance *b, const char *symbol,
 		p->leverage = bn_leverage_get(b, symbol);
 	}
 	if (p)
-		p->amount += side == SIDE_BUY ? qty : -qty;
+		apply_fill(p, side == SIDE_BUY ? qty : -qty, price);
 	bn_drift_fill(b, symbol, ps, side == SIDE_BUY ? qty : -qty);
 	bn_positions_changed(b);
+	return b->pos_at ? p : NULL;
 }

@@ -302,7 +302,10 @@ static int fill_of(const struct result *r, struct position_fill *f)
 		.order_id = x->order_id, .side = r->plan->side,
 		.reduce_only = r->plan->reduce_only,
 		.leverage = r->plan->leverage, .filled_qty = x->filled_qty,
-		.price = x->avg_price, .tags = r->tags, .order_side = x->side };
+		.price = x->avg_price, .tags = r->tags, .order_side = x->side,
+		.has_exchange = x->position_known,
+		.exchange_amt = x->position_amt,
+		.exchange_entry = x->position_entry };
 	return 1;
 }
 

@@ -10,7 +10,9 @@
 # SIGKILL at each step of a plan's way.  Binance backend against the fake
 # exchange: the executor, the worker or the whole daemon killed at each
 # step where an order may exist; the ledger ends equal to the fills and to
-# the exchange's position, each order counted once.
+# the exchange's position, each order counted once; a position opened by
+# someone else: the ledger's amount is the exchange's (the executor's
+# positions after the fill), not the sum of our fills.
 . "$(dirname "$0")/../lib.sh"
 . "$(dirname "$0")/../crash.sh"
 trap eo_cleanup EXIT
@@ -222,4 +224,20 @@ check "binance crashes: the ledger is the sum of the fills (9 x 0.01)" is_led ET
 eth=$(fake_account | jq -r '[.positions[] | select(.symbol == "ETHUSDT") | .positionAmt][0]')
 check "binance crashes: the ledger equals the exchange's position ($eth)" \
 	awk -v a="$eth" -v b="$(led ledger_amt)" 'BEGIN { exit !(a + 0 == b + 0) }'
+
+# --- the ledger's amount is the exchange's, not a sum of our fills: a
+# BTCUSDT long of 0.5 @ 50000 that another service opened (the executor
+# reads it at start); the ledger knew nothing of it
+redis-cli DEL "${LK}BTCUSDT" >/dev/null
+curl -fsS -o /dev/null -X POST "$FX/_fake/position?symbol=BTCUSDT&side=BOTH&amt=0.5&entry=50000"
+up
+check "exchange's amount: BUY 0.002 (fills at 60000)" fill lg-x1 symbol BTCUSDT side BUY reduceOnly false qty 0.002
+check "exchange's amount: the ledger says 0.502, the exchange's position, and its weighted entry price" \
+	is_led BTCUSDT 0.502 LONG 50039.84063745
+check "exchange's amount: SELL 0.1 reduce-only" fill lg-x2 symbol BTCUSDT side SELL reduceOnly true qty 0.1
+check "exchange's amount: 0.402, the entry price kept" is_led BTCUSDT 0.402 LONG 50039.84063745
+btc=$(fake_account | jq -r '[.positions[] | select(.symbol == "BTCUSDT") | .positionAmt][0]')
+check "exchange's amount: the ledger equals the exchange's position ($btc)" \
+	awk -v a="$btc" -v b="$(led ledger_amt BTCUSDT)" 'BEGIN { exit !(a + 0 == b + 0) }'
+down
 check "no sandbox violation" bash -c "! grep -q 'sandbox violation' '$T/all.log'"

@@ -41,6 +41,9 @@ static struct exec_res sample_res(void)
 	s.filled_qty = 1000000;
 	s.avg_price = 300012000000LL;
 	s.side = SIDE_SELL;
+	s.position_known = 1;
+	s.position_amt = -2000000;
+	s.position_entry = 300000000000LL;
 	return s;
 }
 
@@ -82,6 +85,9 @@ static void assert_res_eq(const struct exec_res *a, const struct exec_res *b)
 	cr_assert_eq(a->filled_qty, b->filled_qty);
 	cr_assert_eq(a->avg_price, b->avg_price);
 	cr_assert_eq(a->side, b->side);
+	cr_assert_eq(a->position_known, b->position_known);
+	cr_assert_eq(a->position_amt, b->position_amt);
+	cr_assert_eq(a->position_entry, b->position_entry);
 }
 
 Test(msg, req_round_trip)
@@ -194,6 +200,37 @@ Test(msg, res_order_side_is_0_buy_or_sell)
 		cr_assert_eq(msg_decode_res(&r, &back), want, "side %u", sides[i]);
 		if (want == 0)
 			cr_assert_eq(back.side, sides[i]);
+	}
+}
+
+/* The position after a fill: known 0 or 1; unknown means 0 and 0; an
+ * amount within MSG_AMOUNT_MAX, a non-negative entry price, none when
+ * flat. */
+Test(msg, res_position_after_the_fill_is_checked)
+{
+	static const struct { uint8_t known; int64_t amt, entry; int ok; } t[] = {
+		{ 1, -2000000, 300000000000LL, 1 }, { 1, 5, 1, 1 },
+		{ 1, 0, 0, 1 }, { 0, 0, 0, 1 },
+		{ 1, MSG_AMOUNT_MAX, 1, 1 }, { 1, -MSG_AMOUNT_MAX, 1, 1 },
+		{ 2, 5, 1, 0 }, { 0, 5, 0, 0 }, { 0, 0, 7, 0 },
+		{ 1, MSG_AMOUNT_MAX + 1, 1, 0 }, { 1, -MSG_AMOUNT_MAX - 1, 1, 0 },
+		{ 1, 5, -1, 0 }, { 1, 0, 3, 0 },
+	};
+	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		struct exec_res s = sample_res(), back;
+		struct mbuf m;
+		struct mreader r;
+		size_t n;
+		s.position_known = t[i].known;
+		s.position_amt = t[i].amt;
+		s.position_entry = t[i].entry;
+		cr_assert_eq(msg_encode_res(&m, &s), 0);
+		const uint8_t *p = payload_of(&m, MSG_EXEC_RES, &n);
+		m_reader(&r, p, n);
+		cr_assert_eq(msg_decode_res(&r, &back), t[i].ok ? 0 : -1,
+		    "case %zu", i);
+		if (t[i].ok)
+			assert_res_eq(&s, &back);
 	}
 }
 
@@ -678,7 +715,7 @@ Test(msg, drift_out_of_range_is_rejected)
 		{ "BTCUSDT", 0, 0, 0, 100000, 100000, -1 },
 		{ "BTCUSDT", 0, 1, 0, 0, -1, 0 },
 		{ "BTCUSDT", 0, 0, INT64_MIN, 100000, 100000, 1 },
-		{ "BTCUSDT", 0, 0, 0, DRIFT_AMOUNT_MAX + 1, 100000, 1 },
+		{ "BTCUSDT", 0, 0, 0, MSG_AMOUNT_MAX + 1, 100000, 1 },
 	};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		struct mbuf m;
