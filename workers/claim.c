@@ -8,7 +8,7 @@
  * refused step) is counted once.
  *
  * May: talk to Redis on the command connection (conn.c): the claim
- * script, GETs of the trading state and the lane's breaker.  May not: decide a
+ * script (script.c: EVALSHA), GETs of the trading state and the lane's breaker.  May not: decide a
  * plan, write a result, log a plan's outcome (intake.c does).
  */
 #include <stdio.h>
@@ -16,6 +16,7 @@
 
 #include "keys.h"
 #include "log.h"
+#include "script.h"
 #include "worker.h"
 
 /*
@@ -83,31 +84,43 @@ const char *const lane_state_what[LANE_STATE_REPLIES] = {
 	"GET " KEY_TRADING_STATE, "GET " KEY_BREAKER_HALT "<lane>",
 };
 
+static struct script claim = SCRIPT_INIT("the claim script", claim_script);
+
 void claim_append(struct worker *w, const char *id, const char *plan_id,
     int run, int consumed)
 {
-	const char *lane = lane_name(w->lane);
-	if (!run)
-		conn_append(w->rc, "EVAL %s 3 " KEY_DONE "%s " KEY_CLAIM "%s "
-		    KEY_METRICS " %s|%s %s look", claim_script, plan_id, plan_id,
-		    w->stream, id, lane);
-	else if (!consumed)
-		conn_append(w->rc, "EVAL %s 3 " KEY_DONE "%s " KEY_CLAIM "%s "
-		    KEY_METRICS " %s|%s %s run %s", claim_script, plan_id, plan_id,
-		    w->stream, id, lane, counter_name(C_PROCESSED));
-	else
-		conn_append(w->rc, "EVAL %s 3 " KEY_DONE "%s " KEY_CLAIM "%s "
-		    KEY_METRICS " %s|%s %s run %s %s", claim_script, plan_id,
-		    plan_id, w->stream, id, lane, counter_name(C_PROCESSED),
-		    counter_name(C_MANUAL_CONSUMED));
+	char done[sizeof(KEY_DONE) + PLAN_ID_MAX], key[sizeof(KEY_CLAIM) +
+	    PLAN_ID_MAX], owner[320];
+	const char *argv[12];
+	size_t len[12];
+	int n = 2;
+
+	snprintf(done, sizeof(done), KEY_DONE "%s", plan_id);
+	snprintf(key, sizeof(key), KEY_CLAIM "%s", plan_id);
+	snprintf(owner, sizeof(owner), "%s|%s", w->stream, id);
+	script_head(&claim, w->rc, 0, argv, len);
+	argv[n++] = "3";
+	argv[n++] = done;
+	argv[n++] = key;
+	argv[n++] = KEY_METRICS;
+	argv[n++] = owner;
+	argv[n++] = lane_name(w->lane);
+	argv[n++] = run ? "run" : "look";
+	if (run)
+		argv[n++] = counter_name(C_PROCESSED);
+	if (run && consumed)
+		argv[n++] = counter_name(C_MANUAL_CONSUMED);
+	for (int i = 2; i < n; i++)
+		len[i] = strlen(argv[i]);
+	conn_append_argv(w->rc, n, argv, len);
 }
 
 int claim_reading(const redisReply *r, const char *plan_id,
     struct claim_out *o)
 {
 	memset(o, 0, sizeof(*o));
-	if (conn_transient(r))
-		return -1;
+	if (conn_transient(r) || conn_noscript(r))
+		return -1;      /* tried again (after a NOSCRIPT, as EVAL) */
 	if (r->type != REDIS_REPLY_STRING && r->type != REDIS_REPLY_STATUS) {
 		log_error("claim of %s failed: %s", plan_id,
 		    r->type == REDIS_REPLY_ERROR ? r->str : "bad reply");

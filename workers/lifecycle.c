@@ -26,6 +26,7 @@
 #include "clock.h"
 #include "decimal.h"
 #include "log.h"
+#include "script.h"
 #include "worker.h"
 
 /*
@@ -60,6 +61,9 @@ static const char permit_script[] =
     "elseif t == 'hash' then out[i] = {t, redis.call('HGETALL', k)} "
     "else out[i] = {t} end end end "
     "return out";
+
+static struct script permits = SCRIPT_INIT("the permit script",
+    permit_script);
 
 void lane_start_wait(struct worker *w, struct job *j)
 {
@@ -404,6 +408,7 @@ static void poll_append(struct worker *w, struct job *const *due, int n)
 	static char keys[JOBS_MAX][PERMIT_KEY_MAX];
 	static char claims[JOBS_MAX][CLAIM_KEY_MAX];
 	const char *argv[2 * JOBS_MAX + 3];
+	size_t len[2 * JOBS_MAX + 3];
 	char nkeys[16];
 
 	for (int i = 0; i < n; i++) {
@@ -415,10 +420,11 @@ static void poll_append(struct worker *w, struct job *const *due, int n)
 		argv[3 + n + i] = claims[i];
 	}
 	snprintf(nkeys, sizeof(nkeys), "%d", 2 * n);
-	argv[0] = "EVAL";
-	argv[1] = permit_script;
+	script_head(&permits, w->rc, 0, argv, len);
 	argv[2] = nkeys;
-	conn_append_argv(w->rc, 2 * n + 3, argv, NULL);
+	for (int i = 2; i < 2 * n + 3; i++)
+		len[i] = strlen(argv[i]);
+	conn_append_argv(w->rc, 2 * n + 3, argv, len);
 	/* the trading state and the lane's breaker, in the same round trip,
 	 * for every plan */
 	lane_append_state(w);
@@ -441,9 +447,10 @@ static void poll_apply(struct worker *w, struct job *const *due, int n,
 	const redisReply *off = NULL;
 	const char *off_what = NULL;
 
-	/* Redis cannot answer now: nothing is decided on that */
+	/* Redis cannot answer now (or had lost the script: sent again as
+	 * EVAL): nothing is decided on that */
 	for (int i = 0; i < 1 + LANE_STATE_REPLIES && !off; i++)
-		if (conn_transient(rep[i])) {
+		if (conn_transient(rep[i]) || conn_noscript(rep[i])) {
 			off = rep[i];
 			off_what = what[i];
 		}

@@ -118,11 +118,12 @@ int result_reply(struct conn *k, const redisReply *x, const struct result *r,
     char *why, size_t whylen);
 
 /*
- * Loads the settle script into Redis on k (after every connect): k's
- * results are then sent as EVALSHA (the script's text once, not with
+ * Loads the settle script into Redis on k (after every connect; script.c):
+ * k's results are then sent as EVALSHA (the script's text once, not with
  * every plan); when Redis refuses (an ACL without SCRIPT LOAD) they are
- * sent as EVAL, and so after a NOSCRIPT reply (the script was flushed:
- * that result is retried).  0, or -1 (logged).
+ * sent as EVAL.  After a NOSCRIPT reply (the script was flushed: that
+ * result is retried) the next one goes as EVAL, which caches it again.
+ * 0, or -1 (logged).
  */
 int result_load(struct conn *k);
 

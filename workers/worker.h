@@ -129,6 +129,8 @@ struct worker {
  *                  breaker.c: the lane's circuit breaker;
  *                  result.c: a result written;
  *                  sentinel.c: where the master is; stream.c: batches
+ *   script.c       a Lua script sent by its SHA1 (EVALSHA) where Redis
+ *                  has it
  *   conn.c         one connection: commands, pipelines, loss as a state
  *
  * and the pure modules (jobs, plan, permit, safety) under them all.
