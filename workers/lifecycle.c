@@ -48,7 +48,9 @@
  * One round trip for the permits of every plan polled, either encoding,
  * never a WRONGTYPE error: KEYS are n permit keys, then the n plans'
  * claims; for each plan, {type, value} or {type}, or {"conflict"} when its
- * claim says conflict (the other lane has an entry with its plan_id).
+ * claim says conflict (the other lane has an entry with its plan_id).  A
+ * permit is read with GET first (a string, or none, the usual cases: one
+ * command); only a key of another type is asked its TYPE.
  */
 static const char permit_script[] =
     "local out, n = {}, #KEYS / 2 "
@@ -56,10 +58,12 @@ static const char permit_script[] =
     "local k = KEYS[i] "
     "if redis.call('HGET', KEYS[n + i], 'state') == 'conflict' then "
     "out[i] = {'conflict'} else "
+    "local v = redis.pcall('GET', k) "
+    "if type(v) == 'string' then out[i] = {'string', v} "
+    "elseif not v then out[i] = {'none'} else "
     "local t = redis.call('TYPE', k).ok "
-    "if t == 'string' then out[i] = {t, redis.call('GET', k)} "
-    "elseif t == 'hash' then out[i] = {t, redis.call('HGETALL', k)} "
-    "else out[i] = {t} end end end "
+    "if t == 'hash' then out[i] = {t, redis.call('HGETALL', k)} "
+    "else out[i] = {t} end end end end "
     "return out";
 
 static struct script permits = SCRIPT_INIT("the permit script",
@@ -534,7 +538,7 @@ void lane_on_result(struct worker *w, const struct exec_res *res)
 void lane_settle_answered(struct worker *w)
 {
 	struct job *done[JOBS_MAX], *next[JOBS_MAX];
-	struct result r;
+	static struct result r[JOBS_MAX];      /* built once, read back */
 	redisReply *rep[JOBS_MAX + 1 + LANE_STATE_REPLIES];
 	char why[300];
 	int n = 0, nn = 0;
@@ -546,8 +550,8 @@ void lane_settle_answered(struct worker *w)
 			continue;
 		j->answered = 0;
 		j->state = JOB_UNWRITTEN;
-		result_of(w, j, &r);
-		result_append(w->rc, &w->s, w->stream, w->group, &r, NULL);
+		result_of(w, j, &r[n]);
+		result_append(w->rc, &w->s, w->stream, w->group, &r[n], NULL);
 		if (j->next && !w->stopping)
 			next[nn++] = j->next;
 		done[n++] = j;
@@ -565,8 +569,7 @@ void lane_settle_answered(struct worker *w)
 		return;
 	}
 	for (int i = 0; i < n; i++) {
-		result_of(w, done[i], &r);      /* as appended: names for the log */
-		int rc = result_reply(w->rc, rep[i], &r, why, sizeof(why));
+		int rc = result_reply(w->rc, rep[i], &r[i], why, sizeof(why));
 		if (finish_written(w, done[i], rc, why) < 0)
 			break;
 	}

@@ -50,7 +50,10 @@ static const char keepalive_script[] =
  * under way, until the plan is settled; the dead-letter rule
  * (deadletter.c) counts these, not deliveries.  The HSET (state and
  * attempts in one command) is its first write: when Redis refuses it
- * (OOM) nothing is written, and after it nothing can be refused.
+ * (OOM) nothing is written, and after it nothing can be refused.  A claim
+ * this entry owns already lives a day from its claim (claim.c), which is
+ * not renewed here (the result renews it); a claim that was missing gets
+ * its day now.
  */
 static const char sent_script[] =
     "local p = redis.call('XPENDING', KEYS[2], ARGV[1], ARGV[2], ARGV[2], 1) "
@@ -62,7 +65,7 @@ static const char sent_script[] =
     "local n = math.floor(tonumber(c[3] or '0') or 0) + 1 "
     "redis.call('HSET', KEYS[1], 'owner', ARGV[4], 'lane', ARGV[6], "
     "'state', 'sent', 'consumer', ARGV[3], 'attempts', tostring(n)) "
-    "redis.call('EXPIRE', KEYS[1], 86400) "
+    "if not c[1] then redis.call('EXPIRE', KEYS[1], 86400) end "
     "redis.call('SET', KEYS[3], ARGV[5], 'EX', 30) "
     "if c[2] == 'sent' then return 'again' end "
     "return 'ok'";
