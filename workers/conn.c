@@ -20,7 +20,11 @@ struct conn {
 	redisContext *c;
 	int queued;                     /* pipelined commands not yet read */
 	char why[WHY_MAX];              /* "" while up */
+	unsigned long script_gen;       /* conn_script_gen() */
 };
+
+/* the last script generation given out: every connection's is new */
+static unsigned long script_gens;
 
 static struct conn *wrap(redisContext *c)
 {
@@ -28,7 +32,26 @@ static struct conn *wrap(redisContext *c)
 	if (!k)
 		fatalx("out of memory");
 	k->c = c;
+	k->script_gen = ++script_gens;
 	return k;
+}
+
+unsigned long conn_script_gen(const struct conn *k)
+{
+	return k ? k->script_gen : 0;
+}
+
+int conn_noscript(const redisReply *r)
+{
+	return r && r->type == REDIS_REPLY_ERROR &&
+	    strncmp(r->str, "NOSCRIPT", 8) == 0;
+}
+
+/* Redis answered NOSCRIPT: its script cache is not what it was. */
+static void seen(struct conn *k, const redisReply *r)
+{
+	if (conn_noscript(r))
+		k->script_gen = ++script_gens;
 }
 
 struct conn *conn_open_plain(const char *host, int port, long connect_us,
@@ -147,6 +170,7 @@ static void no_pipeline(const struct conn *k)
 /* A command's reply, or NULL with the loss recorded. */
 static redisReply *checked(struct conn *k, redisReply *r)
 {
+	seen(k, r);
 	if (!r) {
 		lost_io(k);
 	} else if (conn_failover_error(r)) {      /* no longer the master */
@@ -252,6 +276,7 @@ static int read_all(struct conn *k, redisReply **rep, int nrep,
 			conn_free_replies(rep, i < nrep ? i : nrep);
 			return -1;      /* *last is only set by the final read */
 		}
+		seen(k, x);
 		if (i < nrep) {
 			rep[i] = x;
 		} else if (last && i == n - 1) {

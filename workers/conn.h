@@ -49,6 +49,14 @@ const char *conn_why(const struct conn *k);
 /* Marks k lost (a caller's reason: the node is not the master ...);
  * the first reason stays. */
 void conn_set_lost(struct conn *k, const char *why);
+/*
+ * A number that changes when the connection is new, or when Redis answered
+ * NOSCRIPT on it (a pipeline's reply or a command's): what scripts Redis
+ * had cached before may be gone (script.c).  0 for no connection.
+ */
+unsigned long conn_script_gen(const struct conn *k);
+/* r is Redis's NOSCRIPT error (the script is not in its cache). */
+int conn_noscript(const redisReply *r);
 /* The socket, to poll for a reply of conn_send(); -1 when down. */
 int conn_fd(const struct conn *k);
 

@@ -27,6 +27,7 @@
 #include "clock.h"
 #include "decimal.h"
 #include "log.h"
+#include "script.h"
 #include "worker.h"
 
 /*
@@ -49,7 +50,9 @@
  * One round trip for the permits of every plan polled, either encoding,
  * never a WRONGTYPE error: KEYS are n permit keys, then the n plans'
  * claims; for each plan, {type, value} or {type}, or {"conflict"} when its
- * claim says conflict (the other lane has an entry with its plan_id).
+ * claim says conflict (the other lane has an entry with its plan_id).  A
+ * permit is read with GET first (a string, or none, the usual cases: one
+ * command); only a key of another type is asked its TYPE.
  * ARGV[1] "1": the lane reads permits; else (the harvest lane) the first
  * n keys are the claims again, never read as permits, and each plan not
  * in conflict gets {"none"}.
@@ -60,11 +63,16 @@ static const char permit_script[] =
     "local k = KEYS[i] "
     "if redis.call('HGET', KEYS[n + i], 'state') == 'conflict' then "
     "out[i] = {'conflict'} elseif ARGV[1] ~= '1' then out[i] = {'none'} else "
+    "local v = redis.pcall('GET', k) "
+    "if type(v) == 'string' then out[i] = {'string', v} "
+    "elseif not v then out[i] = {'none'} else "
     "local t = redis.call('TYPE', k).ok "
-    "if t == 'string' then out[i] = {t, redis.call('GET', k)} "
-    "elseif t == 'hash' then out[i] = {t, redis.call('HGETALL', k)} "
-    "else out[i] = {t} end end end "
+    "if t == 'hash' then out[i] = {t, redis.call('HGETALL', k)} "
+    "else out[i] = {t} end end end end "
     "return out";
+
+static struct script permit_poll = SCRIPT_INIT("the permit script",
+    permit_script);
 
 void lane_start_wait(struct worker *w, struct job *j)
 {
@@ -422,6 +430,7 @@ static void poll_append(struct worker *w, struct job *const *due, int n)
 	static char keys[JOBS_MAX][PERMIT_KEY_MAX];
 	static char claims[JOBS_MAX][CLAIM_KEY_MAX];
 	const char *argv[2 * JOBS_MAX + 4];
+	size_t len[2 * JOBS_MAX + 4];
 	char nkeys[16];
 
 	int permits = lane_has(w->lane, LANE_F_PERMIT);
@@ -434,11 +443,12 @@ static void poll_append(struct worker *w, struct job *const *due, int n)
 		argv[3 + n + i] = claims[i];
 	}
 	snprintf(nkeys, sizeof(nkeys), "%d", 2 * n);
-	argv[0] = "EVAL";
-	argv[1] = permit_script;
+	script_head(&permit_poll, w->rc, 0, argv, len);
 	argv[2] = nkeys;
 	argv[3 + 2 * n] = permits ? "1" : "0";
-	conn_append_argv(w->rc, 2 * n + 4, argv, NULL);
+	for (int i = 2; i < 2 * n + 4; i++)
+		len[i] = strlen(argv[i]);
+	conn_append_argv(w->rc, 2 * n + 4, argv, len);
 	/* the trading state and the lane's breaker, in the same round trip,
 	 * for every plan */
 	lane_append_state(w);
@@ -461,9 +471,10 @@ static void poll_apply(struct worker *w, struct job *const *due, int n,
 	const redisReply *off = NULL;
 	const char *off_what = NULL;
 
-	/* Redis cannot answer now: nothing is decided on that */
+	/* Redis cannot answer now (or had lost the script: sent again as
+	 * EVAL): nothing is decided on that */
 	for (int i = 0; i < 1 + LANE_STATE_REPLIES && !off; i++)
-		if (conn_transient(rep[i])) {
+		if (conn_transient(rep[i]) || conn_noscript(rep[i])) {
 			off = rep[i];
 			off_what = what[i];
 		}
@@ -547,7 +558,7 @@ void lane_on_result(struct worker *w, const struct exec_res *res)
 void lane_settle_answered(struct worker *w)
 {
 	struct job *done[JOBS_MAX], *next[JOBS_MAX];
-	struct result r;
+	static struct result r[JOBS_MAX];      /* built once, read back */
 	redisReply *rep[JOBS_MAX + 1 + LANE_STATE_REPLIES];
 	char why[300];
 	int n = 0, nn = 0;
@@ -559,8 +570,8 @@ void lane_settle_answered(struct worker *w)
 			continue;
 		j->answered = 0;
 		j->state = JOB_UNWRITTEN;
-		result_of(w, j, &r);
-		result_append(w->rc, &w->s, w->stream, w->group, &r, NULL);
+		result_of(w, j, &r[n]);
+		result_append(w->rc, &w->s, w->stream, w->group, &r[n], NULL);
 		if (j->next && !w->stopping)
 			next[nn++] = j->next;
 		done[n++] = j;
@@ -578,8 +589,7 @@ void lane_settle_answered(struct worker *w)
 		return;
 	}
 	for (int i = 0; i < n; i++) {
-		result_of(w, done[i], &r);      /* as appended: names for the log */
-		int rc = result_reply(w->rc, rep[i], &r, why, sizeof(why));
+		int rc = result_reply(w->rc, rep[i], &r[i], why, sizeof(why));
 		if (finish_written(w, done[i], rc, why) < 0)
 			break;
 	}

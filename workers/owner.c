@@ -20,6 +20,7 @@
 
 #include "keys.h"
 #include "log.h"
+#include "script.h"
 #include "worker.h"
 
 /*
@@ -49,7 +50,10 @@ static const char keepalive_script[] =
  * under way, until the plan is settled; the dead-letter rule
  * (deadletter.c) counts these, not deliveries.  The HSET (state and
  * attempts in one command) is its first write: when Redis refuses it
- * (OOM) nothing is written, and after it nothing can be refused.
+ * (OOM) nothing is written, and after it nothing can be refused.  A claim
+ * this entry owns already lives a day from its claim (claim.c), which is
+ * not renewed here (the result renews it); a claim that was missing gets
+ * its day now.
  */
 static const char sent_script[] =
     "local p = redis.call('XPENDING', KEYS[2], ARGV[1], ARGV[2], ARGV[2], 1) "
@@ -61,20 +65,24 @@ static const char sent_script[] =
     "local n = math.floor(tonumber(c[3] or '0') or 0) + 1 "
     "redis.call('HSET', KEYS[1], 'owner', ARGV[4], 'lane', ARGV[6], "
     "'state', 'sent', 'consumer', ARGV[3], 'attempts', tostring(n)) "
-    "redis.call('EXPIRE', KEYS[1], 86400) "
+    "if not c[1] then redis.call('EXPIRE', KEYS[1], 86400) end "
     "redis.call('SET', KEYS[3], ARGV[5], 'EX', 30) "
     "if c[2] == 'sent' then return 'again' end "
     "return 'ok'";
 
+static struct script keepalive = SCRIPT_INIT("the keepalive script",
+    keepalive_script);
+static struct script sent = SCRIPT_INIT("the sent script", sent_script);
+
 void owner_keepalive(struct worker *w)
 {
 	const char *argv[JOBS_MAX + 6];
-	size_t n = 0;
+	size_t len[JOBS_MAX + 6];
+	size_t n = 2;
 
 	if (w->jobs.used == 0)
 		return;
-	argv[n++] = "EVAL";
-	argv[n++] = keepalive_script;
+	script_head(&keepalive, w->rc, 0, argv, len);
 	argv[n++] = "1";
 	argv[n++] = w->stream;
 	argv[n++] = w->group;
@@ -82,10 +90,13 @@ void owner_keepalive(struct worker *w)
 	for (int i = 0; i < JOBS_MAX; i++)
 		if (w->jobs.pool[i].state != JOB_FREE)
 			argv[n++] = w->jobs.pool[i].stream_id;
-	redisReply *r = conn_cmd_argv(w->rc, (int)n, argv, NULL);
+	for (size_t i = 2; i < n; i++)
+		len[i] = strlen(argv[i]);
+	redisReply *r = conn_cmd_argv(w->rc, (int)n, argv, len);
 	if (!r)
 		return;         /* lost (or the master moved) */
-	if (r->type == REDIS_REPLY_ERROR) {
+	/* NOSCRIPT: the next keepalive goes as EVAL */
+	if (r->type == REDIS_REPLY_ERROR && !conn_noscript(r)) {
 		static int said;
 		if (!said++)    /* once: other hosts may take slow plans over */
 			log_error("keeping this worker's entries fresh failed: %s",
@@ -96,13 +107,29 @@ void owner_keepalive(struct worker *w)
 
 void owner_append_sent(struct worker *w, const struct job *j)
 {
-	char owner[160];
+	char owner[320], claim[sizeof(KEY_CLAIM) + PLAN_ID_MAX];
+	char infl[sizeof(KEY_INFLIGHT) + SYMBOL_MAX + 8];
+	const char *argv[12];
+	size_t len[12];
+	int n = 2;
 
 	snprintf(owner, sizeof(owner), "%s|%s", w->stream, j->stream_id);
-	conn_append(w->rc, "EVAL %s 3 " KEY_CLAIM "%s %s " KEY_INFLIGHT
-	    "%s %s %s %s %s %s %s", sent_script, j->ok.plan_id, w->stream,
-	    j->ok.symbol, w->group, j->stream_id, w->consumer, owner,
-	    j->ok.plan_id, lane_name(w->lane));
+	snprintf(claim, sizeof(claim), KEY_CLAIM "%s", j->ok.plan_id);
+	snprintf(infl, sizeof(infl), KEY_INFLIGHT "%s", j->ok.symbol);
+	script_head(&sent, w->rc, 0, argv, len);
+	argv[n++] = "3";
+	argv[n++] = claim;
+	argv[n++] = w->stream;
+	argv[n++] = infl;
+	argv[n++] = w->group;
+	argv[n++] = j->stream_id;
+	argv[n++] = w->consumer;
+	argv[n++] = owner;
+	argv[n++] = j->ok.plan_id;
+	argv[n++] = lane_name(w->lane);
+	for (int i = 2; i < n; i++)
+		len[i] = strlen(argv[i]);
+	conn_append_argv(w->rc, n, argv, len);
 }
 
 int owner_sent_reading(struct worker *w, const struct job *j,

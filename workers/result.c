@@ -20,6 +20,7 @@
 #include "keys.h"
 #include "log.h"
 #include "position.h"
+#include "script.h"
 
 void result_count(struct result *r, enum counter c)
 {
@@ -199,43 +200,20 @@ static const char settle_script[] =
     "return out";
 
 /*
- * The script as loaded (SCRIPT LOAD) on one connection: its results are
- * sent as EVALSHA there, so that Redis neither receives nor hashes the
- * script's text for every plan; elsewhere, and inside a caller's MULTI
- * (where a NOSCRIPT would not stop the transaction's other commands), as
- * EVAL.  A NOSCRIPT reply (SCRIPT FLUSH) goes back to EVAL.
+ * Sent as EVALSHA where Redis has it (script.c), so that Redis neither
+ * receives nor hashes the script's text for every plan; inside a caller's
+ * MULTI (where a NOSCRIPT would not stop the transaction's other
+ * commands) as EVAL.
  */
-static struct {
-	const struct conn *on;
-	char sha[48];
-} loaded;
+static struct script settle = SCRIPT_INIT("the settle script", settle_script);
 
 int result_load(struct conn *k)
 {
-	const char *argv[] = { "SCRIPT", "LOAD", settle_script };
-	redisReply *x = conn_cmd_argv(k, 3, argv, NULL);
-	int ok = x && x->type == REDIS_REPLY_STRING && x->len == 40;
-
-	loaded.on = ok ? k : NULL;
-	if (ok) {
-		snprintf(loaded.sha, sizeof(loaded.sha), "%s", x->str);
-		log_info("settle script loaded: results are sent as EVALSHA %.12s",
-		    loaded.sha);
-	} else {
-		log_warn("⚠️  SCRIPT LOAD of the settle script failed (%s): results "
-		    "are sent as EVAL, with the script's text",
-		    x && x->type == REDIS_REPLY_ERROR ? x->str : conn_why(k));
-	}
-	if (x)
-		freeReplyObject(x);
-	return ok ? 0 : -1;
-}
-
-/* After a NOSCRIPT reply, the script is sent as EVAL again. */
-static void forget_if_noscript(const redisReply *x)
-{
-	if (x && x->type == REDIS_REPLY_ERROR && strncmp(x->str, "NOSCRIPT", 8) == 0)
-		loaded.on = NULL;
+	if (script_load(k, &settle) < 0)
+		return -1;
+	log_info("settle script loaded: results are sent as EVALSHA %.12s",
+	    settle.sha);
+	return 0;
 }
 
 /* The script's arguments, built up (the values point into the caller's
@@ -386,7 +364,6 @@ int result_reply(struct conn *k, const redisReply *x, const struct result *r,
 		}
 	}
 	why_of(k, x, why, whylen);
-	forget_if_noscript(x);
 	if (conn_failover_error(x))
 		conn_set_lost(k, why);  /* the master moved: reconnect */
 	return SETTLE_FAILED;
@@ -427,13 +404,8 @@ static void append_settle(struct conn *k, const struct settings *s,
 	long long ts = wall_ms() / 1000;
 	const char *tsbuf = num(&a, ts);
 
-	if (!dead && loaded.on == k) {
-		str(&a, "EVALSHA");
-		str(&a, loaded.sha);
-	} else {
-		str(&a, "EVAL");
-		str(&a, settle_script);
-	}
+	script_head(&settle, k, dead != NULL, a.v, a.len);
+	a.n = 2;
 	str(&a, "0");                           /* numkeys, set below */
 	keys_at = (size_t)a.n;
 	str(&a, stream);
@@ -589,7 +561,6 @@ int result_ack(struct conn *k, const char *stream, const char *group,
 	why[0] = '\0';
 	if (!ok) {
 		why_of(k, x, why, whylen);
-		forget_if_noscript(x);
 		if (conn_failover_error(x))
 			conn_set_lost(k, why);
 	}

@@ -19,25 +19,12 @@
 #include "plan.h"
 
 struct result {
-	enum lane lane;
+	/* pointers first, then ints, then the strings (no padding) */
 	const char *stream_id;          /* entry to acknowledge */
-	char plan_id[PLAN_ID_MAX + 4];  /* sanitized */
-	char symbol[SYMBOL_MAX + 8];
-	char side[16];
-	char qty[40];
-	char source[68];
-	char decision[20];
-	int executed;
-	char error[ERROR_MAX];
 	const struct exec_res *res;     /* the executor's answer, if any */
 	const struct permit *permit;    /* the permit, if one was read */
-	unsigned char counts[C_COUNT];  /* HINCRBY by this much each */
 	const char *reset_key;          /* SET to 0 with the result, or NULL */
-	int claimed;                    /* the plan has a claim to settle */
 	const char *claim_state;        /* its state then; NULL: "settled" */
-	int guard_refused;              /* refused at its lane guard: takes
-					   nothing in the plan_id space (no
-					   done key, no claim field) */
 	const char *audit_reason;       /* with it, an audit entry
 					   (action plan.conflict) in the same
 					   script */
@@ -49,6 +36,20 @@ struct result {
 					   id) the position ledger moves in
 					   the same script (position.h) */
 	const struct trade_tags *tags;  /* its trade.closed fields, or NULL */
+	enum lane lane;
+	int executed;
+	int claimed;                    /* the plan has a claim to settle */
+	int guard_refused;              /* refused at its lane guard: takes
+					   nothing in the plan_id space (no
+					   done key, no claim field) */
+	char side[16];
+	unsigned char counts[C_COUNT];  /* HINCRBY by this much each */
+	char decision[20];
+	char symbol[SYMBOL_MAX + 8];
+	char qty[40];
+	char source[68];
+	char plan_id[PLAN_ID_MAX + 4];  /* sanitized */
+	char error[ERROR_MAX];
 };
 
 /* A harvest entry's error when the position was flat: it was skipped
@@ -123,11 +124,12 @@ int result_reply(struct conn *k, const redisReply *x, const struct result *r,
     char *why, size_t whylen);
 
 /*
- * Loads the settle script into Redis on k (after every connect): k's
- * results are then sent as EVALSHA (the script's text once, not with
+ * Loads the settle script into Redis on k (after every connect; script.c):
+ * k's results are then sent as EVALSHA (the script's text once, not with
  * every plan); when Redis refuses (an ACL without SCRIPT LOAD) they are
- * sent as EVAL, and so after a NOSCRIPT reply (the script was flushed:
- * that result is retried).  0, or -1 (logged).
+ * sent as EVAL.  After a NOSCRIPT reply (the script was flushed: that
+ * result is retried) the next one goes as EVAL, which caches it again.
+ * 0, or -1 (logged).
  */
 int result_load(struct conn *k);
 

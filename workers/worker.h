@@ -140,6 +140,8 @@ struct worker {
  *                  breaker.c: the lane's circuit breaker;
  *                  result.c: a result written;
  *                  sentinel.c: where the master is; stream.c: batches
+ *   script.c       a Lua script sent by its SHA1 (EVALSHA) where Redis
+ *                  has it
  *   conn.c         one connection: commands, pipelines, loss as a state
  *
  * and the pure modules (jobs, plan, permit, safety) under them all.
@@ -218,9 +220,10 @@ int lane_breaker_count(struct worker *w, const char *plan_id,
  * to refuse the entry for; o->recovery), 1 a copy (o->where says why), 2
  * the claim was refused for this plan (logged: the entry stays pending),
  * -1 Redis cannot answer now.  A batch: claim_batch_add() for each entry
- * that will be taken, claim_batch_read() sends them and the state reads
- * in one round trip (nothing kept when the connection was lost or the
- * state could not be read: each entry then makes its own), and
+ * that will be taken, claim_batch_read() sends them (one script call) and
+ * the state reads in one round trip (nothing kept when the connection was
+ * lost, the script did not run or the state could not be read: each
+ * entry then makes its own), and
  * claim_batch_take() hands over an entry's reply (NULL: none) with the
  * state; claim_batch_free() drops what was not taken.
  */

@@ -5,7 +5,9 @@
 # queued: (A) in the stream, not yet read; (B) in the worker's memory,
 # behind plans at the executor.  (C) DEBUG SLEEP 3 with plans in flight.
 # (D) a script that keeps Redis busy for 4 s (BUSY replies after 0.5 s)
-# with plans in flight.
+# with plans in flight.  (E) SCRIPT FLUSH with plans waiting for their
+# permits and plans arriving after it: a NOSCRIPT is retried (the script
+# sent as EVAL), never a plan's result; then EVALSHA again.
 # Every plan gets its one result, executed: zero failures from the fault;
 # a plan whose deadline (timestamp + INTENT_EXECUTOR_MAX_PLAN_AGE_SEC)
 # passes during the fault gets plan_stale once Redis takes writes.  The
@@ -120,3 +122,22 @@ kill_pid -CONT "$exec_pid"
 wait "$busy"
 recovered busy "$T/ids-D" "$(now_ms)"
 check "D: the worker was told BUSY, and said so" log_has "BUSY Redis is busy"
+
+# ------------------- (E) SCRIPT FLUSH: every script's NOSCRIPT is retried
+# plans waiting for their permits (polled every 2 ms: a poll meets the
+# flush first; granted well within the tests' 1 s permit timeout), then
+# plans claimed after it
+add_many "$MAIN" fl- 1 "$N"
+seq 1 "$N" | sed 's/^/fl-/' >"$T/ids-E"
+for s in 1 2 3; do check "E: plan fl-$s waits for its permit" wait_claim_state "fl-$s" claimed 5; done
+redis-cli CONFIG RESETSTAT >/dev/null
+redis-cli SCRIPT FLUSH >/dev/null
+sleep 0.1
+grant_many fl- 1 $((N + 20))
+add_many "$MAIN" fl- $((N + 1)) $((N + 20))
+seq $((N + 1)) $((N + 20)) | sed 's/^/fl-/' >>"$T/ids-E"
+recovered fl "$T/ids-E" "$(now_ms)"
+check "E: the scripts were sent again as EVAL after the flush" \
+	test "$(redis-cli INFO commandstats | grep -c '^cmdstat_eval:')" = 1
+n=$(redis-cli INFO commandstats | tr -d '\r' | sed -n 's/^cmdstat_evalsha:calls=\([0-9]*\),.*/\1/p')
+check "E: ... and as EVALSHA after that (${n:-0} calls)" test "${n:-0}" -gt 100
