@@ -120,12 +120,17 @@ for role in "qie-main $MAIN intent_executor" "qie-manual $MANUAL intent_executor
 		'REDISCLI_AUTH=pw-${2#qie-} redis-cli -p $1 --user $2 EVAL "local s = redis.call(\"HGET\", KEYS[2], \"state\") return redis.call(\"TYPE\", KEYS[1]).ok" 2 quantum:permit:p33:p1 quantum:intent_executor:claim:p1 | grep -qx string' \
 		_ "$RPORT" "$u"
 	check "$u: HGET of a claim's decided_<lane>" dry $u HGET quantum:intent_executor:claim:c1 decided_main
-	check "$u: EVALSHA over the claim, sent, keepalive and permit scripts' keys" bash -c 'd() { [ "$(redis-cli -p '"$RPORT"' ACL DRYRUN "$@")" = OK ]; }
+	# the poll script's first keys: the permits, or (a lane without permits)
+	# the claims again
+	pk1=quantum:permit:p33:p1 pk2=quantum:permit:p33:p2
+	[ $permits = 1 ] || pk1=quantum:intent_executor:claim:p1 pk2=quantum:intent_executor:claim:p2
+	check "$u: EVALSHA over the claim, sent, keepalive and poll scripts' keys" bash -c 'd() { [ "$(redis-cli -p '"$RPORT"' ACL DRYRUN "$@")" = OK ]; }
 		x=0123456789012345678901234567890123456789
 		d '$u' EVALSHA $x 3 quantum:intent_executor:done:p1 quantum:intent_executor:claim:p1 quantum:metrics:intent_executor &&
 		d '$u' EVALSHA $x 3 quantum:intent_executor:claim:p1 '$s' quantum:inflight:ETHUSDT &&
 		d '$u' EVALSHA $x 1 '$s' &&
-		d '$u' EVALSHA $x 4 quantum:permit:p33:p1 quantum:permit:p33:p2 quantum:intent_executor:claim:p1 quantum:intent_executor:claim:p2'
+		d '$u' EVALSHA $x 4 '$pk1' '$pk2' quantum:intent_executor:claim:p1 quantum:intent_executor:claim:p2'
+	[ $permits = 1 ] || check "$u: no EVALSHA over a permit key" nodry $u EVALSHA 0123456789012345678901234567890123456789 2 quantum:permit:p33:p1 quantum:intent_executor:claim:p1
 	other=$MAIN; [ "$s" = "$MAIN" ] && other=$MANUAL
 	check "$u: no EVALSHA over the other lane's stream" nodry $u EVALSHA 0123456789012345678901234567890123456789 1 $other
 	check "$u: no reading of the audit stream" nodry $u XRANGE quantum:stream:intent_executor.audit - +
