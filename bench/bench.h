@@ -29,7 +29,7 @@
 #define RESULT_STREAM "quantum:stream:apply.result"
 #define MANUAL_KEY "quantum:manual_lane:enabled"
 
-#define NPROC 4         /* supervisor, executor, main, manual */
+#define NPROC 5         /* supervisor, executor, main, manual, harvest */
 #define MAXRUNS 15
 
 enum backend { PAPER, BINANCE };
@@ -54,7 +54,7 @@ struct bench {
 	redisContext *cb;               /* blocking reads */
 
 	pid_t daemon_pid;
-	pid_t pids[NPROC];              /* supervisor, executor, main, manual */
+	pid_t pids[NPROC];              /* in proc_names' order */
 	int daemon_no;                  /* log file number */
 	char dlog[128];
 

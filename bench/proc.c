@@ -23,7 +23,7 @@
 #include "bench.h"
 
 const char *const proc_names[NPROC] = { "supervisor", "executor", "main",
-	"manual" };
+	"manual", "harvest" };
 
 #define FX_KEY "qie-bench-key-3b1f7a9c2e5d"
 #define FX_SECRET "qie-bench-secret-8e2a6c4f0b9d1e3a5c7f"

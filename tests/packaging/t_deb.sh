@@ -28,15 +28,15 @@ if [ "${1:-}" = --in-root ]; then
 
 	check "dpkg -i" dpkg -i "$DEB" >"$T/dpkg.log" 2>&1 || cat "$T/dpkg.log"
 	check "installed" test "$(dpkg-query -W -f='${db:Status-Status}' $PKG)" = installed
-	for u in qie-supervisor qie-main qie-manual qie-executor; do
+	for u in qie-supervisor qie-main qie-manual qie-harvest qie-executor; do
 		check "user $u created, nologin" \
 			test "$(getent passwd $u | cut -d: -f7)" = /usr/sbin/nologin
 		check "user $u is a system user" \
 			test "$(getent passwd $u | cut -d: -f3)" -lt 1000
 		check "user $u has no home" test "$(getent passwd $u | cut -d: -f6)" = /nonexistent
 	done
-	check "four distinct uids" test "$(for u in qie-supervisor qie-main qie-manual qie-executor; do
-		id -u $u; done | sort -u | wc -l)" = 4
+	check "five distinct uids" test "$(for u in qie-supervisor qie-main qie-manual qie-harvest qie-executor; do
+		id -u $u; done | sort -u | wc -l)" = 5
 	check "$CRED is 0700 root" test "$(stat -c %a:%U $CRED)" = 700:root
 	for c in binance-api-key binance-api-secret redis-password; do
 		check "credstore link for $c" \
@@ -147,15 +147,15 @@ done < <(setting_defaults)
 check "env file: no API key or secret value" \
 	bash -c "! grep -qE '^#?(BINANCE_TESTNET_API_KEY|BINANCE_TESTNET_API_SECRET)=.' '$X$ENVF'"
 
-# sysusers: three system users, no home, nologin
+# sysusers: five system users, no home, nologin
 SU=$X/usr/lib/sysusers.d/$PKG.conf
-for u in qie-supervisor qie-main qie-manual qie-executor; do
+for u in qie-supervisor qie-main qie-manual qie-harvest qie-executor; do
 	check "sysusers: $u" grep -qE "^u[[:space:]]+$u[[:space:]]+-[[:space:]]+\".*\"[[:space:]]+/nonexistent[[:space:]]+/usr/sbin/nologin$" "$SU"
 done
-check "sysusers: nothing else" test "$(grep -cvE '^[[:space:]]*(#|$)' "$SU")" = 4
+check "sysusers: nothing else" test "$(grep -cvE '^[[:space:]]*(#|$)' "$SU")" = 5
 mkdir -p "$T/sysroot/etc"
 check "systemd-sysusers accepts it" systemd-sysusers --root="$T/sysroot" "$SU" 2>/dev/null
-check "and creates the users" test "$(grep -c '^qie-' "$T/sysroot/etc/passwd")" = 4
+check "and creates the users" test "$(grep -c '^qie-' "$T/sysroot/etc/passwd")" = 5
 
 # maintainer scripts
 check "postinst: sysusers before use" grep -q "systemd-sysusers" "$X/DEBIAN/postinst"

@@ -364,17 +364,6 @@ harvest() {
 		percentage "$2" reason t_systemd R_net 1.5 pnl_usd 3) || return 1
 	echo "harvest-$id"
 }
-# answered ID SECONDS "EXECUTED ERROR": the plan's first result, as result() prints it
-answered() {
-	local r=
-	for _ in $(seq $(($2 * 4))); do
-		r=$(result "$1")
-		[ -n "$r" ] && break
-		sleep 0.25
-	done
-	echo "plan $1: result: ${r:-none after $2 s}"
-	[ "${r%%:*}" = "$3" ] || [ "$r" = "$3" ]
-}
 # result ID: "executed error" of the plan's first result ("" without one)
 result() {
 	ct redis-cli --json XRANGE quantum:stream:apply.result - + 2>/dev/null | jq -r --arg p "$1" '
@@ -383,16 +372,31 @@ result() {
 		 | select(.plan_id == $p)][0] // empty
 		| "\(.executed) \((.details | fromjson? // {}).error // "-")"' 2>/dev/null
 }
-# executed ID SECONDS: the plan's result comes, and says executed
-executed() {
+# awaited ID SECONDS: prints the plan's first result ("executed error"),
+# waiting up to SECONDS for it (nothing when none came)
+awaited() {
 	local r=
 	for _ in $(seq $(($2 * 4))); do
 		r=$(result "$1")
 		[ -n "$r" ] && break
 		sleep 0.25
 	done
+	echo "$r"
+}
+# executed ID SECONDS: the plan's result comes, and says executed
+executed() {
+	local r
+	r=$(awaited "$1" "$2")
 	echo "plan $1: result: ${r:-none after $2 s}"
 	[ "${r%% *}" = true ]
+}
+# answered ID SECONDS "EXECUTED ERROR": the plan's first result says so
+# (the error up to its first colon)
+answered() {
+	local r
+	r=$(awaited "$1" "$2")
+	echo "plan $1: result: ${r:-none after $2 s}"
+	[ "${r%%:*}" = "$3" ] || [ "$r" = "$3" ]
 }
 # fake_orders URL: the fake's order log; fake_count URL COID: orders for COID
 fake_orders() { ctnet curl -fsS -m 3 "$1/_fake/orders"; }
