@@ -52,6 +52,13 @@ static void attach(enum lane lane)
 	if (link_fd[lane] >= 0)
 		close(link_fd[lane]);
 	link_fd[lane] = sp[1];
+	if (lane != LANE_MAIN)
+		return;
+	/* as a main worker does at each attach: no symbol drifted (else the
+	 * executor holds every opening until it hears so) */
+	m_init(&m, MSG_DRIFT_SYNCED);
+	if (m_close(&m) < 0 || write(sp[1], m.data, m.len) != (ssize_t)m.len)
+		exit(2);
 }
 
 /* 1 with the answer, 0 when the executor closed the link, -1 on timeout. */
