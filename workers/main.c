@@ -156,16 +156,20 @@ static void link_read(struct worker *w)
 {
 	char err[160];
 	long n = frame_in_read(LINK_FD, &w->in);
-	if (n == 0 && w->ctl_fd >= 0) {
-		ctl_read(w);            /* the supervisor may have said why */
-		ctl_count_events(w);
-	}
-	if (n == 0)
-		fatalx("executor link closed: plans at the executor stay pending "
-		    "and are read again after restart");
-	if (n < 0) {
-		if (errno == EAGAIN)
-			return;
+	if (n < 0 && errno == EAGAIN)
+		return;
+	if (n <= 0) {
+		/* the link ended: closed, or reset (an executor killed with our
+		 * requests unread); the supervisor may have said why first */
+		int e = errno;
+		if (w->ctl_fd >= 0) {
+			ctl_read(w);
+			ctl_count_events(w);
+		}
+		if (n == 0)
+			fatalx("executor link closed: plans at the executor stay "
+			    "pending and are read again after restart");
+		errno = e;
 		fatal("executor link");
 	}
 	if (frame_drain(&w->in, link_dispatch, w, err, sizeof(err)) < 0)
