@@ -9,6 +9,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "log.h"
+
 void m_init(struct mbuf *m, uint16_t type)
 {
 	m->len = FRAME_HDR;
@@ -197,6 +199,7 @@ int frame_out_push(struct frame_out *out, const struct mbuf *m)
 
 int frame_out_flush(int fd, struct frame_out *out)
 {
+	log_flush();     /* a request leaves after the lines that announce it */
 	while (out->len > 0) {
 		ssize_t n = write(fd, out->buf, out->len);
 		if (n < 0) {

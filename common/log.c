@@ -1,5 +1,9 @@
 /*
- * log.c - line logging to stderr for every process of the daemon.
+ * log.c - line logging to stderr for every process of the daemon.  Lines
+ * go out one write(2) each, or, in a process that asked for it
+ * (log_buffer()), gathered into one write(2) of at most PIPE_BUF bytes
+ * that leaves at log_flush(), before an ERROR or FATAL line is done, when
+ * the next line would not fit, and at exit().
  * May: write to fd 2.  May not: allocate, or log anything it is not given.
  */
 #include "log.h"
@@ -14,12 +18,89 @@
 
 static char log_tag[32] = "qie";
 static int log_stamp = 1;
+static int log_gather;
+/* PIPE_BUF: a write of this size to a pipe is never split among others' */
+static char log_buf[4096];
+static size_t log_len;
+/* the second the stamp's first part was made for, and that part */
+static time_t stamp_sec = -1;
+static char stamp_head[32];
+static size_t stamp_len;
 
 void log_init(const char *tag)
 {
 	snprintf(log_tag, sizeof(log_tag), "%s", tag);
 	tzset();        /* reads /etc/localtime now, not inside a sandbox */
 	log_stamp = getenv("JOURNAL_STREAM") == NULL;
+}
+
+static void put(const char *p, size_t n)
+{
+	while (n > 0) {
+		ssize_t w = write(STDERR_FILENO, p, n);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			return;         /* nowhere to report it */
+		p += w;
+		n -= (size_t)w;
+	}
+}
+
+void log_flush(void)
+{
+	if (log_len > 0)
+		put(log_buf, log_len);
+	log_len = 0;
+}
+
+void log_buffer(void)
+{
+	if (!log_gather && atexit(log_flush) == 0)
+		log_gather = 1;
+}
+
+/* "<time> " into line (size > 32): the date part made once a second */
+static size_t stamp(char *line)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	if (ts.tv_sec != stamp_sec) {
+		struct tm tm;
+		gmtime_r(&ts.tv_sec, &tm);
+		stamp_len = strftime(stamp_head, sizeof(stamp_head),
+		    "%Y-%m-%dT%H:%M:%S", &tm);
+		stamp_sec = ts.tv_sec;
+	}
+	long ms = ts.tv_nsec / 1000000;
+	memcpy(line, stamp_head, stamp_len);
+	char *p = line + stamp_len;
+	*p++ = '.';
+	*p++ = (char)('0' + ms / 100);
+	*p++ = (char)('0' + ms / 10 % 10);
+	*p++ = (char)('0' + ms % 10);
+	*p++ = 'Z';
+	*p++ = ' ';
+	return (size_t)(p - line);
+}
+
+/* A whole line: gathered, or written at once. */
+static void emit(const char *line, size_t n, int now)
+{
+	if (!log_gather) {
+		put(line, n);
+		return;
+	}
+	if (log_len + n > sizeof(log_buf))
+		log_flush();
+	if (n > sizeof(log_buf)) {
+		put(line, n);
+		return;
+	}
+	memcpy(log_buf + log_len, line, n);
+	log_len += n;
+	if (now)
+		log_flush();
 }
 
 static void log_line(const char *level, const char *fmt, va_list ap, int err)
@@ -29,15 +110,8 @@ static void log_line(const char *level, const char *fmt, va_list ap, int err)
 	char line[2048];
 	size_t n = 0;
 
-	if (log_stamp) {
-		struct timespec ts;
-		struct tm tm;
-		clock_gettime(CLOCK_REALTIME, &ts);
-		gmtime_r(&ts.tv_sec, &tm);
-		n = strftime(line, sizeof(line), "%Y-%m-%dT%H:%M:%S", &tm);
-		n += (size_t)snprintf(line + n, sizeof(line) - n, ".%03ldZ ",
-		    ts.tv_nsec / 1000000);
-	}
+	if (log_stamp)
+		n = stamp(line);
 	n += (size_t)snprintf(line + n, sizeof(line) - n, "%s %s: ", level, log_tag);
 	if (n < sizeof(line)) {
 		int m = vsnprintf(line + n, sizeof(line) - n, fmt, ap);
@@ -48,10 +122,8 @@ static void log_line(const char *level, const char *fmt, va_list ap, int err)
 	if (n > sizeof(line) - 2)
 		n = sizeof(line) - 2;
 	line[n++] = '\n';
-	ssize_t w;
-	do
-		w = write(STDERR_FILENO, line, n);
-	while (w < 0 && errno == EINTR);
+	/* an ERROR or FATAL line, and what came before it, leaves now */
+	emit(line, n, level[0] == 'E' || level[0] == 'F');
 }
 
 #define LOG_FN(name, level)                      \

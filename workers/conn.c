@@ -59,6 +59,7 @@ struct conn *conn_open_plain(const char *host, int port, long connect_us,
 {
 	struct timeval ct = { connect_us / 1000000, connect_us % 1000000 };
 	struct timeval rt = { reply_us / 1000000, reply_us % 1000000 };
+	log_flush();
 	redisContext *c = redisConnectWithTimeout(host, port, ct);
 	if (!c || c->err) {
 		if (c)
@@ -98,6 +99,7 @@ static int select_db(redisContext *c, int db)
 struct conn *conn_open(const struct conn_cfg *cfg)
 {
 	struct timeval tv = { 2, 0 };
+	log_flush();
 	redisContext *c = redisConnectWithTimeout(cfg->host, cfg->port, tv);
 	if (!c || c->err) {
 		log_error("Redis %s:%d: %s", cfg->host, cfg->port,
@@ -269,6 +271,7 @@ static int read_all(struct conn *k, redisReply **rep, int nrep,
 	if (!conn_up(k))
 		return -1;
 	k->queued = 0;
+	log_flush();            /* no line waits through a round trip */
 	for (int i = 0; i < n; i++) {
 		redisReply *x = NULL;
 		if (redisGetReply(k->c, (void **)&x) != REDIS_OK || !x) {
@@ -323,6 +326,7 @@ int conn_send(struct conn *k, const char *fmt, ...)
 		conn_set_lost(k, why);
 		return -1;
 	}
+	log_flush();
 	while (!done)
 		if (redisBufferWrite(k->c, &done) != REDIS_OK) {
 			lost_io(k);

@@ -126,6 +126,7 @@ void ctl_read_auth(struct worker *w)
 	w->ctl_fd = CTL_FD;
 	w->ready_fd = READY_FD;
 	while (!w->authed) {
+		log_flush();
 		if (poll(&p, 1, 10000) <= 0 || frame_in_read(CTL_FD, &w->ctl_in) <= 0)
 			fatalx("control pipe: the supervisor sent no MSG_AUTH within "
 			    "10 s");

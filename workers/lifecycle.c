@@ -555,45 +555,61 @@ void lane_on_result(struct worker *w, const struct exec_res *res)
 	j->answered = 1;
 }
 
-void lane_settle_answered(struct worker *w)
+/*
+ * Answered jobs' results, at most SETTLE_MAX in one settle script call,
+ * with the permits of the plans that follow them: one round trip.  The
+ * number settled.
+ */
+static int settle_some(struct worker *w)
 {
-	struct job *done[JOBS_MAX], *next[JOBS_MAX];
-	static struct result r[JOBS_MAX];      /* built once, read back */
-	redisReply *rep[JOBS_MAX + 1 + LANE_STATE_REPLIES];
+	struct job *done[SETTLE_MAX], *next[SETTLE_MAX];
+	static struct result r[SETTLE_MAX];    /* built once, read back */
+	struct settle_item it[SETTLE_MAX];
+	redisReply *rep[1 + 1 + LANE_STATE_REPLIES];
 	char why[300];
 	int n = 0, nn = 0;
 	int64_t now = mono_ms();
 
-	for (int i = 0; i < JOBS_MAX; i++) {
+	for (int i = 0; i < JOBS_MAX && n < SETTLE_MAX; i++) {
 		struct job *j = &w->jobs.pool[i];
 		if (j->state != JOB_SENT || !j->answered)
 			continue;
 		j->answered = 0;
 		j->state = JOB_UNWRITTEN;
 		result_of(w, j, &r[n]);
-		result_append(w->rc, &w->s, w->stream, w->group, &r[n], NULL);
+		it[n] = (struct settle_item){ &r[n], r[n].stream_id, r[n].counts,
+			NULL };
 		if (j->next && !w->stopping)
 			next[nn++] = j->next;
 		done[n++] = j;
 	}
 	if (n == 0)
-		return;
+		return 0;
+	settle_append(w->rc, &w->s, w->stream, w->group, it, n);
 	/* the permits of the plans that follow, read in the same round trip
 	 * (used once their turn has come: their predecessor's result is in) */
 	if (nn)
 		poll_append(w, next, nn);
-	int total = n + (nn ? 1 + LANE_STATE_REPLIES : 0);
+	int total = 1 + (nn ? 1 + LANE_STATE_REPLIES : 0);
 	if (conn_replies(w->rc, rep, total) < 0) {
 		for (int i = 0; i < n; i++)
 			done[i]->next_poll = 0; /* written once reconnected */
-		return;
+		return n;
 	}
 	for (int i = 0; i < n; i++) {
-		int rc = result_reply(w->rc, rep[i], &r[i], why, sizeof(why));
+		int rc = result_reply(w->rc, settle_reply(rep[0], i, n), &r[i], why,
+		    sizeof(why));
 		if (finish_written(w, done[i], rc, why) < 0)
 			break;
 	}
 	if (nn && conn_up(w->rc))
-		poll_apply(w, next, nn, rep + n, now);
+		poll_apply(w, next, nn, rep + 1, now);
 	conn_free_replies(rep, total);
+	return n;
+}
+
+void lane_settle_answered(struct worker *w)
+{
+	while (settle_some(w) == SETTLE_MAX && conn_up(w->rc))
+		;
 }

@@ -430,6 +430,7 @@ static void run(struct worker *w, int sigfd)
 			{ .fd = w->rs_waiting ? conn_fd(w->rs) : -1, .events = POLLIN },
 			{ .fd = w->ctl_fd, .events = POLLIN },
 		};
+		log_flush();    /* what this turn logged, in one write */
 		int k = poll(p, 4, (int)next_timer(w, mono_ms()));
 		if (k < 0 && errno != EINTR)
 			fatal("poll");
@@ -460,6 +461,7 @@ int main(int argc, char **argv)
 	parse_args(w, argc, argv, &sb);
 	snprintf(w->lane_tag, sizeof(w->lane_tag), "lane=%s", lane_name(w->lane));
 	log_init(w->lane_tag);
+	log_buffer();
 	if (fcntl(LINK_FD, F_GETFD) < 0)
 		fatalx("no executor link on fd 3: start me through quantum-intent-executor");
 	fcntl(LINK_FD, F_SETFL, fcntl(LINK_FD, F_GETFL) | O_NONBLOCK);
@@ -480,6 +482,7 @@ int main(int argc, char **argv)
 		while ((wait = w->reconnect_at - mono_ms()) > 0) {
 			struct pollfd p[2] = { { .fd = sigfd, .events = POLLIN },
 				{ .fd = w->ctl_fd, .events = POLLIN } };
+			log_flush();
 			if (poll(p, 2, (int)wait) > 0 && p[0].revents) {
 				log_info("stopped before Redis answered");
 				return 0;

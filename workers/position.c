@@ -3,7 +3,7 @@
  * what its reply says (position.h).
  *
  * May: format strings, read a reply it is given, log.  May not: talk to
- * Redis (result.c sends the script).
+ * Redis (settle.c sends the script).
  */
 #include "position.h"
 

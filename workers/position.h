@@ -3,9 +3,9 @@
  * a fill, the symbol's ledger hash (KEY_LEDGER<SYM>) and the set of the
  * order ids counted (KEY_SEEN_ORDERS), and when the position goes flat the
  * other services' position keys deleted and one trade.closed entry.  It is
- * written by the settle script of the fill's result (result.c), in the
+ * written by the settle script of the fill's result (settle.c), in the
  * same call, so that no crash can count a fill twice or not at all: this
- * header holds the script's ledger parts (Lua, pasted into result.c's
+ * header holds the script's ledger parts (Lua, pasted into settle.c's
  * script) and the arguments and reply they take.
  *
  * The script's ledger keys (flag L; after the others): the ledger hash,
@@ -121,16 +121,23 @@ int position_reply(const redisReply *x, struct position_out *o,
 void position_log(const struct position_fill *f, const struct position_out *o);
 
 /*
- * The script's ledger parts, pasted into result.c's settle script.
- * POS_LUA_KEYS after the other keys are taken (key()); POS_LUA_LIST after
- * the other lists (list()); POS_LUA_CHECK with the other checks, before
- * the first write (it may return bad(...)); POS_LUA_WRITES with the other
- * writes (add(...)), before the XACK.  lgo is the reply's element.
+ * The script's ledger parts, pasted into settle.c's settle script.
+ * Per item of the call (settle.c): POS_LUA_KEYS after the item's other
+ * keys are taken (K is KEYS, nk the last key taken, F the item's flags,
+ * it the item), POS_LUA_LIST after its other lists (A is ARGV, na the
+ * next argument); POS_LUA_FUNCS once, before the items are decided;
+ * POS_LUA_CHECK with the item's other checks, before its first write
+ * (lk and la the item's keys and list; it may return bad(...));
+ * POS_LUA_WRITES with its other writes (add(...), never the first).  lgo
+ * is the item's reply element.
  */
 #define POS_LUA_KEYS                                                         \
-	"local lk if has('L') then lk = {} for i = 1, 6 do lk[i] = key() end end "
-#define POS_LUA_LIST "local la = lk and list() "
-#define POS_LUA_CHECK                                                        \
+	"if F.L then it.lk = {K[nk + 1], K[nk + 2], K[nk + 3], K[nk + 4], "  \
+	"K[nk + 5], K[nk + 6]} nk = nk + 6 end "
+#define POS_LUA_LIST                                                         \
+	"if it.lk then local n = tonumber(A[na]) "                           \
+	"it.la = {unpack(A, na + 1, na + n)} na = na + n + 1 end "
+#define POS_LUA_FUNCS                                                        \
 	"local S, MAX = 100000000, 9007199254740992 "                        \
 	"local function dec(s) if not s or s == '' then s = '0' end "        \
 	"local sg, i, f = string.match(s, '^(%-?)(%d*)%.?(%d*)$') "          \
@@ -149,7 +156,8 @@ void position_log(const struct position_fill *f, const struct position_out *o);
 	"return s end "                                                      \
 	"local function rnd(x) return math.floor(x + 0.5) end "              \
 	"local function pside(u) if u > 0 then return 'LONG' elseif u < 0 then " \
-	"return 'SHORT' end return 'FLAT' end "                              \
+	"return 'SHORT' end return 'FLAT' end "
+#define POS_LUA_CHECK                                                        \
 	"local lgo, lgv = {}, nil "                                          \
 	"if lk then "                                                        \
 	"local h = redis.pcall('HMGET', lk[1], 'ledger_amt', 'entry_price') " \

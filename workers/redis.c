@@ -7,7 +7,7 @@
  * stay pending and are read again), and a reconnect with backoff.
  *
  * May: open connections (conn.c), ask the sentinels, create the group
- * (stream.c), load the settle script (result.c), drop jobs not yet sent.  May not: read entries or decide
+ * (stream.c), load the settle script (settle.c), drop jobs not yet sent.  May not: read entries or decide
  * plans (main.c routes what the stream layer returns to the plan logic).
  */
 #include <stdarg.h>
@@ -91,7 +91,7 @@ int wr_connect(struct worker *w)
 		backoff(w);
 		return -1;
 	}
-	result_load(w->rc);     /* else results go as EVAL */
+	settle_load(w->rc);     /* else results go as EVAL */
 	w->reconnect_delay = 100;
 	w->group_used = 1;
 	w->pending_mode = 1;

@@ -1,7 +1,7 @@
 /*
  * result.h - the one result entry of a decided plan, written together with
  * its counters, its done key and claim fields, its audit entry (a plan_id
- * conflict) and the XACK of its entry by one script that
+ * conflict) and the XACK of its entry by one script (settle.h) that
  * writes all of it or nothing, so that a plan is either wholly decided in
  * Redis or still pending.
  * Talks only to the connection it is given, through the connection layer.
@@ -66,7 +66,7 @@ void result_from_plan(struct result *r, enum lane lane, const char *id,
 
 /*
  * What result_commit() and result_ack() did (one round trip, one script:
- * all or nothing, see result.c).  SETTLE_FAILED: nothing was written and
+ * all or nothing, see settle.c).  SETTLE_FAILED: nothing was written and
  * the entry is not acknowledged; why names the command Redis refused and
  * its error ("WRONGTYPE ... [XADD quantum:stream:apply.result]"), the
  * caller retries with backoff; k is marked lost only when no reply came
@@ -113,27 +113,14 @@ struct dead_copy {
 /*
  * For a caller's own MULTI (the dead-letter move): result_commit()'s
  * script appended to k's pipeline (one reply), with the entry's copy
- * XADDed to dead right after the result when dead is not NULL; and its
- * reply read (x: the script's element of EXEC's array), as result_commit()
- * returns.
+ * XADDed to dead right after the result when dead is not NULL; and an
+ * entry's reply read (x: its item of the script's reply, settle_reply()),
+ * as result_commit() returns.
  */
 void result_append(struct conn *k, const struct settings *s,
     const char *stream, const char *group, const struct result *r,
     const struct dead_copy *dead);
 int result_reply(struct conn *k, const redisReply *x, const struct result *r,
     char *why, size_t whylen);
-
-/*
- * Loads the settle script into Redis on k (after every connect; script.c):
- * k's results are then sent as EVALSHA (the script's text once, not with
- * every plan); when Redis refuses (an ACL without SCRIPT LOAD) they are
- * sent as EVAL.  After a NOSCRIPT reply (the script was flushed: that
- * result is retried) the next one goes as EVAL, which caches it again.
- * 0, or -1 (logged).
- */
-int result_load(struct conn *k);
-
-/* The details JSON alone (for tests); caller frees. */
-char *result_details(const struct result *r, long long ts);
 
 #endif

@@ -25,6 +25,7 @@
 #include "msg.h"
 #include "result.h"
 #include "safety.h"
+#include "settle.h"
 #include "stream.h"
 
 #define LINK_FD 3

@@ -16,6 +16,7 @@
 #include "keys.h"
 #include "redis_server.h"
 #include "result.h"
+#include "settle.h"
 
 TestSuite(faults, .init = test_redis_start, .fini = test_redis_stop);
 
@@ -391,5 +392,118 @@ Test(settle, decided_per_lane_and_the_audit_entry_with_the_result)
 	cr_assert_eq(result_commit(k, &S, LANE, GROUP, &r, why, sizeof(why)),
 	    SETTLE_DECIDED, "this lane decided it");
 	cr_expect_eq(integer(k, "XLEN " KEY_AUDIT_STREAM), 1, "no second entry");
+	conn_free(k);
+}
+
+/* The reply of settle call x for item i, as result_commit() reads it. */
+static int item_rc(struct conn *k, const redisReply *x, int i, int n,
+    const struct result *r, char *why, size_t whylen)
+{
+	return result_reply(k, settle_reply(x, i, n), r, why, whylen);
+}
+
+Test(settle, one_call_settles_each_entry_on_its_own)
+{
+	struct conn *k = test_redis_conn();
+	struct result r[3];
+	struct settle_item it[3];
+	char id[3][48], why[300];
+	const char *pid[3] = { "p7a", "p7b", "p7c" };
+
+	for (int i = 0; i < 3; i++) {
+		pending_entry(k, pid[i], id[i], sizeof(id[i]));
+		a_result(&r[i], id[i], pid[i]);
+		it[i] = (struct settle_item){ &r[i], id[i], r[i].counts, NULL };
+	}
+	cmd(k, "SET " KEY_CLAIM "p7b x");       /* its claim is unreadable */
+	char line[128];
+	snprintf(line, sizeof(line), "HSET " KEY_CLAIM "p7c decided_main %s",
+	    id[2]);
+	cmd(k, line);                           /* decided before */
+	settle_append(k, &S, LANE, GROUP, it, 3);
+	redisReply *x = conn_last(k);
+	cr_assert(x && x->type == REDIS_REPLY_ARRAY && x->elements == 3,
+	    "one reply per entry");
+	cr_expect_eq(item_rc(k, x, 0, 3, &r[0], why, sizeof(why)),
+	    SETTLE_WRITTEN, "%s", why);
+	cr_expect_eq(item_rc(k, x, 1, 3, &r[1], why, sizeof(why)),
+	    SETTLE_FAILED);
+	cr_expect(strstr(why, "[HSET " KEY_CLAIM "p7b]"), "why: %s", why);
+	cr_expect_eq(item_rc(k, x, 2, 3, &r[2], why, sizeof(why)),
+	    SETTLE_DECIDED, "%s", why);
+	freeReplyObject(x);
+	cr_expect_eq(integer(k, "XLEN t:results"), 1, "p7a's result only");
+	cr_expect_eq(integer(k, "EXISTS " KEY_DONE "p7a"), 1);
+	cr_expect_eq(integer(k, "EXISTS " KEY_DONE "p7b"), 0, "nothing of p7b");
+	cr_expect_eq(integer(k, "HGET " KEY_METRICS " processed"), 1,
+	    "counted for the entry written only");
+	cr_expect_eq(integer(k, "HGET " KEY_METRICS " executed_false"), 1);
+	cr_expect_eq(pending(k), 1, "p7a and p7c acknowledged, p7b pending");
+
+	/* p7b's claim readable again: its turn, alone, written once */
+	cmd(k, "DEL " KEY_CLAIM "p7b");
+	cr_assert_eq(result_commit(k, &S, LANE, GROUP, &r[1], why, sizeof(why)),
+	    SETTLE_WRITTEN, "%s", why);
+	cr_expect_eq(integer(k, "XLEN t:results"), 2);
+	cr_expect_eq(integer(k, "HGET " KEY_METRICS " processed"), 2);
+	cr_expect_eq(pending(k), 0);
+	conn_free(k);
+}
+
+Test(settle, a_counter_that_cannot_count_refuses_only_who_counts_it)
+{
+	struct conn *k = test_redis_conn();
+	struct result r[2];
+	struct settle_item it[2];
+	char id[2][48], why[300];
+
+	for (int i = 0; i < 2; i++) {
+		pending_entry(k, i ? "p8b" : "p8a", id[i], sizeof(id[i]));
+		a_result(&r[i], id[i], i ? "p8b" : "p8a");
+		it[i] = (struct settle_item){ &r[i], id[i], r[i].counts, NULL };
+	}
+	r[1].counts[C_PROCESSED] = 0;           /* p8b counts executed_false */
+	cmd(k, "HSET " KEY_METRICS " processed 1.5");
+	settle_append(k, &S, LANE, GROUP, it, 2);
+	redisReply *x = conn_last(k);
+	cr_expect_eq(item_rc(k, x, 0, 2, &r[0], why, sizeof(why)),
+	    SETTLE_FAILED);
+	cr_expect(strstr(why, "not an integer: processed"), "why: %s", why);
+	cr_expect_eq(item_rc(k, x, 1, 2, &r[1], why, sizeof(why)),
+	    SETTLE_WRITTEN, "%s", why);
+	freeReplyObject(x);
+	cr_expect_eq(integer(k, "XLEN t:results"), 1, "p8b's result only");
+	cr_expect_eq(integer(k, "EXISTS " KEY_DONE "p8a"), 0);
+	cr_expect_eq(integer(k, "HGET " KEY_METRICS " executed_false"), 1,
+	    "p8b counted, p8a not");
+	cr_expect_eq(pending(k), 1, "p8a still pending");
+	conn_free(k);
+}
+
+Test(settle, a_call_refused_before_any_write_fails_every_entry)
+{
+	struct conn *k = test_redis_conn();
+	struct result r[2];
+	struct settle_item it[2];
+	char id[2][48], why[300];
+
+	for (int i = 0; i < 2; i++) {
+		pending_entry(k, i ? "p9b" : "p9a", id[i], sizeof(id[i]));
+		a_result(&r[i], id[i], i ? "p9b" : "p9a");
+		it[i] = (struct settle_item){ &r[i], id[i], r[i].counts, NULL };
+	}
+	cmd(k, "CONFIG SET maxmemory 1");
+	settle_append(k, &S, LANE, GROUP, it, 2);
+	redisReply *x = conn_last(k);
+	cmd(k, "CONFIG SET maxmemory 0");
+	for (int i = 0; i < 2; i++) {
+		cr_expect_eq(item_rc(k, x, i, 2, &r[i], why, sizeof(why)),
+		    SETTLE_FAILED, "entry %d", i);
+		cr_expect(strstr(why, "OOM"), "why: %s", why);
+	}
+	freeReplyObject(x);
+	cr_expect_eq(integer(k, "EXISTS t:results"), 0, "nothing written");
+	cr_expect_eq(integer(k, "EXISTS " KEY_METRICS), 0, "nothing counted");
+	cr_expect_eq(pending(k), 2);
 	conn_free(k);
 }

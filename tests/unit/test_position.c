@@ -1,6 +1,6 @@
 /*
  * test_position.c - the position ledger (workers/position.c and its part
- * of result.c's settle script), against a real redis-server: opens, a
+ * of settle.c's settle script), against a real redis-server: opens, a
  * position growing (weighted entry price), partial closes, a flip, going
  * flat (the position keys deleted, one trade.closed entry with its pnl),
  * a reduce-only fill that cannot cross zero, the seen set (an order id
@@ -17,6 +17,7 @@
 #include "position.h"
 #include "redis_server.h"
 #include "result.h"
+#include "settle.h"
 
 #define LANE "t:plans"
 #define GROUP "g"
@@ -416,7 +417,7 @@ Test(position, a_loaded_script_goes_as_evalsha_and_noscript_back_to_eval)
 {
 	struct conn *k = test_redis_conn();
 
-	cr_assert_eq(result_load(k), 0);
+	cr_assert_eq(settle_load(k), 0);
 	counted(k, &(struct fill){ "s1", "1", "10", SIDE_BUY, 0 }, "1", "LONG",
 	    "10");
 	cr_expect_eq(calls(k, "evalsha"), 1, "sent as EVALSHA");
