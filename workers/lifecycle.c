@@ -322,23 +322,22 @@ static int send_request(struct worker *w, struct job *j, int own,
  */
 static void send_ready(struct worker *w, struct job **ready, int n)
 {
-	redisReply *rep[JOBS_MAX];
+	redisReply *rep[1];
 	char why[240];
 
 	if (n == 0)
 		return;
-	for (int i = 0; i < n; i++)
-		owner_append_sent(w, ready[i]);
-	if (conn_replies(w->rc, rep, n) < 0)
+	owner_append_sent(w, ready, n);
+	if (conn_replies(w->rc, rep, 1) < 0)
 		return;         /* lost: the entries stay pending */
-	int i = 0;
-	for (; i < n; i++) {
+	for (int i = 0; i < n; i++) {
 		why[0] = '\0';
-		int own = owner_sent_reading(w, ready[i], rep[i], why, sizeof(why));
+		int own = owner_sent_reading(w, ready[i], rep[0], i, n, why,
+		    sizeof(why));
 		if (send_request(w, ready[i], own, why) < 0)
 			break;  /* lost: the rest were not recorded as sent */
 	}
-	conn_free_replies(rep, n);
+	conn_free_replies(rep, 1);
 	frame_out_flush(LINK_FD, &w->out);
 }
 

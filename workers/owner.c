@@ -38,37 +38,47 @@ static const char keepalive_script[] =
     "return n";
 
 /*
- * KEYS[1] the claim hash, KEYS[2] the stream, KEYS[3] the symbol's
- * inflight key; ARGV[1] group, ARGV[2] entry id, ARGV[3] consumer, ARGV[4]
- * the claim's owner (<stream>|<entry id>), ARGV[5] the plan_id, ARGV[6]
- * the lane.  "ok": state is now sent, and the inflight key set ("again":
- * it was sent before, by a worker that died or lost the entry); "lost":
+ * The sent steps of n plans in one call.  KEYS[1] the stream, then for
+ * each plan its claim hash and its symbol's inflight key; ARGV[1] group,
+ * ARGV[2] consumer, ARGV[3] the lane, then for each plan its entry id,
+ * the claim's owner (<stream>|<entry id>) and the plan_id.  One reply per
+ * plan: "ok": state is now sent, and the inflight key set ("again": it
+ * was sent before, by a worker that died or lost the entry); "lost":
  * another consumer owns the entry now; "gone": the entry is no longer
  * pending (decided elsewhere); "other": another entry owns the plan;
  * "conflict": the other lane has an entry with this plan_id (intake.c's
- * claim).  Each send counts one in the claim's "attempts": the risky step
- * under way, until the plan is settled; the dead-letter rule
- * (deadletter.c) counts these, not deliveries.  The HSET (state and
- * attempts in one command) is its first write: when Redis refuses it
- * (OOM) nothing is written, and after it nothing can be refused.  A claim
- * this entry owns already lives a day from its claim (claim.c), which is
- * not renewed here (the result renews it); a claim that was missing gets
- * its day now.
+ * claim); or an error (nothing of that plan written).  Each send counts
+ * one in the claim's "attempts": the risky step under way, until the
+ * plan is settled; the dead-letter rule (deadletter.c) counts these, not
+ * deliveries.  The HSET (state and attempts in one command) is a plan's
+ * first write: when Redis refuses it (OOM) nothing of the plan is
+ * written, and after it nothing can be refused.  A claim this entry owns
+ * already lives a day from its claim (claim.c), which is not renewed
+ * here (the result renews it); a claim that was missing gets its day
+ * now.
  */
 static const char sent_script[] =
-    "local p = redis.call('XPENDING', KEYS[2], ARGV[1], ARGV[2], ARGV[2], 1) "
+    "local group, consumer, lane = ARGV[1], ARGV[2], ARGV[3] "
+    "local function one(claim, infl, id, owner, pid) "
+    "local p = redis.call('XPENDING', KEYS[1], group, id, id, 1) "
     "if #p == 0 then return 'gone' end "
-    "if p[1][2] ~= ARGV[3] then return 'lost' end "
-    "local c = redis.call('HMGET', KEYS[1], 'owner', 'state', 'attempts') "
-    "if c[1] and c[1] ~= ARGV[4] then return 'other' end "
+    "if p[1][2] ~= consumer then return 'lost' end "
+    "local c = redis.call('HMGET', claim, 'owner', 'state', 'attempts') "
+    "if c[1] and c[1] ~= owner then return 'other' end "
     "if c[2] == 'conflict' then return 'conflict' end "
     "local n = math.floor(tonumber(c[3] or '0') or 0) + 1 "
-    "redis.call('HSET', KEYS[1], 'owner', ARGV[4], 'lane', ARGV[6], "
-    "'state', 'sent', 'consumer', ARGV[3], 'attempts', tostring(n)) "
-    "if not c[1] then redis.call('EXPIRE', KEYS[1], 86400) end "
-    "redis.call('SET', KEYS[3], ARGV[5], 'EX', 30) "
+    "local e = redis.pcall('HSET', claim, 'owner', owner, 'lane', lane, "
+    "'state', 'sent', 'consumer', consumer, 'attempts', tostring(n)) "
+    "if type(e) == 'table' and e.err then return e end "
+    "if not c[1] then redis.call('EXPIRE', claim, 86400) end "
+    "redis.call('SET', infl, pid, 'EX', 30) "
     "if c[2] == 'sent' then return 'again' end "
-    "return 'ok'";
+    "return 'ok' end "
+    "local out = {} "
+    "for i = 1, (#KEYS - 1) / 2 do "
+    "out[i] = one(KEYS[2 * i], KEYS[2 * i + 1], ARGV[3 * i + 1], "
+    "ARGV[3 * i + 2], ARGV[3 * i + 3]) end "
+    "return out";
 
 static struct script keepalive = SCRIPT_INIT("the keepalive script",
     keepalive_script);
@@ -105,36 +115,47 @@ void owner_keepalive(struct worker *w)
 	freeReplyObject(r);
 }
 
-void owner_append_sent(struct worker *w, const struct job *j)
+void owner_append_sent(struct worker *w, struct job *const *jobs, int n)
 {
-	char owner[320], claim[sizeof(KEY_CLAIM) + PLAN_ID_MAX];
-	char infl[sizeof(KEY_INFLIGHT) + SYMBOL_MAX + 8];
-	const char *argv[12];
-	size_t len[12];
-	int n = 2;
+	static char owner[JOBS_MAX][320], claim[JOBS_MAX][sizeof(KEY_CLAIM) +
+	    PLAN_ID_MAX], infl[JOBS_MAX][sizeof(KEY_INFLIGHT) + SYMBOL_MAX + 8];
+	static const char *argv[5 * JOBS_MAX + 8];
+	static size_t len[5 * JOBS_MAX + 8];
+	char nkeys[16];
+	int k = 2;
 
-	snprintf(owner, sizeof(owner), "%s|%s", w->stream, j->stream_id);
-	snprintf(claim, sizeof(claim), KEY_CLAIM "%s", j->ok.plan_id);
-	snprintf(infl, sizeof(infl), KEY_INFLIGHT "%s", j->ok.symbol);
 	script_head(&sent, w->rc, 0, argv, len);
-	argv[n++] = "3";
-	argv[n++] = claim;
-	argv[n++] = w->stream;
-	argv[n++] = infl;
-	argv[n++] = w->group;
-	argv[n++] = j->stream_id;
-	argv[n++] = w->consumer;
-	argv[n++] = owner;
-	argv[n++] = j->ok.plan_id;
-	argv[n++] = lane_name(w->lane);
-	for (int i = 2; i < n; i++)
+	snprintf(nkeys, sizeof(nkeys), "%d", 1 + 2 * n);
+	argv[k++] = nkeys;
+	argv[k++] = w->stream;
+	for (int i = 0; i < n; i++) {
+		const struct job *j = jobs[i];
+		snprintf(claim[i], sizeof(claim[i]), KEY_CLAIM "%s", j->ok.plan_id);
+		snprintf(infl[i], sizeof(infl[i]), KEY_INFLIGHT "%s", j->ok.symbol);
+		argv[k++] = claim[i];
+		argv[k++] = infl[i];
+	}
+	argv[k++] = w->group;
+	argv[k++] = w->consumer;
+	argv[k++] = lane_name(w->lane);
+	for (int i = 0; i < n; i++) {
+		const struct job *j = jobs[i];
+		snprintf(owner[i], sizeof(owner[i]), "%s|%s", w->stream,
+		    j->stream_id);
+		argv[k++] = j->stream_id;
+		argv[k++] = owner[i];
+		argv[k++] = j->ok.plan_id;
+	}
+	for (int i = 2; i < k; i++)
 		len[i] = strlen(argv[i]);
-	conn_append_argv(w->rc, n, argv, len);
+	conn_append_argv(w->rc, k, argv, len);
 }
 
 int owner_sent_reading(struct worker *w, const struct job *j,
-    const redisReply *r, char *why, size_t whylen)
+    const redisReply *all, int i, int n, char *why, size_t whylen)
 {
+	const redisReply *r = all && all->type == REDIS_REPLY_ARRAY &&
+	    all->elements == (size_t)n ? all->element[i] : all;
 	if (!r || !conn_up(w->rc))
 		return -1;      /* lost */
 	if (conn_failover_error(r)) {

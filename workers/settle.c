@@ -45,35 +45,40 @@ static json_t *str_or_null(const char *s)
 	return s && s[0] ? json_string(s) : json_null();
 }
 
+/*
+ * The keys go in in sorted order: jansson keeps that order, so the text
+ * is what JSON_SORT_KEYS would give (the original's json.dumps(...,
+ * sort_keys=True)) without sorting for every plan.
+ */
 char *result_details(const struct result *r, long long ts)
 {
 	const struct exec_res *x = r->res;
 	json_t *o = json_object();
 
-	json_object_set_new(o, "event_type", json_string("apply.result"));
-	json_object_set_new(o, "plan_id", json_string(r->plan_id));
-	json_object_set_new(o, "symbol", json_string(r->symbol));
-	json_object_set_new(o, "executed", json_boolean(r->executed));
-	json_object_set_new(o, "source", json_string("intent_executor"));
-	json_object_set_new(o, "timestamp", json_integer(ts));
+	json_object_set_new(o, "client_order_id",
+	    str_or_null(x ? x->client_order_id : NULL));
+	json_object_set_new(o, "decision", str_or_null(r->decision));
 	json_object_set_new(o, "error", str_or_null(r->error));
-	json_object_set_new(o, "side", str_or_null(r->side));
+	json_object_set_new(o, "event_type", json_string("apply.result"));
+	json_object_set_new(o, "executed", json_boolean(r->executed));
+	json_object_set_new(o, "filled_qty",
+	    x && x->executed ? dec_json(x->filled_qty) : json_null());
+	json_object_set_new(o, "guard", str_or_null(r->guard));
+	json_object_set_new(o, "lane", json_string(lane_name(r->lane)));
+	json_object_set_new(o, "order_id", str_or_null(x ? x->order_id : NULL));
+	json_object_set_new(o, "order_status", str_or_null(x ? x->status : NULL));
+	json_object_set_new(o, "permit", permit_json(r->permit));
+	json_object_set_new(o, "plan_id", json_string(r->plan_id));
+	json_object_set_new(o, "plan_source", str_or_null(r->source));
 	json_object_set_new(o, "qty",
 	    x && x->qty ? dec_json(x->qty) : str_or_null(r->qty));
 	json_object_set_new(o, "requested_qty", str_or_null(r->qty));
-	json_object_set_new(o, "order_id", str_or_null(x ? x->order_id : NULL));
-	json_object_set_new(o, "client_order_id",
-	    str_or_null(x ? x->client_order_id : NULL));
-	json_object_set_new(o, "filled_qty",
-	    x && x->executed ? dec_json(x->filled_qty) : json_null());
-	json_object_set_new(o, "order_status", str_or_null(x ? x->status : NULL));
-	json_object_set_new(o, "permit", permit_json(r->permit));
-	json_object_set_new(o, "decision", str_or_null(r->decision));
-	json_object_set_new(o, "lane", json_string(lane_name(r->lane)));
-	json_object_set_new(o, "guard", str_or_null(r->guard));
-	json_object_set_new(o, "plan_source", str_or_null(r->source));
+	json_object_set_new(o, "side", str_or_null(r->side));
+	json_object_set_new(o, "source", json_string("intent_executor"));
 	json_object_set_new(o, "stream_id", json_string(r->stream_id));
-	char *s = json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS);
+	json_object_set_new(o, "symbol", json_string(r->symbol));
+	json_object_set_new(o, "timestamp", json_integer(ts));
+	char *s = json_dumps(o, JSON_COMPACT);
 	json_decref(o);
 	return s;
 }

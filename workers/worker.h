@@ -188,9 +188,10 @@ int dl_check(struct worker *w, const struct entry *e);
  * owner.c: which consumer owns an entry.  owner_keepalive() resets the
  * idle time of the entries this worker holds in memory (so no other host
  * takes a live worker's entries over); owner_append_sent() queues the
- * claim's step claimed -> sent on the command connection's pipeline (one
- * per job, read in one round trip), and owner_sent_reading() reads its
- * reply: the step is done only while this consumer owns the entry and
+ * claims' step claimed -> sent of n jobs on the command connection's
+ * pipeline (one script call, one reply), and owner_sent_reading() reads
+ * job i's part of that reply: the step is done only while this consumer
+ * owns the entry and
  * its claim does not say conflict: 1 sent, 0 another consumer owns it now
  * (drop the job), OWN_CONFLICT the other lane has an entry with its
  * plan_id (refuse the job), -1 Redis lost, -2 Redis refused it (why: the
@@ -198,9 +199,9 @@ int dl_check(struct worker *w, const struct entry *e);
  */
 #define OWN_CONFLICT 2
 void owner_keepalive(struct worker *w);
-void owner_append_sent(struct worker *w, const struct job *j);
+void owner_append_sent(struct worker *w, struct job *const *jobs, int n);
 int owner_sent_reading(struct worker *w, const struct job *j,
-    const redisReply *r, char *why, size_t whylen);
+    const redisReply *all, int i, int n, char *why, size_t whylen);
 
 /*
  * breaker.c: lane_breaker_key() is the lane's breaker count key

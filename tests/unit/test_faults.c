@@ -10,6 +10,8 @@
  * pending; once Redis takes it, one result, and no second one.
  */
 #include <criterion/criterion.h>
+#include <jansson.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -402,6 +404,17 @@ static int item_rc(struct conn *k, const redisReply *x, int i, int n,
 	return result_reply(k, settle_reply(x, i, n), r, why, whylen);
 }
 
+/* n entries pending (plan_ids pid[]), each with its result and item. */
+static void pending_items(struct conn *k, const char *const *pid, int n,
+    char (*id)[48], struct result *r, struct settle_item *it)
+{
+	for (int i = 0; i < n; i++) {
+		pending_entry(k, pid[i], id[i], sizeof(id[i]));
+		a_result(&r[i], id[i], pid[i]);
+		it[i] = (struct settle_item){ &r[i], id[i], r[i].counts, NULL };
+	}
+}
+
 Test(settle, one_call_settles_each_entry_on_its_own)
 {
 	struct conn *k = test_redis_conn();
@@ -410,11 +423,7 @@ Test(settle, one_call_settles_each_entry_on_its_own)
 	char id[3][48], why[300];
 	const char *pid[3] = { "p7a", "p7b", "p7c" };
 
-	for (int i = 0; i < 3; i++) {
-		pending_entry(k, pid[i], id[i], sizeof(id[i]));
-		a_result(&r[i], id[i], pid[i]);
-		it[i] = (struct settle_item){ &r[i], id[i], r[i].counts, NULL };
-	}
+	pending_items(k, pid, 3, id, r, it);
 	cmd(k, "SET " KEY_CLAIM "p7b x");       /* its claim is unreadable */
 	char line[128];
 	snprintf(line, sizeof(line), "HSET " KEY_CLAIM "p7c decided_main %s",
@@ -450,22 +459,38 @@ Test(settle, one_call_settles_each_entry_on_its_own)
 	conn_free(k);
 }
 
-Test(settle, a_counter_that_cannot_count_refuses_only_who_counts_it)
-{
-	struct conn *k = test_redis_conn();
+/* Two entries pending, with their results and items. */
+struct two {
 	struct result r[2];
 	struct settle_item it[2];
-	char id[2][48], why[300];
+	char id[2][48];
+};
 
-	for (int i = 0; i < 2; i++) {
-		pending_entry(k, i ? "p8b" : "p8a", id[i], sizeof(id[i]));
-		a_result(&r[i], id[i], i ? "p8b" : "p8a");
-		it[i] = (struct settle_item){ &r[i], id[i], r[i].counts, NULL };
-	}
+static struct conn *two_pending(struct two *t, const char *a, const char *b)
+{
+	struct conn *k = test_redis_conn();
+	const char *pid[2] = { a, b };
+	pending_items(k, pid, 2, t->id, t->r, t->it);
+	return k;
+}
+
+/* The two entries settled in one call: its reply. */
+static redisReply *settle_two(struct conn *k, struct two *t)
+{
+	settle_append(k, &S, LANE, GROUP, t->it, 2);
+	return conn_last(k);
+}
+
+Test(settle, a_counter_that_cannot_count_refuses_only_who_counts_it)
+{
+	struct two t;
+	char why[300];
+	struct conn *k = two_pending(&t, "p8a", "p8b");
+	struct result *r = t.r;
+
 	r[1].counts[C_PROCESSED] = 0;           /* p8b counts executed_false */
 	cmd(k, "HSET " KEY_METRICS " processed 1.5");
-	settle_append(k, &S, LANE, GROUP, it, 2);
-	redisReply *x = conn_last(k);
+	redisReply *x = settle_two(k, &t);
 	cr_expect_eq(item_rc(k, x, 0, 2, &r[0], why, sizeof(why)),
 	    SETTLE_FAILED);
 	cr_expect(strstr(why, "not an integer: processed"), "why: %s", why);
@@ -482,22 +507,15 @@ Test(settle, a_counter_that_cannot_count_refuses_only_who_counts_it)
 
 Test(settle, a_call_refused_before_any_write_fails_every_entry)
 {
-	struct conn *k = test_redis_conn();
-	struct result r[2];
-	struct settle_item it[2];
-	char id[2][48], why[300];
+	struct two t;
+	char why[300];
+	struct conn *k = two_pending(&t, "p9a", "p9b");
 
-	for (int i = 0; i < 2; i++) {
-		pending_entry(k, i ? "p9b" : "p9a", id[i], sizeof(id[i]));
-		a_result(&r[i], id[i], i ? "p9b" : "p9a");
-		it[i] = (struct settle_item){ &r[i], id[i], r[i].counts, NULL };
-	}
 	cmd(k, "CONFIG SET maxmemory 1");
-	settle_append(k, &S, LANE, GROUP, it, 2);
-	redisReply *x = conn_last(k);
+	redisReply *x = settle_two(k, &t);
 	cmd(k, "CONFIG SET maxmemory 0");
 	for (int i = 0; i < 2; i++) {
-		cr_expect_eq(item_rc(k, x, i, 2, &r[i], why, sizeof(why)),
+		cr_expect_eq(item_rc(k, x, i, 2, &t.r[i], why, sizeof(why)),
 		    SETTLE_FAILED, "entry %d", i);
 		cr_expect(strstr(why, "OOM"), "why: %s", why);
 	}
@@ -506,4 +524,40 @@ Test(settle, a_call_refused_before_any_write_fails_every_entry)
 	cr_expect_eq(integer(k, "EXISTS " KEY_METRICS), 0, "nothing counted");
 	cr_expect_eq(pending(k), 2);
 	conn_free(k);
+}
+
+/* What JSON_SORT_KEYS makes of s: the text the details must already be. */
+static char *sorted(const char *s)
+{
+	json_t *o = json_loads(s, 0, NULL);
+	cr_assert(o, "details are JSON: %s", s);
+	char *t = json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS);
+	json_decref(o);
+	return t;
+}
+
+Test(details, keys_are_in_sorted_order_as_json_sort_keys_gives)
+{
+	struct result r;
+	struct exec_res x = { .executed = 1, .qty = 1000000, .filled_qty = 1000000 };
+	struct permit p = { .allow = 1, .safe_qty = 2000000 };
+
+	a_result(&r, "1-1", "pd");
+	snprintf(x.order_id, sizeof(x.order_id), "42");
+	snprintf(x.status, sizeof(x.status), "FILLED");
+	snprintf(r.side, sizeof(r.side), "BUY");
+	snprintf(r.qty, sizeof(r.qty), "0.01");
+	for (int k = 0; k < 2; k++) {
+		if (k) {
+			r.res = &x;
+			r.permit = &p;
+			r.executed = 1;
+		}
+		char *s = result_details(&r, 1700000000);
+		char *t = sorted(s);
+		cr_expect_str_eq(s, t, "as sort_keys gives it");
+		cr_expect(strstr(s, "\"timestamp\":1700000000}"), "%s", s);
+		free(s);
+		free(t);
+	}
 }
