@@ -37,6 +37,7 @@ enum backend { PAPER, BINANCE };
 struct daemon_opts {
 	enum backend backend;
 	const char *allowlist;
+	const char *paper_filters;      /* INTENT_EXECUTOR_PAPER_FILTERS, or NULL */
 	int permit_timeout_ms;
 };
 
@@ -150,6 +151,7 @@ void row(const char *what, const char *value, const char *goal,
     const char *ok);
 void rate_row(const char *what, const struct series *s, double goal,
     const char *goal_txt);
+void stall_row(const struct series *one, const struct series *stall);
 void lat_row(const char *what, const struct lat_out *r, int n, int tried,
     double p50_goal, double p99_goal, const char *goal_txt);
 

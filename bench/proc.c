@@ -266,7 +266,7 @@ static void read_pids(const char *status)
 
 int daemon_start(const struct daemon_opts *o)
 {
-	static char e[32][320];
+	static char e[32][1024];     /* the paper filters: about 700 */
 	char *envp[33], path[PATH_MAX + 40], status[96];
 	int n = 0;
 
@@ -286,6 +286,8 @@ int daemon_start(const struct daemon_opts *o)
 	ENV("INTENT_EXECUTOR_LEDGER_FILE=%s/ledger", B.tmp);
 	ENV("INTENT_EXECUTOR_BACKEND=%s", o->backend == BINANCE ? "binance" : "paper");
 	ENV("INTENT_EXECUTOR_ALLOWLIST=%s", o->allowlist);
+	if (o->paper_filters)
+		ENV("INTENT_EXECUTOR_PAPER_FILTERS=%s", o->paper_filters);
 	ENV("INTENT_EXECUTOR_PERMIT_TIMEOUT_MS=%d", o->permit_timeout_ms ?
 	    o->permit_timeout_ms : 8000);
 	ENV("INTENT_EXECUTOR_MAX_ORDERS_PER_MIN_MAIN=1000000");

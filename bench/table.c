@@ -102,3 +102,32 @@ void lat_row(const char *what, const struct lat_out *r, int n,
 	row(what, val, goal_txt, met_spread((p50_goal <= 0 || a < p50_goal) &&
 	    b < p99_goal, p99, n));
 }
+
+/* The stall figure: each run's pair ran back to back, the median of their
+ * ratios (stall's rate to one's). */
+void stall_row(const struct series *one, const struct series *stall)
+{
+	static const char what[] = "Main lane with 20 plans (20 symbols) "
+	    "waiting for permits that never come";
+	double ms = median(stall->v, stall->n), ratios[MAXRUNS];
+	int np = one->n < stall->n ? one->n : stall->n;
+	char val[1024], runs[160];
+
+	for (int i = 0; i < np; i++)
+		ratios[i] = stall->v[i] / one->v[i];
+	double mo = median(ratios, np);
+	fmt_runs(runs, sizeof(runs), ratios, np, 2);
+	if (stall->n == 0 || one->n == 0) {
+		row(what, "n/a (not run)", "ratio ≥ 0.90", "-");
+	} else if (isnan(mo) || isnan(ms)) {
+		snprintf(val, sizeof(val), "failed: %s",
+		    stall->why[0] ? stall->why : one->why);
+		row(what, val, "ratio ≥ 0.90", "**no**");
+	} else {
+		snprintf(val, sizeof(val), "%.0f plans/s, **ratio %.2f** to the run "
+		    "without (ratios of runs: %s); CPU per plan %.0f µs with, %.0f "
+		    "without", ms, mo, runs, median(stall->cpu, stall->n),
+		    median(one->cpu, one->n));
+		row(what, val, "ratio ≥ 0.90", met_spread(mo >= 0.90, ratios, np));
+	}
+}
