@@ -180,7 +180,8 @@ void position_log(const struct position_fill *f, const struct position_out *o);
 	"if la[10] ~= '' then e = dec(la[10]) or e end "                     \
 	"local closed = new == 0 and old ~= 0 "                              \
 	"local tc = closed or la[20] == '1' "                                \
-	"if tc then local t = redis.call('TYPE', lk[6]).ok "                 \
+	"if tc then local t = redis.pcall('TYPE', lk[6]) "                   \
+	"if t.err then return bad(t.err, 'XADD', lk[6]) end t = t.ok "       \
 	"if t ~= 'stream' and t ~= 'none' then "                             \
 	"return bad('WRONGTYPE the key holds a ' .. t, 'XADD', lk[6]) end end " \
 	"lgv = {new = new, e = e, old = old, oldp = oldp, p = p, q = q, closed = closed, tc = tc} " \

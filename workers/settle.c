@@ -161,7 +161,10 @@ static const char settle_script[] =
     "for j = 1, #names do if v[j] and not string.match(v[j], '^%-?%d+$') then "
     "cbad[names[j]] = bad('ERR hash value is not an integer: ' .. names[j], 'HINCRBY', K[2]) "
     "end end end end "
-    "local function stream_or_none(s) local t = redis.call('TYPE', s).ok "
+    /* pcall, as every read here: an error is the item's, never the
+     * call's (the items before it may have written) */
+    "local function stream_or_none(s) local t = redis.pcall('TYPE', s) "
+    "if t.err then return bad(t.err, 'XADD', s) end t = t.ok "
     "if t ~= 'stream' and t ~= 'none' then "
     "return bad('WRONGTYPE the key holds a ' .. t, 'XADD', s) end end "
     /* an item's writes: the first one's error is its reply (nothing of
