@@ -76,7 +76,9 @@ enum settle { SETTLE_FAILED = -1, SETTLE_WRITTEN = 0, SETTLE_DECIDED = 1 };
 
 /*
  * Writes the result entry, the audit entry (with audit_reason), counters,
- * the cooldown and inflight keys (when executed), the breaker's reset, and
+ * the cooldown key (when executed), the inflight key's removal (when the
+ * plan went to the executor and the key still holds its plan_id, not
+ * another lane's plan of the symbol), the breaker's reset, and
  * the XACK, in that order, the XACK only when everything before it
  * succeeded; when the plan has an id and was not refused at its lane
  * guard, also (after the result) its done key and, in its claim hash, the

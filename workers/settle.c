@@ -93,11 +93,15 @@ char *result_details(const struct result *r, long long ts)
  * KEYS[1] the lane's stream, KEYS[2] the metrics hash, then each item's
  * keys, by the flags of the item: R the result stream; P the done and
  * claim keys (the plan has an id and was not refused at its lane guard:
- * it takes its plan_id); A the audit stream; X the cooldown and inflight
- * keys; Z the lane's breaker key (reset); D the dead-letter stream; L the
- * position ledger's keys (a fill: position.h).  ARGV[1] group, ARGV[2]
- * the lane, ARGV[3] now (ms), ARGV[4] the number of items, then for each
- * item: its entry id, flags, claim state and order id, and four lists (a
+ * it takes its plan_id); A the audit stream; X the cooldown key (an
+ * executed order); I the inflight key (the plan went to the executor: its
+ * sent step set the key to its plan_id, which is deleted now the order is
+ * terminal, when the key still holds that plan_id and not another lane's
+ * plan of the symbol); Z the lane's breaker key (reset); D the
+ * dead-letter stream; L the position ledger's keys (a fill: position.h).
+ * ARGV[1] group, ARGV[2] the lane, ARGV[3] now (ms), ARGV[4] the number
+ * of items, then for each item: its entry id, flags, claim state, order
+ * id and plan_id, and four lists (a
  * count, then its items): counters (name, by ...), result fields (field,
  * value ...), the audit entry (field, value ...), the dead-letter copy
  * (field, value ...), and with L the ledger's list (position.h).  Flags
@@ -110,7 +114,8 @@ char *result_details(const struct result *r, long long ts)
  * Each item in turn: first what could fail later is checked (key types,
  * its counters that are not integers, the ledger's hash, set and
  * stream), then its writes run in order: result, copy, done key, claim,
- * audit entry, cooldown, inflight, the ledger (seen set, hash, and when
+ * audit entry, cooldown, inflight (deleted only while it holds the
+ * item's plan_id), the ledger (seen set, hash, and when
  * the position went flat the position keys and trade.closed).  When its
  * first write fails, nothing of it was written: its error is its reply,
  * with the command in brackets.  Once one write has succeeded Redis lets
@@ -134,18 +139,20 @@ static const char settle_script[] =
     POS_LUA_FUNCS
     "local items = {} "
     "for i = 1, tonumber(A[4]) do "
-    "local it, F = {id = A[na], st = A[na + 2], oid = A[na + 3]}, {} "
+    "local it, F = {id = A[na], st = A[na + 2], oid = A[na + 3], "
+    "pid = A[na + 4]}, {} "
     "for f in string.gmatch(A[na + 1], '%u') do F[f] = true end "
     "it.F = F "
     "if F.R then nk = nk + 1 it.res = K[nk] end "
     "if F.P then it.done, it.claim = K[nk + 1], K[nk + 2] nk = nk + 2 end "
     "if F.A then nk = nk + 1 it.audit = K[nk] end "
-    "if F.X then it.cool, it.infl = K[nk + 1], K[nk + 2] nk = nk + 2 end "
+    "if F.X then nk = nk + 1 it.cool = K[nk] end "
+    "if F.I then nk = nk + 1 it.infl = K[nk] end "
     "if F.Z then nk = nk + 1 it.reset = K[nk] end "
     "if F.D then nk = nk + 1 it.dead = K[nk] end "
     POS_LUA_KEYS
     /* the lists, where they are in ARGV: a count at x0, items after it */
-    "na = na + 4 "
+    "na = na + 5 "
     "it.c0, it.cn = na, tonumber(A[na]) na = na + it.cn + 1 "
     "it.f0, it.fn = na, tonumber(A[na]) na = na + it.fn + 1 "
     "it.t0, it.tn = na, tonumber(A[na]) na = na + it.tn + 1 "
@@ -200,8 +207,10 @@ static const char settle_script[] =
     "add('EXPIRE', claim, '86400') end "
     "if it.audit and add('XADD', it.audit, '*', unpack(A, it.t0 + 1, it.t0 + it.tn)) == false then "
     "return redis.error_reply(e1) end "
-    "if it.cool then if add('SET', it.cool, now, 'EX', '3600') == false then "
-    "return redis.error_reply(e1) end add('DEL', it.infl) end "
+    "if it.cool and add('SET', it.cool, now, 'EX', '3600') == false then "
+    "return redis.error_reply(e1) end "
+    "if it.infl and redis.pcall('GET', it.infl) == it.pid then "
+    "add('DEL', it.infl) end "
     POS_LUA_WRITES
     "return out end "
     "local replies, ins = {}, {} "
@@ -295,7 +304,7 @@ struct item_buf {
 	char claim[sizeof(KEY_CLAIM) + PLAN_ID_MAX + 8];
 	char cool[sizeof(KEY_COOLDOWN) + SYMBOL_MAX + 8];
 	char infl[sizeof(KEY_INFLIGHT) + SYMBOL_MAX + 8];
-	char flags[12];
+	char flags[16];
 	char num[C_COUNT + 8][24];
 	int nnum;
 	char *details;
@@ -369,8 +378,11 @@ static void item(struct vec *keys, struct vec *a, struct item_buf *b,
 		if (r->executed) {
 			b->flags[fl++] = 'X';
 			snprintf(b->cool, sizeof(b->cool), KEY_COOLDOWN "%s", r->symbol);
-			snprintf(b->infl, sizeof(b->infl), KEY_INFLIGHT "%s", r->symbol);
 			str(keys, b->cool);
+		}
+		if (r->res) {           /* it went to the executor: sent */
+			b->flags[fl++] = 'I';
+			snprintf(b->infl, sizeof(b->infl), KEY_INFLIGHT "%s", r->symbol);
 			str(keys, b->infl);
 		}
 		if (r->reset_key) {
@@ -394,6 +406,7 @@ static void item(struct vec *keys, struct vec *a, struct item_buf *b,
 	str(a, b->flags);
 	str(a, r && r->claim_state ? r->claim_state : "settled");
 	str(a, r && r->res && r->res->order_id[0] ? r->res->order_id : "-");
+	str(a, r ? r->plan_id : "");
 	for (int i = 0; i < C_COUNT; i++)
 		ncount += counts[i] > 0;
 	str(a, num(b, 2LL * ncount));

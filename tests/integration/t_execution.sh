@@ -126,6 +126,8 @@ check "opening below min notional: not executed" field_is ex-small executed fals
 check "opening below min notional: min_notional_check_failed" \
 	field_like ex-small error '^min_notional_check_failed:'
 check "opening below min notional: no order placed (order_id null)" field_is ex-small order_id null
+check "opening below min notional: its inflight key removed (the order is terminal, not only a filled one)" \
+	test "$(redis-cli EXISTS quantum:inflight:ETHUSDT)" = 0
 check "opening 0.01 ETH (30 USDT): decided" run_plan $MAIN ex-open side BUY qty 0.01 reduceOnly false
 check "opening above min notional: executed" field_is ex-open executed true
 check "reduceOnly \"maybe\" is no boolean: decided" run_plan $MAIN ex-maybe side BUY qty 0.001 reduceOnly maybe

@@ -561,3 +561,34 @@ Test(details, keys_are_in_sorted_order_as_json_sort_keys_gives)
 		free(t);
 	}
 }
+
+Test(settle, the_inflight_key_goes_with_its_own_plan_only)
+{
+	struct exec_res x = { .executed = 0 };
+	struct result r;
+	char id[48], why[300];
+	struct conn *k = plan_pending("p10", id, sizeof(id), &r);
+
+	snprintf(x.status, sizeof(x.status), "REJECTED");
+	r.res = &x;     /* it went to the executor, which did not fill it */
+	cmd(k, "SET " KEY_INFLIGHT "ETHUSDT p-other");  /* the other lane's */
+	cr_assert_eq(result_commit(k, &S, LANE, GROUP, &r, why, sizeof(why)),
+	    SETTLE_WRITTEN, "%s", why);
+	redisReply *v = run(k, "GET " KEY_INFLIGHT "ETHUSDT");
+	cr_expect(v->type == REDIS_REPLY_STRING && strcmp(v->str, "p-other") == 0,
+	    "another plan's inflight key is kept");
+	freeReplyObject(v);
+	cr_expect_eq(integer(k, "EXISTS " KEY_COOLDOWN "ETHUSDT"), 0,
+	    "no cooldown: nothing executed");
+
+	/* its own: deleted, the order being terminal, filled or not */
+	pending_entry(k, "p11", id, sizeof(id));
+	a_result(&r, id, "p11");
+	r.res = &x;
+	cmd(k, "SET " KEY_INFLIGHT "ETHUSDT p11");
+	cr_assert_eq(result_commit(k, &S, LANE, GROUP, &r, why, sizeof(why)),
+	    SETTLE_WRITTEN, "%s", why);
+	cr_expect_eq(integer(k, "EXISTS " KEY_INFLIGHT "ETHUSDT"), 0,
+	    "its own inflight key is gone");
+	conn_free(k);
+}
