@@ -3,8 +3,9 @@
  * real redis-server: the one classification of replies (conn_verdict():
  * transient or refused), the transaction checked command by command
  * (conn_exec_failure(): a command failing inside EXEC, one refused when
- * queued, a WATCHed key changed), and the settle script (result.c) that
- * writes a result, its done key, counters and the XACK all or nothing:
+ * queued, a WATCHed key changed), and the settle script (settle.c) that
+ * writes each entry's result, its done key, counters and the XACK all or
+ * nothing, one call for several entries each on its own:
  * with the result stream of the wrong type, a metrics hash of the wrong
  * type, or Redis out of memory, nothing is written and the entry stays
  * pending; once Redis takes it, one result, and no second one.
