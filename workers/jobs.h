@@ -44,6 +44,10 @@ struct job {
 	int conflict;           /* refused: the other lane has its plan_id */
 	struct exec_res res;    /* valid when res.seq == seq and SENT is over */
 	int answered;           /* SENT, res in: its result is written next */
+	/* QUEUED: its permit, read ahead (poll.c), allowed it; the text read,
+	 * which must still be the key's when its sent step rides */
+	int ahead;
+	char ahead_permit[256];
 	struct job *next;
 };
 

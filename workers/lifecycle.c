@@ -5,16 +5,17 @@
  * gate again just before it leaves, the claim's step to "sent" (owner.c;
  * every plan whose permit passed in one round trip), the request to the
  * executor, the executor's answer, the one result (every answer read
- * together, with the permits of the plans that follow, in one round
- * trip), the lane's circuit breaker (breaker.c), and the next plan of
- * the symbol.  A plan
+ * together, in one round trip with what the plans that follow need: the
+ * sent step of each whose permit was read ahead (poll.c) and allows it,
+ * else its permit), the lane's circuit breaker (breaker.c), and the next
+ * plan of the symbol.  A plan
  * whose claim says conflict (the other lane has an entry with its
  * plan_id) is refused before anything is sent.  What Redis refuses or
  * cannot answer now is retried with backoff, never written as a plan's
  * result (later(); a result itself is retried until written).
  *
- * May: talk to Redis on the command connection (conn.c): permits, claim
- * states, the trading state, the lane's breaker; write a result
+ * May: talk to Redis on the command connection (conn.c): permits (through
+ * poll.c), claim states, the trading state, the lane's breaker; write a result
  * (result.c); mark a claim sent
  * (owner.c); send requests on the executor link.  May not: read the
  * stream or take entries (intake.c does), handle a lost connection (its
@@ -27,7 +28,6 @@
 #include "clock.h"
 #include "decimal.h"
 #include "log.h"
-#include "script.h"
 #include "worker.h"
 
 /*
@@ -41,39 +41,6 @@
 #define POLL_FAST_MS 2
 #define POLL_FAST_FOR_MS 1000
 #define POLL_MAX_MS 20
-#define CLAIM_KEY_MAX (sizeof(KEY_CLAIM) + PLAN_ID_MAX)
-/* a permit key, or a lane without permits: the claim in its place */
-#define PERMIT_KEY_MAX (sizeof(KEY_PERMIT) > sizeof(KEY_CLAIM) ? \
-	sizeof(KEY_PERMIT) + PLAN_ID_MAX : CLAIM_KEY_MAX)
-
-/*
- * One round trip for the permits of every plan polled, either encoding,
- * never a WRONGTYPE error: KEYS are n permit keys, then the n plans'
- * claims; for each plan, {type, value} or {type}, or {"conflict"} when its
- * claim says conflict (the other lane has an entry with its plan_id).  A
- * permit is read with GET first (a string, or none, the usual cases: one
- * command); only a key of another type is asked its TYPE.
- * ARGV[1] "1": the lane reads permits; else (the harvest lane) the first
- * n keys are the claims again, never read as permits, and each plan not
- * in conflict gets {"none"}.
- */
-static const char permit_script[] =
-    "local out, n = {}, #KEYS / 2 "
-    "for i = 1, n do "
-    "local k = KEYS[i] "
-    "if redis.call('HGET', KEYS[n + i], 'state') == 'conflict' then "
-    "out[i] = {'conflict'} elseif ARGV[1] ~= '1' then out[i] = {'none'} else "
-    "local v = redis.pcall('GET', k) "
-    "if type(v) == 'string' then out[i] = {'string', v} "
-    "elseif not v then out[i] = {'none'} else "
-    "local t = redis.call('TYPE', k).ok "
-    "if t == 'hash' then out[i] = {t, redis.call('HGETALL', k)} "
-    "else out[i] = {t} end end end end "
-    "return out";
-
-static struct script permit_poll = SCRIPT_INIT("the permit script",
-    permit_script);
-
 void lane_start_wait(struct worker *w, struct job *j)
 {
 	char pid[9];
@@ -135,6 +102,13 @@ static void result_of(struct worker *w, const struct job *j, struct result *r)
 		result_count(r, C_MANUAL_PROCESSED);
 }
 
+/* An order the backend tried that did not fill: the breaker counts it. */
+static int counts_failure(const struct job *j)
+{
+	return j->res.seq == j->seq && j->seq && !j->executed &&
+	    strcmp(j->res.status, "NOT_SENT") != 0;
+}
+
 /*
  * What a decided head job's result write did (rc, why: result_reply()):
  * on success the next plan of its symbol is started; when Redis refused
@@ -179,8 +153,7 @@ static int finish_written(struct worker *w, struct job *j, int rc,
 		log_info("❌ [lane=%s] Plan not executed: %s | error=%s",
 		    lane_name(w->lane), pid, j->error);
 	}
-	if (j->res.seq == j->seq && j->seq && !j->executed &&
-	    strcmp(j->res.status, "NOT_SENT") != 0 && lane_breaker_count(w, j->ok.plan_id, j->error) < 0) {
+	if (counts_failure(j) && lane_breaker_count(w, j->ok.plan_id, j->error) < 0) {
 		jobs_pop(&w->jobs, j);  /* the plans after it stay pending */
 		return -1;
 	}
@@ -318,17 +291,23 @@ static int send_request(struct worker *w, struct job *j, int own,
 
 /*
  * The n jobs whose permits passed: their claims' sent steps in one round
- * trip, then their requests, flushed to the executor together.
+ * trip, with the permits of the plans queued behind them read ahead, then
+ * their requests, flushed to the executor together.
  */
 static void send_ready(struct worker *w, struct job **ready, int n)
 {
-	redisReply *rep[1];
+	struct job *ahead[JOBS_MAX];
+	redisReply *rep[1 + 1 + LANE_STATE_REPLIES];
 	char why[240];
 
 	if (n == 0)
 		return;
-	owner_append_sent(w, ready, n);
-	if (conn_replies(w->rc, rep, 1) < 0)
+	owner_append_sent(w, ready, NULL, n);
+	int na = poll_ahead_of(w, ready, n, ahead);
+	if (na)
+		poll_append(w, ahead, na);
+	int total = 1 + (na ? 1 + LANE_STATE_REPLIES : 0);
+	if (conn_replies(w->rc, rep, total) < 0)
 		return;         /* lost: the entries stay pending */
 	for (int i = 0; i < n; i++) {
 		why[0] = '\0';
@@ -337,7 +316,9 @@ static void send_ready(struct worker *w, struct job **ready, int n)
 		if (send_request(w, ready[i], own, why) < 0)
 			break;  /* lost: the rest were not recorded as sent */
 	}
-	conn_free_replies(rep, 1);
+	if (na && conn_up(w->rc))
+		poll_ahead_store(ahead, na, rep + 1);
+	conn_free_replies(rep, total);
 	frame_out_flush(LINK_FD, &w->out);
 }
 
@@ -356,27 +337,6 @@ static int not_yet(struct worker *w, struct job *j, int64_t now)
 	j->next_poll = (now / step + 1) * step;
 	j->polls++;
 	return 0;
-}
-
-/* The permit in r ({type, value}): 0 with j->permit set, or -1 and *why. */
-static int permit_of(struct job *j, const redisReply *r, const char **why)
-{
-	const char *type = r->element[0]->str;
-
-	if (strcmp(type, "string") == 0 && r->elements == 2)
-		return permit_from_json(r->element[1]->str, r->element[1]->len,
-		    &j->permit, why);
-	if (strcmp(type, "hash") != 0 || r->elements != 2)
-		return -1;
-	const redisReply *h = r->element[1];
-	struct bytes *b = calloc(h->elements + 1, sizeof(*b));
-	if (!b)
-		fatalx("out of memory");
-	for (size_t i = 0; i < h->elements; i++)
-		b[i] = (struct bytes){ h->element[i]->str, h->element[i]->len };
-	int rc = permit_from_hash(b, h->elements, &j->permit, why);
-	free(b);
-	return rc;
 }
 
 /*
@@ -405,7 +365,7 @@ static int on_permit(struct worker *w, struct job *j, const redisReply *r,
 		    fail(w, j, "safety", err, NULL) : 1;
 	if (strcmp(r->element[0]->str, "none") == 0)
 		return not_yet(w, j, now);
-	if (permit_of(j, r, &why) < 0)
+	if (poll_permit_of(&j->permit, r, &why) < 0)
 		return fail(w, j, "permit", "p33_permit_invalid", why);
 	j->permit_read = 1;
 	if (!j->permit.allow) {
@@ -421,36 +381,6 @@ static int on_permit(struct worker *w, struct job *j, const redisReply *r,
 		w->s.max_plan_age_sec, err, sizeof(err)) < 0)
 		return fail(w, j, "safety", err, NULL);
 	return 1;
-}
-
-/* Appends the permit reads of the n jobs due[] and the state reads. */
-static void poll_append(struct worker *w, struct job *const *due, int n)
-{
-	static char keys[JOBS_MAX][PERMIT_KEY_MAX];
-	static char claims[JOBS_MAX][CLAIM_KEY_MAX];
-	const char *argv[2 * JOBS_MAX + 4];
-	size_t len[2 * JOBS_MAX + 4];
-	char nkeys[16];
-
-	int permits = lane_has(w->lane, LANE_F_PERMIT);
-	for (int i = 0; i < n; i++) {
-		snprintf(keys[i], sizeof(keys[i]), "%s%s",
-		    permits ? KEY_PERMIT : KEY_CLAIM, due[i]->ok.plan_id);
-		snprintf(claims[i], sizeof(claims[i]), KEY_CLAIM "%s",
-		    due[i]->ok.plan_id);
-		argv[3 + i] = keys[i];
-		argv[3 + n + i] = claims[i];
-	}
-	snprintf(nkeys, sizeof(nkeys), "%d", 2 * n);
-	script_head(&permit_poll, w->rc, 0, argv, len);
-	argv[2] = nkeys;
-	argv[3 + 2 * n] = permits ? "1" : "0";
-	for (int i = 2; i < 2 * n + 4; i++)
-		len[i] = strlen(argv[i]);
-	conn_append_argv(w->rc, 2 * n + 4, argv, len);
-	/* the trading state and the lane's breaker, in the same round trip,
-	 * for every plan */
-	lane_append_state(w);
 }
 
 /*
@@ -555,18 +485,53 @@ void lane_on_result(struct worker *w, const struct exec_res *res)
 }
 
 /*
+ * The sent steps that rode with their predecessors' results (their
+ * readings in all): sent now, or, when the step found what it checks
+ * changed (OWN_AHEAD: nothing written), left to the usual poll.
+ */
+static void ride_apply(struct worker *w, struct job *const *ride, int n,
+    const redisReply *all)
+{
+	char why[240];
+
+	for (int i = 0; i < n; i++) {
+		struct job *j = ride[i];
+		why[0] = '\0';
+		int own = owner_sent_reading(w, j, all, i, n, why, sizeof(why));
+		if (own == -1)
+			return;         /* lost: the entries stay pending */
+		if (own != OWN_AHEAD && j->state != JOB_WAITING)
+			log_error("[lane=%s] plan %.8s: its sent step rode ahead of "
+			    "its predecessor's result (%s): it waits for its turn",
+			    lane_name(w->lane), j->ok.plan_id, why[0] ? why : "ok");
+		if (own == OWN_AHEAD || j->state != JOB_WAITING) {
+			j->permit_read = 0;     /* read again when polled */
+			continue;
+		}
+		if (send_request(w, j, own, why) < 0)
+			return;
+	}
+	frame_out_flush(LINK_FD, &w->out);
+}
+
+/*
  * Answered jobs' results, at most SETTLE_MAX in one settle script call,
- * with the permits of the plans that follow them: one round trip.  The
- * number settled.
+ * and in the same round trip what the plans that follow them need: the
+ * sent step of each whose permit was read ahead and allows it, when its
+ * predecessor's order filled and none of the call's orders failed (the
+ * step checks that the result was written, and the state and permit
+ * unchanged: owner.c), with the permits of the plans behind those read
+ * ahead; for the others, their permits.  The number settled.
  */
 static int settle_some(struct worker *w)
 {
-	struct job *done[SETTLE_MAX], *next[SETTLE_MAX];
+	struct job *done[SETTLE_MAX], *next[SETTLE_MAX], *ride[SETTLE_MAX],
+	    *pred[SETTLE_MAX], *ahead[SETTLE_MAX];
 	static struct result r[SETTLE_MAX];    /* built once, read back */
 	struct settle_item it[SETTLE_MAX];
-	redisReply *rep[1 + 1 + LANE_STATE_REPLIES];
+	redisReply *rep[2 + 2 * (1 + LANE_STATE_REPLIES)];
 	char why[300];
-	int n = 0, nn = 0;
+	int n = 0, nn = 0, nr = 0, failed = 0;
 	int64_t now = mono_ms();
 
 	for (int i = 0; i < JOBS_MAX && n < SETTLE_MAX; i++) {
@@ -578,18 +543,34 @@ static int settle_some(struct worker *w)
 		result_of(w, j, &r[n]);
 		it[n] = (struct settle_item){ &r[n], r[n].stream_id, r[n].counts,
 			NULL };
-		if (j->next && !w->stopping)
-			next[nn++] = j->next;
+		failed |= counts_failure(j);
 		done[n++] = j;
 	}
 	if (n == 0)
 		return 0;
+	for (int i = 0; i < n && !w->stopping; i++) {
+		struct job *s = done[i]->next;
+		if (s && !failed && done[i]->executed && poll_ahead_ready(w, s)) {
+			ride[nr] = s;
+			pred[nr++] = done[i];
+		} else if (s) {
+			s->ahead = 0;
+			next[nn++] = s;
+		}
+	}
+	int na = poll_ahead_of(w, ride, nr, ahead);
 	settle_append(w->rc, &w->s, w->stream, w->group, it, n);
+	if (nr)
+		owner_append_sent(w, ride, pred, nr);
 	/* the permits of the plans that follow, read in the same round trip
 	 * (used once their turn has come: their predecessor's result is in) */
 	if (nn)
 		poll_append(w, next, nn);
-	int total = 1 + (nn ? 1 + LANE_STATE_REPLIES : 0);
+	if (na)
+		poll_append(w, ahead, na);
+	int at_next = 1 + (nr > 0);
+	int at_ahead = at_next + (nn ? 1 + LANE_STATE_REPLIES : 0);
+	int total = at_ahead + (na ? 1 + LANE_STATE_REPLIES : 0);
 	if (conn_replies(w->rc, rep, total) < 0) {
 		for (int i = 0; i < n; i++)
 			done[i]->next_poll = 0; /* written once reconnected */
@@ -601,8 +582,12 @@ static int settle_some(struct worker *w)
 		if (finish_written(w, done[i], rc, why) < 0)
 			break;
 	}
+	if (nr && conn_up(w->rc))
+		ride_apply(w, ride, nr, rep[1]);
+	if (na && conn_up(w->rc))
+		poll_ahead_store(ahead, na, rep + at_ahead);
 	if (nn && conn_up(w->rc))
-		poll_apply(w, next, nn, rep + 1, now);
+		poll_apply(w, next, nn, rep + at_next, now);
 	conn_free_replies(rep, total);
 	return n;
 }

@@ -11,8 +11,9 @@
  * hold an entry (one of them slow), exactly one sends it.
  *
  * May: talk to Redis on the worker's command connection (conn.c).  May not: block for
- * longer than one round trip, touch other keys than the lane's stream and
- * the plan's claim and inflight keys, call the plan logic.
+ * longer than one round trip, write other keys than the plan's claim and
+ * inflight keys (it reads the lane's stream, the trading state, the
+ * lane's breaker and the permit), call the plan logic.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -38,16 +39,23 @@ static const char keepalive_script[] =
     "return n";
 
 /*
- * The sent steps of n plans in one call.  KEYS[1] the stream, then for
- * each plan its claim hash and its symbol's inflight key; ARGV[1] group,
+ * The sent steps of n plans in one call.  KEYS[1] the stream, KEYS[2] the
+ * trading state, KEYS[3] the lane's breaker, then for each plan its claim
+ * hash, its symbol's inflight key and its permit key; ARGV[1] group,
  * ARGV[2] consumer, ARGV[3] the lane, then for each plan its entry id,
- * the claim's owner (<stream>|<entry id>) and the plan_id.  One reply per
- * plan: "ok": state is now sent, and the inflight key set ("again": it
- * was sent before, by a worker that died or lost the entry); "lost":
+ * the claim's owner (<stream>|<entry id>), the plan_id, and for a step
+ * that rides with its predecessor's result that predecessor's entry id
+ * and the permit text read ahead (else two empty strings).  One reply
+ * per plan: "ok": state is now sent, and the inflight key set ("again":
+ * it was sent before, by a worker that died or lost the entry); "lost":
  * another consumer owns the entry now; "gone": the entry is no longer
  * pending (decided elsewhere); "other": another entry owns the plan;
  * "conflict": the other lane has an entry with this plan_id (intake.c's
- * claim); or an error (nothing of that plan written).  Each send counts
+ * claim); a riding step's "wait" (its predecessor's entry is still
+ * pending: its result is not in) or "changed" (the trading state is not
+ * ACTIVE, the lane's breaker tripped, or the permit key holds something
+ * else now), checked first; or an error (nothing of that plan written).
+ * Each send counts
  * one in the claim's "attempts": the risky step under way, until the
  * plan is settled; the dead-letter rule (deadletter.c) counts these, not
  * deliveries.  The HSET (state and attempts in one command) is a plan's
@@ -59,7 +67,18 @@ static const char keepalive_script[] =
  */
 static const char sent_script[] =
     "local group, consumer, lane = ARGV[1], ARGV[2], ARGV[3] "
-    "local function one(claim, infl, id, owner, pid) "
+    "local function get(k) local v = redis.pcall('GET', k) "
+    "if type(v) == 'table' then return 0 end return v end "
+    "local active "      /* the state, read once for the call's rides */
+    "local function ahead(pred, permit, want) "
+    "if #redis.call('XPENDING', KEYS[1], group, pred, pred, 1) > 0 then "
+    "return 'wait' end "
+    "if active == nil then local t = get(KEYS[2]) "
+    "active = (not t or t == 'ACTIVE') and not get(KEYS[3]) end "
+    "if not active or get(permit) ~= want then return 'changed' end end "
+    "local function one(claim, infl, permit, id, owner, pid, pred, want) "
+    "if pred ~= '' then local r = ahead(pred, permit, want) "
+    "if r then return r end end "
     "local p = redis.call('XPENDING', KEYS[1], group, id, id, 1) "
     "if #p == 0 then return 'gone' end "
     "if p[1][2] ~= consumer then return 'lost' end "
@@ -75,9 +94,9 @@ static const char sent_script[] =
     "if c[2] == 'sent' then return 'again' end "
     "return 'ok' end "
     "local out = {} "
-    "for i = 1, (#KEYS - 1) / 2 do "
-    "out[i] = one(KEYS[2 * i], KEYS[2 * i + 1], ARGV[3 * i + 1], "
-    "ARGV[3 * i + 2], ARGV[3 * i + 3]) end "
+    "for i = 1, (#KEYS - 3) / 3 do local a = 5 * i - 1 "
+    "out[i] = one(KEYS[3 * i + 1], KEYS[3 * i + 2], KEYS[3 * i + 3], "
+    "ARGV[a], ARGV[a + 1], ARGV[a + 2], ARGV[a + 3], ARGV[a + 4]) end "
     "return out";
 
 static struct script keepalive = SCRIPT_INIT("the keepalive script",
@@ -115,36 +134,50 @@ void owner_keepalive(struct worker *w)
 	freeReplyObject(r);
 }
 
-void owner_append_sent(struct worker *w, struct job *const *jobs, int n)
+void owner_append_sent(struct worker *w, struct job *const *jobs,
+    struct job *const *pred, int n)
 {
 	static char owner[JOBS_MAX][320], claim[JOBS_MAX][sizeof(KEY_CLAIM) +
-	    PLAN_ID_MAX], infl[JOBS_MAX][sizeof(KEY_INFLIGHT) + SYMBOL_MAX + 8];
-	static const char *argv[5 * JOBS_MAX + 8];
-	static size_t len[5 * JOBS_MAX + 8];
+	    PLAN_ID_MAX], infl[JOBS_MAX][sizeof(KEY_INFLIGHT) + SYMBOL_MAX + 8],
+	    permit[JOBS_MAX][sizeof(KEY_PERMIT) + sizeof(KEY_CLAIM) + PLAN_ID_MAX];
+	static char halt[sizeof(KEY_BREAKER_HALT) + 16];
+	static const char *argv[8 * JOBS_MAX + 8];
+	static size_t len[8 * JOBS_MAX + 8];
 	char nkeys[16];
 	int k = 2;
 
 	script_head(&sent, w->rc, 0, argv, len);
-	snprintf(nkeys, sizeof(nkeys), "%d", 1 + 2 * n);
+	snprintf(nkeys, sizeof(nkeys), "%d", 3 + 3 * n);
+	snprintf(halt, sizeof(halt), KEY_BREAKER_HALT "%s", lane_name(w->lane));
 	argv[k++] = nkeys;
 	argv[k++] = w->stream;
+	argv[k++] = KEY_TRADING_STATE;
+	argv[k++] = halt;
 	for (int i = 0; i < n; i++) {
 		const struct job *j = jobs[i];
 		snprintf(claim[i], sizeof(claim[i]), KEY_CLAIM "%s", j->ok.plan_id);
 		snprintf(infl[i], sizeof(infl[i]), KEY_INFLIGHT "%s", j->ok.symbol);
+		/* a lane without permits: the claim in its place (never read) */
+		snprintf(permit[i], sizeof(permit[i]), "%s%s",
+		    lane_has(w->lane, LANE_F_PERMIT) ? KEY_PERMIT : KEY_CLAIM,
+		    j->ok.plan_id);
 		argv[k++] = claim[i];
 		argv[k++] = infl[i];
+		argv[k++] = permit[i];
 	}
 	argv[k++] = w->group;
 	argv[k++] = w->consumer;
 	argv[k++] = lane_name(w->lane);
 	for (int i = 0; i < n; i++) {
 		const struct job *j = jobs[i];
+		int rides = pred && pred[i];
 		snprintf(owner[i], sizeof(owner[i]), "%s|%s", w->stream,
 		    j->stream_id);
 		argv[k++] = j->stream_id;
 		argv[k++] = owner[i];
 		argv[k++] = j->ok.plan_id;
+		argv[k++] = rides ? pred[i]->stream_id : "";
+		argv[k++] = rides ? j->ahead_permit : "";
 	}
 	for (int i = 2; i < k; i++)
 		len[i] = strlen(argv[i]);
@@ -170,6 +203,8 @@ int owner_sent_reading(struct worker *w, const struct job *j,
 	}
 	if (strcmp(r->str, "conflict") == 0)
 		return OWN_CONFLICT;
+	if (strcmp(r->str, "wait") == 0 || strcmp(r->str, "changed") == 0)
+		return OWN_AHEAD;       /* a riding step: nothing written */
 	int again = strcmp(r->str, "again") == 0;
 	int ok = again || strcmp(r->str, "ok") == 0;
 	if (again)

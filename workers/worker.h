@@ -137,6 +137,7 @@ struct worker {
  *   lifecycle.c    plan logic: a queued plan's life (permit, request,
  *                  result); deadletter.c: an entry moved away
  *   redis.c        the two connections: connect, loss handled
+ *   poll.c         the permit poll and the read-ahead
  *   owner.c        the claim's sent step; claim.c: the claim taken;
  *                  breaker.c: the lane's circuit breaker;
  *                  result.c: a result written;
@@ -198,8 +199,18 @@ int dl_check(struct worker *w, const struct entry *e);
  * command and Redis's error; nothing was recorded, try again later).
  */
 #define OWN_CONFLICT 2
+/*
+ * With pred (pred[i] non-NULL: job i's sent step rides in the round trip
+ * of pred[i]'s result), the step is done only when pred[i]'s entry is no
+ * longer pending (its result was written and acknowledged), the trading
+ * state is ACTIVE, the lane's breaker has not tripped and the permit key
+ * still holds what was read ahead (job i's ahead_permit); else nothing is
+ * written and the reading is OWN_AHEAD: the job goes the usual way.
+ */
+#define OWN_AHEAD 3
 void owner_keepalive(struct worker *w);
-void owner_append_sent(struct worker *w, struct job *const *jobs, int n);
+void owner_append_sent(struct worker *w, struct job *const *jobs,
+    struct job *const *pred, int n);
 int owner_sent_reading(struct worker *w, const struct job *j,
     const redisReply *all, int i, int n, char *why, size_t whylen);
 
@@ -306,6 +317,26 @@ void lane_log_manual_state(struct worker *w, int enabled, long long ttl,
     int always);
 
 /*
+ * poll.c: poll_append() pipelines the permit poll of n plans and the
+ * state reads behind it (1 + LANE_STATE_REPLIES replies);
+ * poll_permit_of() parses one plan's part of its reply ({type, value}):
+ * 0, or -1 with *why.  The read-ahead: poll_ahead_of() picks, of n jobs
+ * leaving for the executor, the plans queued right behind them (their
+ * number; none on a lane without permits, or while stopping);
+ * poll_ahead_store() keeps, of their poll's replies, each string permit
+ * that allows its plan while trading is ACTIVE; poll_ahead_ready() says
+ * whether such a plan may ride now (its permit's binding and age, and its
+ * own age, checked again) and uses its read-ahead up.
+ */
+void poll_append(struct worker *w, struct job *const *due, int n);
+int poll_permit_of(struct permit *p, const redisReply *r, const char **why);
+int poll_ahead_of(const struct worker *w, struct job *const *sent, int n,
+    struct job **ahead);
+void poll_ahead_store(struct job *const *ahead, int n,
+    redisReply *const *rep);
+int poll_ahead_ready(struct worker *w, struct job *j);
+
+/*
  * lifecycle.c: a queued plan's life: permit wait, request, result.
  * lane_start_wait() starts the wait of a plan at the head of its queue.
  */
@@ -314,8 +345,9 @@ void lane_poll_permits(struct worker *w);
 int64_t lane_next_poll(struct worker *w);
 /*
  * lane_on_result() takes the executor's answer to a request;
- * lane_settle_answered() writes the results of every job answered, and
- * reads the permits of the plans that follow them, in one round trip.
+ * lane_settle_answered() writes the results of every job answered and,
+ * in the same round trip, sends the sent steps of the plans that follow
+ * them whose permits were read ahead (else reads their permits).
  */
 void lane_on_result(struct worker *w, const struct exec_res *res);
 void lane_settle_answered(struct worker *w);
