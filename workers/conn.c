@@ -41,6 +41,14 @@ unsigned long conn_script_gen(const struct conn *k)
 	return k ? k->script_gen : 0;
 }
 
+const redisReply *conn_part(const redisReply *all, int i, int n)
+{
+	if (all && all->type == REDIS_REPLY_ARRAY && all->elements == (size_t)n &&
+	    i >= 0 && i < n)
+		return all->element[i];
+	return all;
+}
+
 int conn_noscript(const redisReply *r)
 {
 	return r && r->type == REDIS_REPLY_ERROR &&

@@ -57,6 +57,12 @@ void conn_set_lost(struct conn *k, const char *why);
 unsigned long conn_script_gen(const struct conn *k);
 /* r is Redis's NOSCRIPT error (the script is not in its cache). */
 int conn_noscript(const redisReply *r);
+/*
+ * Part i of all, the reply of a script that answers one element for each
+ * of n items; or all itself when it is not such an array (no reply, an
+ * error for the whole call: it stands for every item).
+ */
+const redisReply *conn_part(const redisReply *all, int i, int n);
 /* The socket, to poll for a reply of conn_send(); -1 when down. */
 int conn_fd(const struct conn *k);
 

@@ -251,7 +251,7 @@ static int move(struct worker *w, const struct entry *e,
 			wr_refused(w, what, why);
 		}
 		rc = -1;
-	} else if (result_reply(w->rc, settle_reply(rep[2]->element[0], 0, 1),
+	} else if (result_reply(w->rc, conn_part(rep[2]->element[0], 0, 1),
 		r, why, sizeof(why)) == SETTLE_FAILED) {
 		rc = -1;        /* cannot be: conn_exec_failure() saw no error */
 	}

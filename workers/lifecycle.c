@@ -419,12 +419,10 @@ static void poll_apply(struct worker *w, struct job *const *due, int n,
 	wr_accepted(w);
 	enum trading_state st = lane_trading_state((redisReply **)rep + 1);
 	/* one {type[, value]} per key; an error reply stands for each */
-	const redisReply *all = rep[0];
-	int each = all->type == REDIS_REPLY_ARRAY && all->elements == (size_t)n;
 	for (int i = 0; i < n; i++) {
 		if (due[i]->state != JOB_WAITING)
 			continue;
-		int k = on_permit(w, due[i], each ? all->element[i] : all, now, st);
+		int k = on_permit(w, due[i], conn_part(rep[0], i, n), now, st);
 		if (k < 0)
 			return;         /* Redis lost */
 		if (k == 1)
@@ -577,7 +575,7 @@ static int settle_some(struct worker *w)
 		return n;
 	}
 	for (int i = 0; i < n; i++) {
-		int rc = result_reply(w->rc, settle_reply(rep[0], i, n), &r[i], why,
+		int rc = result_reply(w->rc, conn_part(rep[0], i, n), &r[i], why,
 		    sizeof(why));
 		if (finish_written(w, done[i], rc, why) < 0)
 			break;

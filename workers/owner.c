@@ -187,8 +187,7 @@ void owner_append_sent(struct worker *w, struct job *const *jobs,
 int owner_sent_reading(struct worker *w, const struct job *j,
     const redisReply *all, int i, int n, char *why, size_t whylen)
 {
-	const redisReply *r = all && all->type == REDIS_REPLY_ARRAY &&
-	    all->elements == (size_t)n ? all->element[i] : all;
+	const redisReply *r = conn_part(all, i, n);
 	if (!r || !conn_up(w->rc))
 		return -1;      /* lost */
 	if (conn_failover_error(r)) {

@@ -151,7 +151,7 @@ int result_commit(struct conn *k, const struct settings *s,
 {
 	result_append(k, s, stream, group, r, NULL);
 	redisReply *x = conn_last(k);
-	int rc = result_reply(k, settle_reply(x, 0, 1), r, why, whylen);
+	int rc = result_reply(k, conn_part(x, 0, 1), r, why, whylen);
 	if (x)
 		freeReplyObject(x);
 	return rc;
@@ -167,7 +167,7 @@ int result_ack(struct conn *k, const char *stream, const char *group,
 	const struct settle_item it = { NULL, id, counts, NULL };
 	settle_append(k, NULL, stream, group, &it, 1);
 	redisReply *all = conn_last(k);
-	const redisReply *x = settle_reply(all, 0, 1);
+	const redisReply *x = conn_part(all, 0, 1);
 	int ok = x && x->type == REDIS_REPLY_ARRAY && x->elements >= 1 &&
 	    x->element[0]->type == REDIS_REPLY_STRING &&
 	    strcmp(x->element[0]->str, "ok") == 0;

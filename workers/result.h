@@ -116,7 +116,7 @@ struct dead_copy {
  * For a caller's own MULTI (the dead-letter move): result_commit()'s
  * script appended to k's pipeline (one reply), with the entry's copy
  * XADDed to dead right after the result when dead is not NULL; and an
- * entry's reply read (x: its item of the script's reply, settle_reply()),
+ * entry's reply read (x: its item of the script's reply, conn_part()),
  * as result_commit() returns.
  */
 void result_append(struct conn *k, const struct settings *s,

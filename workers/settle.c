@@ -504,10 +504,3 @@ void settle_append(struct conn *k, const struct settings *s,
 	free(cmd.len);
 }
 
-const redisReply *settle_reply(const redisReply *x, int i, int n)
-{
-	if (x && x->type == REDIS_REPLY_ARRAY && x->elements == (size_t)n &&
-	    i >= 0 && i < n)
-		return x->element[i];
-	return x;
-}

@@ -30,19 +30,18 @@ struct settle_item {
 
 /*
  * Appends one script call for the n items (1..SETTLE_MAX) to k's
- * pipeline: one reply, read back with settle_reply().
+ * pipeline: one reply (below).
  */
 void settle_append(struct conn *k, const struct settings *s,
     const char *stream, const char *group, const struct settle_item *it,
     int n);
 
 /*
- * Item i's reply in x (the call's reply of n items): {'ok', result id,
- * ledger}, {'partial', result id, ledger, error ...}, {'decided'} or an
- * error; or x itself when the call as a whole failed (no reply, NOSCRIPT,
- * an error before anything was written).
+ * The call's reply has one element per item (read with conn_part()):
+ * {'ok', result id, ledger}, {'partial', result id, ledger, error ...},
+ * {'decided'} or an error; or it is an error for the whole call (no
+ * reply, NOSCRIPT, an error before anything was written).
  */
-const redisReply *settle_reply(const redisReply *x, int i, int n);
 
 /* r's fill for the position ledger: 1 (f set), or 0 when it has none. */
 int settle_fill(const struct result *r, struct position_fill *f);

@@ -402,7 +402,7 @@ Test(settle, decided_per_lane_and_the_audit_entry_with_the_result)
 static int item_rc(struct conn *k, const redisReply *x, int i, int n,
     const struct result *r, char *why, size_t whylen)
 {
-	return result_reply(k, settle_reply(x, i, n), r, why, whylen);
+	return result_reply(k, conn_part(x, i, n), r, why, whylen);
 }
 
 /* n entries pending (plan_ids pid[]), each with its result and item. */
