@@ -260,6 +260,8 @@ static int send_request(struct worker *w, struct job *j, int own,
 		next_of(w, j);  /* another consumer has it */
 		return 0;
 	}
+	if (own != 1)   /* OWN_AHEAD, never a send: nothing was recorded */
+		return later(w, j, "the claim's sent step", "not recorded as sent");
 	j->seq = ++w->next_seq ? w->next_seq : ++w->next_seq;
 	q.seq = j->seq;
 	snprintf(q.plan_id, sizeof(q.plan_id), "%s", j->ok.plan_id);

@@ -150,11 +150,9 @@ Test(owner, ride_refused_when_the_lanes_breaker_tripped)
 
 Test(owner, ride_refused_when_the_permit_changed)
 {
-	static const char *const now[] = {
-		"{\"allow\":false,\"reason\":\"risk\"}", NULL };
 	setup();
 	ack_pred();
-	cmd("SET " KEY_PERMIT "plan1 %s", now[0]);
+	cmd("SET " KEY_PERMIT "plan1 %s", "{\"allow\":false,\"reason\":\"risk\"}");
 	cr_expect_eq(step(1), OWN_AHEAD, "another permit text");
 	assert_nothing_written("permit changed");
 	cmd("DEL " KEY_PERMIT "plan1");
